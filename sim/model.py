@@ -90,7 +90,9 @@ class Group:
     family_share: float
     youth_share: float
     decision: dict[str, float]
+    assessment_days: float
     recovery_days: float
+    recovery_shape: float
     departure_per_year: float
     patience_days: float
     bw_indication_share: float
@@ -98,7 +100,6 @@ class Group:
     trend_per_year: float = 0.0
     via_bct: bool = True
     skaeve_share: float = 0.0
-    recovery_shape: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,8 @@ class BW:
     initial_waiting: int
     cost_per_day: float
     beschut_cost_per_day: float
+    stay_shape: float
     wlz_transfer: WlzTransfer | None = None
-    stay_shape: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -369,7 +370,7 @@ def _validate_group(model: Model, g: Group, file: str, key: str) -> None:
         raise InputError(file, f"{key}.youth_share", "family_share + youth_share must be <= 1")
     if g.trend_per_year <= -1:
         raise InputError(file, f"{key}.trend_per_year", "expected > -1")
-    for name in ("recovery_days", "patience_days", "recovery_shape"):
+    for name in ("recovery_days", "patience_days", "recovery_shape", "assessment_days"):
         _positive(getattr(g, name), file, f"{key}.{name}")
     _non_negative(g.departure_per_year, file, f"{key}.departure_per_year")
     _distribution(g.decision, file, f"{key}.decision")

@@ -1,0 +1,45 @@
+"""Map model time (days since the start date) to dates, years and winter seasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+
+class Calendar:
+    """Day 0 is ``start``; negative days are the warm-up."""
+
+    def __init__(self, start: dt.date) -> None:
+        self.start = start
+
+    def day(self, date: dt.date) -> float:
+        """Model time of a date (midnight)."""
+        return float((date - self.start).days)
+
+    def date(self, day: float) -> dt.date:
+        """Date of a model time."""
+        return self.start + dt.timedelta(days=int(np.floor(day)))
+
+    def year_start(self, year: int) -> float:
+        """Model time of 1 January of ``year``."""
+        return self.day(dt.date(year, 1, 1))
+
+    def year_bounds(self, first: int, last: int) -> np.ndarray:
+        """Model times of 1 January of ``first`` .. ``last + 1`` (edges of each year)."""
+        return np.array([self.year_start(y) for y in range(first, last + 2)])
+
+    def years_of(self, days: np.ndarray, first: int, last: int) -> np.ndarray:
+        """Calendar year of each model time (only valid within ``first`` .. ``last``)."""
+        edges = self.year_bounds(first, last)
+        return first + np.searchsorted(edges, days, side="right") - 1
+
+    def winter_changes(self, first: int, last: int, start_md: str,
+                       end_md: str) -> list[tuple[float, bool]]:
+        """(time, winter is on) at every season boundary from ``first`` to ``last``."""
+        changes = []
+        for year in range(first - 1, last + 1):
+            on = dt.date.fromisoformat(f"{year}-{start_md}")
+            off = dt.date.fromisoformat(f"{year + 1}-{end_md}")
+            changes += [(self.day(on), True), (self.day(off), False)]
+        return sorted(changes)
