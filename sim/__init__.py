@@ -1,0 +1,8 @@
+"""Discrete-event simulation of client flows through opvang and beschermd wonen."""
+
+from sim.engine import run_replication
+from sim.errors import InputError
+from sim.model import Model, load
+from sim.runner import Results, run
+
+__all__ = ["InputError", "Model", "Results", "load", "run", "run_replication"]

@@ -202,7 +202,9 @@ def annual(rec: RunRecord) -> list[tuple[int, str, str, float]]:
             _ratio(np.histogram(bw_wait.end[to_bw], edges, weights=bw_wait.length[to_bw])[0],
                    np.histogram(bw_wait.end[to_bw], edges)[0]))
     year_end = edges[1:]
-    on_list = (bw_wait.start[:, None] <= year_end[None, :]) & (bw_wait.end[:, None] > year_end)
+    still_open = (bw_wait.closed_by < 0)[:, None]
+    on_list = (bw_wait.start[:, None] <= year_end[None, :]) & (
+        (bw_wait.end[:, None] > year_end[None, :]) | still_open)
     out.add("bw_waiting_list", "total", on_list.sum(axis=0))
     origin = rec.client_origin[bw_wait.client]
     for i, name in enumerate(rec.origin_names):

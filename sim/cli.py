@@ -1,0 +1,106 @@
+"""Command line: ``opvang run``, ``opvang check`` (also ``python -m sim``).
+
+Exit codes: 0 done, 2 bad input (a message names the file and the key), 1 failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shlex
+import sys
+import traceback
+from pathlib import Path
+
+from sim.errors import InputError
+from sim.model import load, model_hash
+from sim.output import check_destination, write_results
+from sim.runner import run
+from sim.summary import against_targets, format_table, key_indicators
+from sim.targets import load_targets
+
+DEFAULT_MODEL = Path("models/haarlem.toml")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 1
+    except Exception:
+        traceback.print_exc()
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opvang", description=__doc__)
+    sub = parser.add_subparsers(required=True, dest="command")
+
+    p = sub.add_parser("run", help="run a model and print its summary beside the observed counts")
+    p.add_argument("model", nargs="?", type=Path, default=DEFAULT_MODEL,
+                   help=f"model file (default {DEFAULT_MODEL})")
+    p.add_argument("--replications", "-n", type=_positive_int, default=5)
+    p.add_argument("--seed", type=int, default=20190101)
+    p.add_argument("--until", type=int, default=None, metavar="YEAR",
+                   help="last simulated year (default: the model's end_year)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results folder (default results/run-MODEL-TIMESTAMP); must not exist")
+    p.add_argument("--targets", type=Path, default=None,
+                   help="observed targets (default calibration/targets.csv beside the model)")
+    p.add_argument("--events", action="store_true", help="also write the event log")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("check", help="validate a model file without running it")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=_cmd_check)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected an integer >= 1")
+    return value
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    model = load(args.file)
+    print(f"{args.file}: ok ({len(model.facilities)} facilities, {len(model.groups)} groups, "
+          f"{len(model.channels)} channels; hash {model_hash(model)})")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    model = load(args.model)
+    if args.until is not None and args.until < model.simulation.start.year:
+        raise InputError("--until", "", f"expected a year >= {model.simulation.start.year}")
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = args.out or Path("results") / f"run-{model.name}-{stamp}"
+    check_destination(out)
+    targets_path = args.targets or args.model.resolve().parent.parent / "calibration/targets.csv"
+    targets = load_targets(targets_path) if args.targets or targets_path.exists() else None
+
+    results = run(model, args.replications, args.seed, until_year=args.until,
+                  events=args.events, progress=not args.quiet)
+    annual = results.tables["annual"]
+    print(f"\n{model.name}: {args.replications} replications, seed {args.seed}, "
+          f"{results.seconds:.1f} s; model hash {results.info['model_hash']}")
+    print("mean and 2.5-97.5 % range over replications\n")
+    if targets is not None:
+        print(f"observed ({targets_path}) beside simulated, same definitions:")
+        print(format_table(against_targets(annual, targets)))
+        print()
+    print("main indicators:")
+    print(format_table(key_indicators(annual)))
+    command = " ".join(shlex.quote(a) for a in ["opvang", *sys.argv[1:]])
+    write_results(results, out, command)
+    print(f"\nresults written to {out}")
+    return 0

@@ -1,0 +1,35 @@
+"""Observed targets (``calibration/targets.csv``): one row per year, metric and group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import InputError
+
+COLUMNS = ("year", "metric", "group", "value", "unit", "source", "note")
+
+
+def load_targets(path: str | Path) -> pd.DataFrame:
+    """Read and check the targets file."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype={"metric": str, "group": str, "unit": str})
+    except FileNotFoundError:
+        raise InputError(str(path), "", "file not found") from None
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InputError(str(path), "", f"cannot be read as CSV ({err})") from None
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(str(path), missing[0], f"missing column; expected {', '.join(COLUMNS)}")
+    for column in ("year", "value"):
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        bad = numbers.isna()
+        if bad.any():
+            row = int(bad.idxmax()) + 2  # header is line 1
+            raise InputError(str(path), f"line {row}, column {column}",
+                             f"expected a number, got {table[column][bad.idxmax()]!r}")
+        table[column] = numbers
+    table["year"] = table["year"].astype(int)
+    return table
