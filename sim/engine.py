@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.journey import BW_DIRECT, Region
-from sim.metrics import RunRecord, annual
+from sim.metrics import RunRecord, derive
 from sim.model import Model
 from sim.recording import STAGES, Recorder
 from sim.streams import Streams
@@ -36,15 +34,14 @@ def run_replication(model: Model, seed: int, replication: int, *, until_year: in
     recorder = Recorder()
     region = Region(model, Streams(seed, replication), recorder)
     region.start()
-    sampler = DailySampler(region)
-    region.env.process(sampler.run())
-    region.env.run(until=region.horizon + 0.5)
-    n_events = _events_processed(region)
-    record = _run_record(model, region, recorder, sampler)
-    rows = annual(record)
-    annual_df = pd.DataFrame(rows, columns=["year", "metric", "group", "value"])
-    return Replication(annual_df, sampler.frame(region), _events_frame(region, recorder)
-                       if events else None, n_events)
+    region.env.run(until=region.horizon)
+    daily, rows = derive(run_record(region))
+    return Replication(
+        annual=pd.DataFrame(rows, columns=["year", "metric", "group", "value"]),
+        daily=daily.table(model.simulation.start),
+        events=_events_frame(region) if events else None,
+        n_events=_events_processed(region),
+    )
 
 
 def _events_processed(region: Region) -> int:
@@ -53,57 +50,9 @@ def _events_processed(region: Region) -> int:
     return int(next(counter)) if counter is not None else 0
 
 
-class DailySampler:
-    """Occupancy, capacity and queue of every facility and stage at the start of each day."""
-
-    def __init__(self, region: Region) -> None:
-        self.region = region
-        start = 0.0
-        self.days = np.arange(start, region.horizon + 1.0)
-        self.columns = [f"{p.name}:{k}" for p in region.shelters.pools
-                        for k in ("occupancy", "capacity")]
-        self.columns += ["wacht_op_bed:queue", "bw:occupancy", "bw:capacity", "bw:queue",
-                         "beschut:occupancy", "beschut:capacity", "beschut:queue",
-                         "woning:queue"]
-        self.values = np.zeros((len(self.days), len(self.columns)))
-
-    def run(self) -> Generator[Any, Any, None]:
-        r = self.region
-        env, pools, values = r.env, r.shelters.pools, self.values
-        yield env.timeout(self.days[0] - env.now)
-        for i in range(len(self.days)):
-            row = []
-            for p in pools:
-                row += [p.occupied, p.capacity]
-            row += [r.shelters.waiting, r.bw.occupied, r.bw.capacity, r.bw.waiting,
-                    r.beschut.occupied, r.beschut.capacity, r.beschut.waiting, r.housing.waiting]
-            values[i] = row
-            if i + 1 < len(self.days):
-                yield env.timeout(1.0)
-
-    def frame(self, region: Region) -> pd.DataFrame:
-        """Long table: day, date, facility (or stage), occupancy, capacity, queue."""
-        names = [p.name for p in region.shelters.pools] + ["wacht_op_bed", "bw", "beschut",
-                                                            "woning"]
-        col = {c: i for i, c in enumerate(self.columns)}
-        n = len(self.days)
-        parts = []
-        for name in names:
-            def get(kind: str, name: str = name) -> np.ndarray:
-                i = col.get(f"{name}:{kind}")
-                return self.values[:, i] if i is not None else np.full(n, np.nan)
-            parts.append(pd.DataFrame({
-                "day": self.days.astype(np.int32), "facility": name,
-                "occupancy": get("occupancy"), "capacity": get("capacity"),
-                "queue": get("queue")}))
-        out = pd.concat(parts, ignore_index=True)
-        start = np.datetime64(region.calendar.start.isoformat())
-        out.insert(1, "date", start + out["day"].to_numpy().astype("timedelta64[D]"))
-        return out
-
-
-def _run_record(model: Model, region: Region, recorder: Recorder,
-                sampler: DailySampler) -> RunRecord:
+def run_record(region: Region) -> RunRecord:
+    """What a finished replication recorded, as arrays."""
+    model, recorder = region.model, region.rec
     start_year, end_year = model.simulation.start.year, model.simulation.end_year
     return RunRecord(
         events=recorder.events(),
@@ -116,22 +65,29 @@ def _run_record(model: Model, region: Region, recorder: Recorder,
         facility_names=[p.name for p in region.shelters.pools],
         facility_report_as=[p.report_as for p in region.shelters.pools],
         facility_cost=np.array([f.cost_per_day for f in model.facilities.values()]),
+        facility_capacity=[_schedule([(t, c) for t, c, _, _ in p.changes])
+                           for p in region.shelters.pools],
+        bw_capacity=_schedule(region.bw.changes),
+        beschut_capacity=_schedule(region.beschut.changes),
         bw_cost=model.bw.cost_per_day,
         beschut_cost=model.bw.beschut_cost_per_day,
         unused_time=np.frombuffer(recorder.unused_time, dtype=np.float64),
         unused_reason=np.frombuffer(recorder.unused_reason, dtype=np.int16),
-        daily_days=sampler.days,
-        daily_columns=sampler.columns,
-        daily=sampler.values,
+        start=model.simulation.start,
         years=list(range(start_year, end_year + 1)),
         year_edges=region.calendar.year_bounds(start_year, end_year),
         horizon=region.horizon,
     )
 
 
-def _events_frame(region: Region, recorder: Recorder) -> pd.DataFrame:
-    ev = recorder.events()
-    reasons = np.array(recorder.reason_names() or [""], dtype=object)
+def _schedule(changes: list[tuple[float, int]]) -> tuple[np.ndarray, np.ndarray]:
+    times = np.array([t for t, _ in changes], dtype=float)
+    return times, np.array([c for _, c in changes], dtype=float)
+
+
+def _events_frame(region: Region) -> pd.DataFrame:
+    ev = region.rec.events()
+    reasons = np.array(region.rec.reason_names() or [""], dtype=object)
     facilities = np.array(["", *[p.name for p in region.shelters.pools]], dtype=object)
     stages = np.array(STAGES, dtype=object)
     return pd.DataFrame({

@@ -95,7 +95,7 @@ class Housing:
             yield self.env.timeout(t - self.env.now)
             label = f"{name}/{part}" if multi else name
             if not self._give(name, label):
-                self.recorder.unused_home(self.env.now, self.recorder.reason_code(label))
+                self.recorder.unused_home(self.env.now, self.recorder.reasons[label])
 
     def _open(self, name: str, ch: Channel, start: float) -> Generator[Any, Any, None]:
         if start > self.env.now:

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import simpy
-from scipy.special import gammaincinv
 
 from sim.calendar import Calendar
 from sim.housing import Eligibility, Housing
@@ -26,7 +25,7 @@ from sim.model import NON_SHELTER_OUTCOMES, SEGMENTS, Group, Model
 from sim.places import Places
 from sim.recording import NO_FACILITY, STAGE, Recorder
 from sim.shelters import Pool, Shelters
-from sim.streams import Streams, uniform_rows
+from sim.streams import Streams, gamma_rows, uniform_rows
 
 # Columns of a client's personal variates (uniforms unless said otherwise).
 (SEGMENT, ORIGIN, DECISION, ASSESS, PATIENCE, WORK, DEPART, BW_FLAG, SKAEVE, INDICATION,
@@ -68,7 +67,7 @@ class Client:
         self.draws = draws
         self.k = k  # this client's row in its group's draws
         self.episode = 0
-        self.v: list[float] = draws.episode_row(k, 0).tolist()
+        self.v: list[float] = draws.episode_row(k, 0)
         self.pool: Pool | None = None
         self.queued = False
         self.since = 0.0
@@ -76,27 +75,74 @@ class Client:
 
 
 class GroupDraws:
-    """The personal variates of every client of one group, drawn in fixed-size chunks."""
+    """The personal variates of every client of one group, drawn in fixed-size chunks.
+
+    Uniforms come from the stream ``clients/<group>``; the gamma-distributed recovery work
+    and BW stay from streams of their own, so that row k is the same whatever the number
+    of clients. Columns whose distribution is known at set-up are turned into natural
+    units here, in numpy (times in days, the decision as an outcome index); the others stay
+    uniforms and are transformed where the context is known.
+    """
 
     def __init__(self, model: Model, streams: Streams, name: str, n: int,
-                 recovery_days: float, recovery_shape: float) -> None:
-        self.rows = uniform_rows(streams.get(f"clients/{name}"), n, (EPISODES, N_VARIATES))
+                 group: Group | None) -> None:
+        self.model = model
+        self.group = group
+        recovery = (group.recovery_days, group.recovery_shape) if group else (1.0, 1.0)
+        self.gammas = ((WORK, "work", *recovery),
+                       (BW_STAY, "bw_stay", model.bw.stay_days, model.bw.stay_shape))
+        rows = uniform_rows(streams.get(f"clients/{name}"), n, (EPISODES, N_VARIATES))
+        for col, label, mean, shape in self.gammas:
+            rng = streams.get(f"clients/{name}/{label}")
+            rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
+        self.attributes = self._attributes(rows[:, 0])
+        self._transform(rows)
+        self.rows = rows
+        self.first: list[list[float]] = rows[:, 0].tolist()
         self.overflow = streams.get(f"clients/{name}/overflow")
-        self.recovery = (recovery_days, recovery_shape)
-        self.bw_stay = (model.bw.stay_days, model.bw.stay_shape)
-        self._transform(self.rows)
+
+    def _attributes(self, u: np.ndarray) -> tuple[list[int], list[bool], list[bool], list[int]]:
+        """Segment index, BW indication, Skaeve Huse need and origin index of each client."""
+        g = self.group
+        origin_cum = np.cumsum(list(self.model.origin.values()))
+        origin = np.minimum(np.searchsorted(origin_cum, u[:, ORIGIN], side="right"),
+                            len(origin_cum) - 1)
+        if g is None:
+            n = len(u)
+            return [0] * n, [True] * n, [False] * n, origin.tolist()
+        segment = np.where(u[:, SEGMENT] < g.family_share, SEGMENTS.index("family"),
+                           np.where(u[:, SEGMENT] < g.family_share + g.youth_share,
+                                    SEGMENTS.index("youth"), SEGMENTS.index("single_adult")))
+        return (segment.tolist(), (u[:, BW_FLAG] < g.bw_indication_share).tolist(),
+                (u[:, SKAEVE] < g.skaeve_share).tolist(), origin.tolist())
 
     def _transform(self, rows: np.ndarray) -> None:
-        for col, (mean, shape) in ((WORK, self.recovery), (BW_STAY, self.bw_stay)):
-            rows[..., col] = gammaincinv(shape, rows[..., col]) * mean / shape
+        """Uniforms to natural units for the columns known at set-up (in place)."""
+        bw = self.model.bw
+        means = [(INDICATION, bw.indication_days), (BESCHUT_STAY, bw.beschut_stay_days)]
+        g = self.group
+        if g is not None:
+            means += [(ASSESS, g.assessment_days), (PATIENCE, g.patience_days),
+                      (DEPART, 365.0 / g.departure_per_year if g.departure_per_year > 0
+                       else np.inf)]
+            cumulative = np.cumsum(list(g.decision.values()))
+            rows[..., DECISION] = np.minimum(
+                np.searchsorted(cumulative, rows[..., DECISION], side="right"),
+                len(cumulative) - 1)
+        for col, mean in means:
+            rows[..., col] = -mean * np.log1p(-rows[..., col])
 
-    def episode_row(self, k: int, episode: int) -> np.ndarray:
+    def episode_row(self, k: int, episode: int) -> list[float]:
         """Variates of episode ``episode`` of the k-th client of this group."""
+        if episode == 0:
+            return self.first[k]
         if episode < EPISODES:
-            return self.rows[k, episode]
+            return self.rows[k, episode].tolist()
         row = self.overflow.random((1, N_VARIATES))
+        for col, _, mean, shape in self.gammas:
+            row[0, col] = self.overflow.standard_gamma(shape) * (mean / shape)
         self._transform(row)
-        return row[0]
+        return row[0].tolist()
 
 
 class Region:
@@ -118,13 +164,12 @@ class Region:
         self.groups = list(model.groups.values())
         self.bw_direct = len(self.groups)  # group index of direct BW applicants
         self.bw_occupants: dict[int, Client] = {}
-        self._decision = [_categorical(g.decision) for g in self.groups]
-        self._origin = _categorical(model.origin)
+        self._outcomes = [list(g.decision) for g in self.groups]
         self._bw_exit = _categorical(model.bw.exit)
         self._beschut_exit = _categorical(model.bw.beschut_exit)
         self._eligibility: dict[tuple[int, str, bool],
                                 tuple[Eligibility, list[tuple[str, float]], float]] = {}
-        self._reason = recorder.reason_code
+        self._reason = recorder.reasons
         self._returns = dict(model.returns)
 
     # --- set-up ---------------------------------------------------------------------
@@ -142,9 +187,8 @@ class Region:
             rate = {int(y): r * group.first_report_share for y, r in group.arrivals.items()}
             times = self._arrival_times(rate, group.trend_per_year,
                                         self.streams.get(f"arrivals/{name}"))
-            draws = GroupDraws(self.model, self.streams, name, len(times),
-                               group.recovery_days, group.recovery_shape)
-            self.env.process(self._arrivals(gi, group, times, draws))
+            draws = GroupDraws(self.model, self.streams, name, len(times), group)
+            self.env.process(self._arrivals(gi, times, draws))
         self._start_bw_direct()
 
     def _arrival_times(self, table: dict[int, float], trend: float,
@@ -168,20 +212,15 @@ class Region:
             times.append(a + np.sort(rng.random(n)) * (b - a))
         return np.concatenate(times).tolist()
 
-    def _arrivals(self, gi: int, group: Group, times: list[float],
+    def _arrivals(self, gi: int, times: list[float],
                   draws: GroupDraws) -> Generator[Any, Any, None]:
-        env = self.env
-        family, youth = group.family_share, group.family_share + group.youth_share
+        env, new_client = self.env, self.rec.new_client
+        segment, bw, skaeve, origin = draws.attributes
         for k, t in enumerate(times):
             yield env.timeout(t - env.now)
-            u = draws.rows[k, 0]
-            segment = ("family" if u[SEGMENT] < family
-                       else "youth" if u[SEGMENT] < youth else "single_adult")
-            bw = bool(u[BW_FLAG] < group.bw_indication_share)
-            skaeve = bool(u[SKAEVE] < group.skaeve_share)
-            origin = self._origin[1].index(pick(*self._origin, u[ORIGIN]))
-            cid = self.rec.new_client(gi, SEGMENTS.index(segment), origin, bw)
-            env.process(self._episode(Client(cid, gi, segment, bw, skaeve, draws, k)))
+            cid = new_client(gi, segment[k], origin[k], bw[k])
+            client = Client(cid, gi, SEGMENTS[segment[k]], bw[k], skaeve[k], draws, k)
+            env.process(self._episode(client))
 
     def _start_bw_direct(self) -> None:
         """BW applicants from clinics and home, and the BW stocks at the start of the run."""
@@ -190,23 +229,23 @@ class Region:
                                     self.streams.get(f"arrivals/{BW_DIRECT}"))
         n_initial = bw.initial_occupants + bw.initial_beschut
         draws = GroupDraws(self.model, self.streams, BW_DIRECT,
-                           n_initial + bw.initial_waiting + len(times), 1.0, 1.0)
+                           n_initial + bw.initial_waiting + len(times), None)
         clients = [self._new_bw_client(draws, k) for k in range(draws.rows.shape[0])]
         for client in clients[: bw.initial_occupants]:
             self.bw.occupied += 1
-            self.rec.log(client.id, self.env.now, BUITEN, BW, NO_FACILITY, self._reason("initial"))
+            self.rec.log((client.id, self.env.now, BUITEN, BW, NO_FACILITY, self._reason["initial"]))
             self.env.process(self._bw_stay(client))
         for client in clients[bw.initial_occupants: n_initial]:
             self.beschut.occupied += 1
-            self.rec.log(client.id, self.env.now, BUITEN, BESCHUT, NO_FACILITY,
-                         self._reason("initial"))
+            self.rec.log((client.id, self.env.now, BUITEN, BESCHUT, NO_FACILITY,
+                         self._reason["initial"]))
             self.env.process(self._beschut_stay(client))
         arrival = [self.env.now] * bw.initial_waiting + times
         for client, t in zip(clients[n_initial:], arrival, strict=True):
             self.env.process(self._bw_applicant(client, t))
 
     def _new_bw_client(self, draws: GroupDraws, k: int) -> Client:
-        origin = self._origin[1].index(pick(*self._origin, draws.rows[k, 0, ORIGIN]))
+        origin = draws.attributes[3][k]
         cid = self.rec.new_client(self.bw_direct, SEGMENTS.index("single_adult"), origin, True)
         return Client(cid, self.bw_direct, "single_adult", True, False, draws, k)
 
@@ -216,8 +255,11 @@ class Region:
         """An event that a component or, after ``delay``, a timer will trigger."""
         wake = client.wake = self.env.event()
         if delay < INF:
-            timer = self.env.timeout(delay)
-            timer.callbacks.append(lambda _: wake.triggered or wake.succeed(reason))
+            def ring(_: simpy.Event) -> None:
+                if not wake.triggered:
+                    wake.succeed(reason)
+
+            self.env.timeout(delay).callbacks.append(ring)
         return wake
 
     def _bed_found(self, client: Client, pool: Pool) -> None:
@@ -243,36 +285,34 @@ class Region:
         env, rec, cid = self.env, self.rec, client.id
         if delay:
             yield env.timeout(delay)
-            client.v = client.draws.episode_row(client.k, client.episode).tolist()
+            client.v = client.draws.episode_row(client.k, client.episode)
         v = client.v
-        group = self.groups[client.gi]
-        rec.log(cid, env.now, BUITEN, BCT, NO_FACILITY,
-                self._reason("return" if client.episode else "arrival"))
-        yield env.timeout(exponential(group.assessment_days, v[ASSESS]))
-        outcome = pick(*self._decision[client.gi], v[DECISION])
+        rec.log((cid, env.now, BUITEN, BCT, NO_FACILITY,
+                self._reason["return" if client.episode else "arrival"]))
+        yield env.timeout(v[ASSESS])
+        outcome = self._outcomes[client.gi][int(v[DECISION])]
         if outcome in NON_SHELTER_OUTCOMES:
-            rec.log(cid, env.now, BCT, UIT, NO_FACILITY, self._reason(outcome))
+            rec.log((cid, env.now, BCT, UIT, NO_FACILITY, self._reason[outcome]))
             self._after_exit(client, outcome)
             return
         key = (outcome, client.segment)
         pool = self.shelters.place(key)
         if pool is None:
-            rec.log(cid, env.now, BCT, WACHT, NO_FACILITY, self._reason(outcome))
-            wake = self._wait(client, exponential(group.patience_days, v[PATIENCE]), None)
+            rec.log((cid, env.now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
+            wake = self._wait(client, v[PATIENCE], None)
             client.since = env.now
             self.shelters.enqueue(client, key)
             pool = yield wake
             if pool is None:
                 self.shelters.leave_queue(client)
-                rec.log(cid, env.now, WACHT, UIT, NO_FACILITY, self._reason("gave_up"))
+                rec.log((cid, env.now, WACHT, UIT, NO_FACILITY, self._reason["gave_up"]))
                 self._after_exit(client, "gave_up")
                 return
-            rec.log(cid, env.now, WACHT, OPVANG, pool.index, self._reason("bed"))
+            rec.log((cid, env.now, WACHT, OPVANG, pool.index, self._reason["bed"]))
         else:
-            rec.log(cid, env.now, BCT, OPVANG, pool.index, self._reason(outcome))
+            rec.log((cid, env.now, BCT, OPVANG, pool.index, self._reason[outcome]))
         client.pool = pool
-        rate = group.departure_per_year
-        t_depart = exponential(365.0 / rate, v[DEPART]) if rate > 0 else INF
+        t_depart = v[DEPART]
         if client.bw:
             yield from self._shelter_bw_track(client, pool, t_depart)
             return
@@ -282,7 +322,7 @@ class Region:
             self._leave_shelter(client, OPVANG, "departed")
             return
         yield env.timeout(t_ready)
-        rec.log(cid, env.now, OPVANG, KLAAR, pool.index, self._reason("ready"))
+        rec.log((cid, env.now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
         label = yield from self._wait_for_home(client, "shelter", t_depart - t_ready)
         self._leave_shelter(client, KLAAR, label)
 
@@ -290,13 +330,13 @@ class Region:
                           t_depart: float) -> Generator[Any, Any, None]:
         """In shelter with a BW indication: wait for a BW place while holding the bed."""
         env = self.env
-        t_indication = exponential(self.model.bw.indication_days, client.v[INDICATION])
+        t_indication = client.v[INDICATION]
         if t_depart <= t_indication:
             yield env.timeout(t_depart)
             self._leave_shelter(client, OPVANG, "departed")
             return
         yield env.timeout(t_indication)
-        self.rec.log(client.id, env.now, OPVANG, BW_WACHT, pool.index, self._reason("indicated"))
+        self.rec.log((client.id, env.now, OPVANG, BW_WACHT, pool.index, self._reason["indicated"]))
         wake = self._wait(client, t_depart - t_indication, None)
         self.bw.request(client)
         if (yield wake) is None:
@@ -305,7 +345,7 @@ class Region:
             return
         client.pool = None
         self.shelters.release(pool)
-        self.rec.log(client.id, env.now, BW_WACHT, BW, pool.index, self._reason("bw"))
+        self.rec.log((client.id, env.now, BW_WACHT, BW, pool.index, self._reason["bw"]))
         yield from self._bw_stay(client)
 
     def _wait_for_home(self, client: Client, track: str,
@@ -339,7 +379,7 @@ class Region:
         assert pool is not None
         client.pool = None
         self.shelters.release(pool)
-        self.rec.log(client.id, self.env.now, stage, UIT, pool.index, self._reason(reason))
+        self.rec.log((client.id, self.env.now, stage, UIT, pool.index, self._reason[reason]))
         self._after_exit(client, reason)
 
     def _after_exit(self, client: Client, reason: str) -> None:
@@ -356,12 +396,12 @@ class Region:
         """A BW applicant from outside the shelters: wait at home or in a clinic."""
         if t > self.env.now:
             yield self.env.timeout(t - self.env.now)
-        self.rec.log(client.id, self.env.now, BUITEN, BW_WACHT, NO_FACILITY,
-                     self._reason("indicated"))
+        self.rec.log((client.id, self.env.now, BUITEN, BW_WACHT, NO_FACILITY,
+                     self._reason["indicated"]))
         wake = self._wait(client, INF, None)
         self.bw.request(client)
         yield wake
-        self.rec.log(client.id, self.env.now, BW_WACHT, BW, NO_FACILITY, self._reason("bw"))
+        self.rec.log((client.id, self.env.now, BW_WACHT, BW, NO_FACILITY, self._reason["bw"]))
         yield from self._bw_stay(client)
 
     def _bw_stay(self, client: Client) -> Generator[Any, Any, None]:
@@ -374,31 +414,31 @@ class Region:
         route = "wlz_transfer" if how == "wlz_transfer" else pick(*self._bw_exit, v[BW_EXIT])
         if route in ("wlz", "wlz_transfer"):
             self.bw.release()
-            rec.log(cid, env.now, BW, UIT, NO_FACILITY, self._reason(route))
+            rec.log((cid, env.now, BW, UIT, NO_FACILITY, self._reason[route]))
             return
         if route == "beschut_wonen":
             wake = self._wait(client, INF, None)
             self.beschut.request(client)
             yield wake
             self.bw.release()
-            rec.log(cid, env.now, BW, BESCHUT, NO_FACILITY, self._reason("beschut_wonen"))
+            rec.log((cid, env.now, BW, BESCHUT, NO_FACILITY, self._reason["beschut_wonen"]))
             yield from self._beschut_stay(client)
             return
         label = yield from self._wait_for_home(client, "bw", INF)
         self.bw.release()
-        rec.log(cid, env.now, BW, UIT, NO_FACILITY, self._reason(label))
+        rec.log((cid, env.now, BW, UIT, NO_FACILITY, self._reason[label]))
         self._after_exit(client, label)
 
     def _beschut_stay(self, client: Client) -> Generator[Any, Any, None]:
         """A beschut-wonen stay, then Wlz or a home with ambulant support."""
         env, v = self.env, client.v
-        yield env.timeout(exponential(self.model.bw.beschut_stay_days, v[BESCHUT_STAY]))
+        yield env.timeout(v[BESCHUT_STAY])
         if pick(*self._beschut_exit, v[BESCHUT_EXIT]) == "wlz":
             label = "wlz"
         else:
             label = yield from self._wait_for_home(client, "bw", INF)
         self.beschut.release()
-        self.rec.log(client.id, env.now, BESCHUT, UIT, NO_FACILITY, self._reason(label))
+        self.rec.log((client.id, env.now, BESCHUT, UIT, NO_FACILITY, self._reason[label]))
         self._after_exit(client, label)
 
     def _wlz_transfer(self) -> Generator[Any, Any, None]:

@@ -1,74 +1,24 @@
-"""Derive the yearly indicators from what the engine recorded, in numpy.
+"""Derive the daily and yearly tables from what the engine recorded, in numpy.
 
-Each metric is defined the way its source defines it: unique persons in a year (a flow),
-nights or days in a year (a sum of overlaps), a stock at the end of a year, or a mean of
-daily stocks over a year (for the sources' "monthly mean").
+Each yearly metric is defined the way its source defines it: unique persons in a year (a
+flow), nights or days in a year (a sum of overlaps), a stock at the end of a year, or a mean
+of daily stocks over a year (for the sources' "monthly mean"). Daily stocks are counted at
+the start of each day from the stage spans of :mod:`sim.spans`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from sim.recording import STAGE
+from sim.spans import Intervals, count_at, overlap_days, stage_spans, step_at
 
-SHELTER_STAGES = np.array([STAGE["opvang"], STAGE["klaar"], STAGE["bw_wachtlijst"]])
 LONG_STAY_DAYS = 270.0  # "stays over 9 months" (DOMAIN, the municipality's indicators)
-
-
-@dataclass(frozen=True)
-class Intervals:
-    """Time spans of clients in some state: one row per span."""
-
-    client: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    facility: np.ndarray  # facility of the opening event (-1 if none)
-    closed_by: np.ndarray  # row index of the closing event in the log, -1 if still open
-
-    @property
-    def length(self) -> np.ndarray:
-        return self.end - self.start
-
-
-def within_client_rank(client: np.ndarray) -> np.ndarray:
-    """For rows sorted by client: 0, 1, 2, ... within each client."""
-    n = len(client)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.r_[0, np.flatnonzero(np.diff(client)) + 1]
-    counts = np.diff(np.r_[starts, n])
-    return np.arange(n) - np.repeat(starts, counts)
-
-
-def pair_intervals(client: np.ndarray, time: np.ndarray, facility: np.ndarray,
-                   opens: np.ndarray, closes: np.ndarray, horizon: float) -> Intervals:
-    """Pair the i-th opening event of each client with its i-th closing event.
-
-    A client is in at most one such span at a time, so openings and closings alternate;
-    spans still open at the end run to ``horizon``.
-    """
-    o = np.flatnonzero(opens)
-    c = np.flatnonzero(closes)
-    o = o[np.lexsort((time[o], client[o]))]
-    c = c[np.lexsort((time[c], client[c]))]
-    width = int(max(np.count_nonzero(opens), 1)) + 1
-    o_key = client[o] * width + within_client_rank(client[o])
-    c_key = client[c] * width + within_client_rank(client[c])
-    pos = np.searchsorted(c_key, o_key)
-    pos_clipped = np.minimum(pos, max(len(c) - 1, 0))
-    matched = (pos < len(c)) & (c_key[pos_clipped] == o_key) if len(c) else np.zeros(len(o), bool)
-    closed_by = np.where(matched, c[pos_clipped] if len(c) else -1, -1)
-    end = np.where(matched, time[closed_by], horizon)
-    return Intervals(client[o], time[o], end, facility[o], closed_by)
-
-
-def overlap_days(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Days each span overlaps each year: shape (n_spans, n_years)."""
-    a = np.maximum(start[:, None], edges[None, :-1])
-    b = np.minimum(end[:, None], edges[None, 1:])
-    return np.clip(b - a, 0.0, None)
+Schedule = tuple[np.ndarray, np.ndarray]  # (change times, capacity from then on)
 
 
 @dataclass(frozen=True)
@@ -85,183 +35,213 @@ class RunRecord:
     facility_names: list[str]
     facility_report_as: list[str]
     facility_cost: np.ndarray
+    facility_capacity: list[Schedule]
+    bw_capacity: Schedule
+    beschut_capacity: Schedule
     bw_cost: float
     beschut_cost: float
     unused_time: np.ndarray
     unused_reason: np.ndarray
-    daily_days: np.ndarray
-    daily_columns: list[str]
-    daily: np.ndarray  # (n_days, n_columns)
+    start: dt.date
     years: list[int]
     year_edges: np.ndarray  # model times of 1 January of each year and the year after
     horizon: float
 
 
+@dataclass(frozen=True)
+class Daily:
+    """Stocks at the start of each reported day: facility or stage -> kind -> values."""
+
+    days: np.ndarray
+    values: dict[str, dict[str, np.ndarray]]
+
+    def table(self, start: dt.date) -> pd.DataFrame:
+        """Long table: day, date, facility (or stage), occupancy, capacity, queue."""
+        n = len(self.days)
+        nan = np.full(n, np.nan)
+        parts = [pd.DataFrame({"day": self.days.astype(np.int32), "facility": name,
+                               "occupancy": kinds.get("occupancy", nan),
+                               "capacity": kinds.get("capacity", nan),
+                               "queue": kinds.get("queue", nan)})
+                 for name, kinds in self.values.items()]
+        out = pd.concat(parts, ignore_index=True)
+        origin = np.datetime64(start.isoformat(), "D")
+        out.insert(1, "date", origin + out["day"].to_numpy().astype("timedelta64[D]"))
+        return out
+
+
+def derive(rec: RunRecord) -> tuple[Daily, list[tuple[int, str, str, float]]]:
+    """The daily stocks and the yearly indicators of one replication."""
+    spans = stage_spans(rec.events, rec.horizon)
+    daily = daily_stocks(rec, spans)
+    return daily, annual(rec, spans, daily)
+
+
+def daily_stocks(rec: RunRecord, spans: dict[str, Intervals]) -> Daily:
+    """Occupancy, capacity and queues at the start of each day of the reported years."""
+    days = np.arange(rec.year_edges[0], rec.year_edges[-1])
+    values: dict[str, dict[str, np.ndarray]] = {}
+    shelter = spans["shelter"]
+    for i, name in enumerate(rec.facility_names):
+        values[name] = {"occupancy": count_at(shelter, days, shelter.facility == i),
+                        "capacity": step_at(*rec.facility_capacity[i], days)}
+    values["wacht_op_bed"] = {"queue": count_at(spans["wacht_op_bed"], days)}
+    values["klaar"] = {"occupancy": count_at(spans["klaar"], days)}
+    values["bw"] = {"occupancy": count_at(spans["bw"], days),
+                    "capacity": step_at(*rec.bw_capacity, days),
+                    "queue": count_at(spans["bw_wachtlijst"], days)}
+    values["beschut"] = {"occupancy": count_at(spans["beschut"], days),
+                         "capacity": step_at(*rec.beschut_capacity, days)}
+    return Daily(days, values)
+
+
 class Annual:
     """Collects (year, metric, group, value) rows."""
 
-    def __init__(self, years: list[int]) -> None:
+    def __init__(self, years: list[int], edges: np.ndarray) -> None:
         self.years = years
+        self.edges = edges
         self.rows: list[tuple[int, str, str, float]] = []
 
     def add(self, metric: str, group: str, values: np.ndarray) -> None:
         """One value per year."""
         self.rows += [(y, metric, group, float(x)) for y, x in zip(self.years, values, strict=True)]
 
-    def counts(self, metric: str, times: np.ndarray, labels: np.ndarray, names: list[str],
-               edges: np.ndarray, total: bool = True) -> None:
-        """Count events per year, per label and in total."""
-        for i, name in enumerate(names):
-            self.add(metric, name, np.histogram(times[labels == i], edges)[0])
-        if total:
-            self.add(metric, "total", np.histogram(times, edges)[0])
+    def count(self, metric: str, group: str, times: np.ndarray) -> None:
+        """Events per year."""
+        self.add(metric, group, np.histogram(times, self.edges)[0])
 
 
 def unique_per_year(client: np.ndarray, overlap: np.ndarray) -> np.ndarray:
     """Unique clients with positive overlap, per year (overlap: spans x years)."""
-    out = np.zeros(overlap.shape[1])
-    for j in range(overlap.shape[1]):
-        out[j] = len(np.unique(client[overlap[:, j] > 0]))
-    return out
+    return np.array([len(np.unique(client[overlap[:, j] > 0])) for j in range(overlap.shape[1])])
 
 
-def annual(rec: RunRecord) -> list[tuple[int, str, str, float]]:
+def annual(rec: RunRecord, spans: dict[str, Intervals],
+           daily: Daily) -> list[tuple[int, str, str, float]]:
     """The yearly indicators of one replication."""
     ev = rec.events
     client, time, src, dst = ev["client"], ev["time"], ev["src"], ev["dst"]
-    facility, reason = ev["facility"], ev["reason"]
-    edges = rec.year_edges
-    out = Annual(rec.years)
+    reason = ev["reason"]
+    edges, n_years = rec.year_edges, len(rec.years)
+    year_end = edges[1:]
+    out = Annual(rec.years, edges)
     group_of = rec.client_group[client]
     code = {name: i for i, name in enumerate(rec.reasons)}
+    base = np.array([r.split("/")[0] for r in rec.reasons] or [""])
 
     # BCT: unique persons registering in a year, returns, decisions
-    bct = dst == STAGE["bct"]
     bct_gi = [rec.group_names.index(g) for g in rec.bct_groups]
     via_bct = np.isin(group_of, bct_gi)
-    reg = bct & via_bct
-    years_idx = np.searchsorted(edges, time, side="right") - 1
+    registered = (dst == STAGE["bct"]) & via_bct
+    year_idx = np.searchsorted(edges, time, side="right") - 1
+    in_years = (year_idx >= 0) & (year_idx < n_years)
     for gi in [*bct_gi, None]:
-        mask = reg if gi is None else reg & (group_of == gi)
-        n_years = len(rec.years)
-        ok = mask & (years_idx >= 0) & (years_idx < n_years)
-        pairs = np.unique(client[ok] * n_years + years_idx[ok])
+        mask = registered & in_years & (True if gi is None else group_of == gi)
+        pairs = np.unique(client[mask] * n_years + year_idx[mask])
         out.add("bct_registrations", "total" if gi is None else rec.group_names[gi],
                 np.bincount(pairs % n_years, minlength=n_years))
-    is_return = reg & (reason == code.get("return", -1))
-    out.add("bct_returns", "total", np.histogram(time[is_return], edges)[0])
+    out.count("bct_returns", "total", time[registered & (reason == code.get("return", -1))])
     decided = (src == STAGE["bct"]) & via_bct
-    outcomes = sorted({rec.reasons[r] for r in np.unique(reason[decided])})
-    for name in outcomes:
-        out.add("bct_decisions", name, np.histogram(time[decided & (reason == code[name])], edges)[0])
+    for name in sorted({rec.reasons[r] for r in np.unique(reason[decided])}):
+        out.count("bct_decisions", name, time[decided & (reason == code[name])])
 
-    # Shelter stays, from the placement to leaving the shelter stages
-    in_shelter_src = np.isin(src, SHELTER_STAGES) & (facility >= 0)
-    stays = pair_intervals(client, time, facility,
-                           dst == STAGE["opvang"],
-                           in_shelter_src & ~np.isin(dst, SHELTER_STAGES), rec.horizon)
+    # Shelter stays: users and nights as the sources count them, long stays, cost
+    stays = spans["shelter"]
     overlap = overlap_days(stays.start, stays.end, edges)
     report_as = np.array(rec.facility_report_as)[stays.facility]
     for regime in ("nachtopvang", "24-uurs", "vrouwenopvang"):
         sel = report_as == regime
-        label = "opvang_24uurs" if regime == "24-uurs" else regime
+        label = _regime_label(regime)
         out.add(f"{label}_users", "total", unique_per_year(stays.client[sel], overlap[sel]))
         out.add(f"{label}_nights", "total", overlap[sel].sum(axis=0))
     ended = stays.closed_by >= 0
     end_reason = np.where(ended, reason[np.maximum(stays.closed_by, 0)], -1)
     long_ended = ended & (stays.length > LONG_STAY_DAYS)
-    out.add("stays_over_9_months", "total", np.histogram(stays.end[long_ended], edges)[0])
-    for r in np.unique(end_reason[long_ended]):
-        out.add("stays_over_9_months", rec.reasons[r].split("/")[0],
-                np.histogram(stays.end[long_ended & (end_reason == r)], edges)[0])
+    out.count("stays_over_9_months", "total", stays.end[long_ended])
+    for name in sorted(set(base[end_reason[long_ended]])):
+        out.count("stays_over_9_months", name,
+                  stays.end[long_ended & (base[np.maximum(end_reason, 0)] == name)])
     n_ended = np.histogram(stays.end[ended], edges)[0]
     sum_len = np.histogram(stays.end[ended], edges, weights=stays.length[ended])[0]
     out.add("mean_stay_days", "total", _ratio(sum_len, n_ended))
-    bed_days = np.zeros((len(rec.facility_names), len(rec.years)))
+    bed_days = np.zeros((len(rec.facility_names), n_years))
     np.add.at(bed_days, stays.facility, overlap)
-    shelter_cost = (bed_days * rec.facility_cost[:, None]).sum(axis=0)
 
     # Waiting outside for a bed (rough sleeping) and the wait from decision to bed
-    rough = pair_intervals(client, time, facility, dst == STAGE["wacht_op_bed"],
-                           src == STAGE["wacht_op_bed"], rec.horizon)
-    out.add("rough_sleeper_nights", "total", overlap_days(rough.start, rough.end, edges).sum(0))
-    out.add("rough_sleepers", "total",
-            unique_per_year(rough.client, overlap_days(rough.start, rough.end, edges)))
+    rough = spans["wacht_op_bed"]
+    rough_overlap = overlap_days(rough.start, rough.end, edges)
+    out.add("rough_sleeper_nights", "total", rough_overlap.sum(axis=0))
+    out.add("rough_sleepers", "total", unique_per_year(rough.client, rough_overlap))
     placed = dst == STAGE["opvang"]
     n_placed = np.histogram(time[placed], edges)[0]
-    got_bed = (rough.closed_by >= 0) & (dst[np.maximum(rough.closed_by, 0)] == STAGE["opvang"])
+    got_bed = _closed_into(rough, dst, STAGE["opvang"])
     waited = np.histogram(rough.end[got_bed], edges, weights=rough.length[got_bed])[0]
     out.add("mean_wait_for_bed_days", "total", _ratio(waited, n_placed))
     out.add("shelter_placements", "total", n_placed)
 
-    # BW waiting list: wait from indication to a BW place, and the stock at the end of a year
-    bw_wait = pair_intervals(client, time, facility, dst == STAGE["bw_wachtlijst"],
-                             src == STAGE["bw_wachtlijst"], rec.horizon)
-    to_bw = (bw_wait.closed_by >= 0) & (dst[np.maximum(bw_wait.closed_by, 0)] == STAGE["bw"])
+    # BW waiting list: the wait from indication to a place, and the stock at year ends
+    bw_wait = spans["bw_wachtlijst"]
+    to_bw = _closed_into(bw_wait, dst, STAGE["bw"])
     out.add("mean_wait_bw_days", "total",
             _ratio(np.histogram(bw_wait.end[to_bw], edges, weights=bw_wait.length[to_bw])[0],
                    np.histogram(bw_wait.end[to_bw], edges)[0]))
-    year_end = edges[1:]
-    still_open = (bw_wait.closed_by < 0)[:, None]
-    on_list = (bw_wait.start[:, None] <= year_end[None, :]) & (
-        (bw_wait.end[:, None] > year_end[None, :]) | still_open)
-    out.add("bw_waiting_list", "total", on_list.sum(axis=0))
+    out.add("bw_waiting_list", "total", count_at(bw_wait, year_end))
     origin = rec.client_origin[bw_wait.client]
     for i, name in enumerate(rec.origin_names):
-        out.add("bw_waiting_list", name, (on_list & (origin == i)[:, None]).sum(axis=0))
-    out.add("bw_indications", "total", np.histogram(bw_wait.start, edges)[0])
+        out.add("bw_waiting_list", name, count_at(bw_wait, year_end, origin == i))
+    out.count("bw_indications", "total", bw_wait.start)
 
-    # BW and beschut wonen: places and occupancy from the daily records
-    col = {name: i for i, name in enumerate(rec.daily_columns)}
-    day_year = np.searchsorted(edges, rec.daily_days, side="right") - 1
-    for stage, label in (("bw", "beschermd_wonen"), ("beschut", "beschut_wonen")):
-        occ = rec.daily[:, col[f"{stage}:occupancy"]]
-        cap = rec.daily[:, col[f"{stage}:capacity"]]
-        out.add("bw_occupancy", label, _mean_by_year(occ, day_year, len(rec.years)))
-        out.add("bw_places", label, _at_year_end(cap, rec.daily_days, year_end))
-    bw_days = [_sum_by_year(rec.daily[:, col[f"{s}:occupancy"]], day_year, len(rec.years))
-               for s in ("bw", "beschut")]
-    exits_bw = src == STAGE["bw"]
-    to_beschut = exits_bw & (dst == STAGE["beschut"])
-    to_wlz = np.isin(src, [STAGE["bw"], STAGE["beschut"]]) & np.isin(
-        reason, [code.get("wlz", -1), code.get("wlz_transfer", -1)])
-    housed = np.isin(src, [STAGE["bw"], STAGE["beschut"]]) & (dst == STAGE["uitstroom"]) & ~to_wlz
-    out.add("bw_exits", "beschut_wonen", np.histogram(time[to_beschut], edges)[0])
-    out.add("bw_exits", "ambulant", np.histogram(time[housed], edges)[0])
-    out.add("bw_exits", "wlz", np.histogram(time[to_wlz], edges)[0])
+    # BW and beschut wonen: places at year ends, mean occupancy, exits
+    day_year = np.searchsorted(edges, daily.days, side="right") - 1
+    for stage, label, schedule in (("bw", "beschermd_wonen", rec.bw_capacity),
+                                   ("beschut", "beschut_wonen", rec.beschut_capacity)):
+        out.add("bw_occupancy", label,
+                _mean_by_year(daily.values[stage]["occupancy"], day_year, n_years))
+        out.add("bw_places", label, step_at(*schedule, year_end))
+    in_bw = np.isin(src, [STAGE["bw"], STAGE["beschut"]])
+    to_wlz = in_bw & np.isin(base[reason], ["wlz", "wlz_transfer"])
+    out.count("bw_exits", "beschut_wonen", time[(src == STAGE["bw"]) & (dst == STAGE["beschut"])])
+    out.count("bw_exits", "ambulant", time[in_bw & (dst == STAGE["uitstroom"]) & ~to_wlz])
+    out.count("bw_exits", "wlz", time[to_wlz])
 
-    # Outflow per channel (every way out of the system)
+    # Outflow per way out of the system, and placements per channel
     leaving = dst == STAGE["uitstroom"]
-    base = np.array([r.split("/")[0] for r in rec.reasons] or [""])
     for name in sorted(set(base[np.unique(reason[leaving])])):
-        sel = leaving & (base[reason] == name)
-        out.add("outflow", name, np.histogram(time[sel], edges)[0])
-    pact_parts = [r for r in rec.reasons if r.startswith("pact/")]
-    for label in pact_parts:
-        out.add("pact_placements", label.split("/")[1],
-                np.histogram(time[leaving & (reason == code[label])], edges)[0])
-    out.add("pact_placements", "total",
-            np.histogram(time[leaving & (base[reason] == "pact")], edges)[0])
+        out.count("outflow", name, time[leaving & (base[reason] == name)])
+    for label in (r for r in rec.reasons if r.startswith("pact/")):
+        out.count("pact_placements", label.split("/")[1], time[leaving & (reason == code[label])])
+    out.count("pact_placements", "total", time[leaving & (base[reason] == "pact")])
     for channel in ("onder_de_pannen", "housing_first"):
-        out.add(f"{channel}_placements", "total",
-                np.histogram(time[leaving & (reason == code.get(channel, -1))], edges)[0])
-    unused_base = base[rec.unused_reason] if len(rec.unused_reason) else np.array([], str)
-    for name in sorted(set(unused_base)):
-        out.add("unused_homes", name, np.histogram(rec.unused_time[unused_base == name], edges)[0])
+        out.count(f"{channel}_placements", "total", time[leaving & (base[reason] == channel)])
+    unused = base[rec.unused_reason] if len(rec.unused_reason) else np.array([], dtype=str)
+    for name in sorted(set(unused)):
+        out.count("unused_homes", name, rec.unused_time[unused == name])
 
     # Shelter fullness and cost
     for regime in ("nachtopvang", "24-uurs"):
-        idx = [i for i, r in enumerate(rec.facility_report_as) if r == regime]
-        occ = rec.daily[:, [col[f"{rec.facility_names[i]}:occupancy"] for i in idx]].sum(1)
-        cap = rec.daily[:, [col[f"{rec.facility_names[i]}:capacity"] for i in idx]].sum(1)
+        names = [n for n, r in zip(rec.facility_names, rec.facility_report_as, strict=True)
+                 if r == regime]
+        occ = np.sum([daily.values[n]["occupancy"] for n in names], axis=0)
+        cap = np.sum([daily.values[n]["capacity"] for n in names], axis=0)
         full = (cap > 0) & (occ >= cap)
-        label = "opvang_24uurs" if regime == "24-uurs" else regime
-        out.add("share_of_days_full", label, _mean_by_year(full, day_year, len(rec.years)))
-        out.add("mean_occupied", label, _mean_by_year(occ, day_year, len(rec.years)))
-    out.add("cost_eur", "opvang", shelter_cost)
-    out.add("cost_eur", "beschermd_wonen", bw_days[0] * rec.bw_cost)
-    out.add("cost_eur", "beschut_wonen", bw_days[1] * rec.beschut_cost)
+        out.add("share_of_days_full", _regime_label(regime), _mean_by_year(full, day_year, n_years))
+        out.add("mean_occupied", _regime_label(regime), _mean_by_year(occ, day_year, n_years))
+    out.add("cost_eur", "opvang", (bed_days * rec.facility_cost[:, None]).sum(axis=0))
+    for stage, label, price in (("bw", "beschermd_wonen", rec.bw_cost),
+                                ("beschut", "beschut_wonen", rec.beschut_cost)):
+        days = _sum_by_year(daily.values[stage]["occupancy"], day_year, n_years)
+        out.add("cost_eur", label, days * price)
     return out.rows
+
+
+def _regime_label(regime: str) -> str:
+    return "opvang_24uurs" if regime == "24-uurs" else regime
+
+
+def _closed_into(spans: Intervals, dst: np.ndarray, stage: int) -> np.ndarray:
+    """Which spans ended by a move into ``stage``."""
+    return (spans.closed_by >= 0) & (dst[np.maximum(spans.closed_by, 0)] == stage)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -276,8 +256,3 @@ def _mean_by_year(x: np.ndarray, year: np.ndarray, n: int) -> np.ndarray:
 def _sum_by_year(x: np.ndarray, year: np.ndarray, n: int) -> np.ndarray:
     ok = (year >= 0) & (year < n)
     return np.bincount(year[ok], x[ok], n)
-
-
-def _at_year_end(x: np.ndarray, days: np.ndarray, year_end: np.ndarray) -> np.ndarray:
-    idx = np.clip(np.searchsorted(days, year_end, side="left"), 0, len(days) - 1)
-    return x[idx]

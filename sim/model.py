@@ -96,7 +96,7 @@ class Group:
     departure_per_year: float
     patience_days: float
     bw_indication_share: float
-    channels: list[str]
+    channels: tuple[str, ...]
     trend_per_year: float = 0.0
     via_bct: bool = True
     skaeve_share: float = 0.0
@@ -113,7 +113,7 @@ class Channel:
     """
 
     kind: Literal["quota", "hazard", "capacity"]
-    tracks: list[Literal["shelter", "bw"]]
+    tracks: tuple[Literal["shelter", "bw"], ...]
     start: dt.date | None = None
     homes_per_year: dict[str, float] = field(default_factory=dict)
     realisation: dict[str, float] = field(default_factory=dict)
@@ -168,7 +168,7 @@ class Model:
     winter: Winter
     origin: dict[str, float]
     facilities: dict[str, Facility]
-    routes: dict[str, dict[str, list[str]]]
+    routes: dict[str, dict[str, tuple[str, ...]]]
     recovery: Recovery
     groups: dict[str, Group]
     channels: dict[str, Channel]

@@ -26,11 +26,13 @@ class Places:
         self.occupied = 0
         self.queue: deque[Entry] = deque()
         self.waiting = 0
+        self.changes: list[tuple[float, int]] = []  # (time, capacity)
 
     def start(self, calendar: Calendar, schedule: Mapping[str, int]) -> None:
         """Follow the schedule; before its first date there are no places."""
-        changes = sorted((calendar.day(dt.date.fromisoformat(d)), n) for d, n in schedule.items())
-        self.env.process(self._follow(changes))
+        self.changes = sorted((calendar.day(dt.date.fromisoformat(d)), n)
+                              for d, n in schedule.items())
+        self.env.process(self._follow(self.changes))
 
     def _follow(self, changes: list[tuple[float, int]]) -> Generator[Any, Any, None]:
         for t, capacity in changes:

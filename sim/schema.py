@@ -28,7 +28,7 @@ def _describe(tp: Any) -> str:
         return "one of " + ", ".join(repr(a) for a in get_args(tp))
     if origin in (Union, types.UnionType):
         return " or ".join(_describe(a) for a in get_args(tp) if a is not type(None))
-    if origin is list:
+    if origin is tuple:
         return f"a list of {_describe(get_args(tp)[0])}"
     if origin is dict:
         return f"a table of {_describe(get_args(tp)[1])}"
@@ -56,10 +56,10 @@ def _convert(tp: Any, value: Any, file: str, key: str) -> Any:
         if value not in get_args(tp):
             raise InputError(file, key, f"expected {_describe(tp)}, got {value!r}")
         return value
-    if origin is list:
+    if origin is tuple:  # only tuple[X, ...]: a TOML array, stored immutable
         if not isinstance(value, list):
             raise InputError(file, key, f"expected {_describe(tp)}, got {value!r}")
-        (item,) = get_args(tp)
+        item = get_args(tp)[0]
         return tuple(_convert(item, v, file, f"{key}[{i}]") for i, v in enumerate(value))
     if origin is dict:
         if not isinstance(value, dict):

@@ -28,8 +28,8 @@ Entry = tuple[simpy.Event, "Client"]  # (the wait it belongs to, the client)
 class Pool:
     """One facility at run time."""
 
-    __slots__ = ("capacity", "fid", "index", "name", "occupied", "regime", "report_as",
-                 "room_type", "routes", "speed")
+    __slots__ = ("capacity", "changes", "fid", "index", "name", "occupied", "regime",
+                 "report_as", "room_type", "routes", "speed")
 
     def __init__(self, index: int, fid: str, name: str, report_as: str) -> None:
         self.index = index
@@ -42,6 +42,7 @@ class Pool:
         self.room_type = ""
         self.speed = 1.0
         self.routes: list[RouteKey] = []
+        self.changes: list[tuple[float, int, str, str]] = []  # (time, capacity, regime, room)
 
 
 class Shelters:
@@ -71,8 +72,8 @@ class Shelters:
         winter = self.calendar.winter_changes(first_year, last_year, self.model.winter.start,
                                               self.model.winter.end)
         for pool, fac in zip(self.pools, self.model.facilities.values(), strict=True):
-            changes = self._changes(fac.schedule, fac.winter_places, winter)
-            self.env.process(self._follow_schedule(pool, changes))
+            pool.changes = self._changes(fac.schedule, fac.winter_places, winter)
+            self.env.process(self._follow_schedule(pool, pool.changes))
 
     def _changes(self, schedule: Any, winter_places: int,
                  winter: list[tuple[float, bool]]) -> list[tuple[float, int, str, str]]:

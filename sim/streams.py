@@ -40,3 +40,10 @@ def uniform_rows(rng: np.random.Generator, n_rows: int, row_shape: tuple[int, ..
     n_chunks = max(1, -(-n_rows // chunk))
     block = rng.random((n_chunks * chunk, *row_shape))
     return block[:n_rows]
+
+
+def gamma_rows(rng: np.random.Generator, n_rows: int, row_shape: tuple[int, ...],
+               shape: float, chunk: int = 512) -> np.ndarray:
+    """Standard gamma variates in rows, chunked like :func:`uniform_rows`."""
+    n_chunks = max(1, -(-n_rows // chunk))
+    return rng.standard_gamma(shape, (n_chunks * chunk, *row_shape))[:n_rows]

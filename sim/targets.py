@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
@@ -27,9 +28,9 @@ def load_targets(path: str | Path) -> pd.DataFrame:
         numbers = pd.to_numeric(table[column], errors="coerce")
         bad = numbers.isna()
         if bad.any():
-            row = int(bad.idxmax()) + 2  # header is line 1
-            raise InputError(str(path), f"line {row}, column {column}",
-                             f"expected a number, got {table[column][bad.idxmax()]!r}")
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(str(path), f"line {first + 2}, column {column}",  # header: line 1
+                             f"expected a number, got {table[column].iloc[first]!r}")
         table[column] = numbers
     table["year"] = table["year"].astype(int)
     return table

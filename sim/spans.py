@@ -1,0 +1,95 @@
+"""Time spans of clients in each stage, paired from the event log (numpy only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.recording import STAGE
+
+SHELTER_STAGES = np.array([STAGE["opvang"], STAGE["klaar"], STAGE["bw_wachtlijst"]])
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Time spans of clients in some state: one row per span."""
+
+    client: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    facility: np.ndarray  # facility of the opening event (-1 if none)
+    closed_by: np.ndarray  # row index of the closing event in the log, -1 if still open
+
+    @property
+    def length(self) -> np.ndarray:
+        return self.end - self.start
+
+
+def within_client_rank(client: np.ndarray) -> np.ndarray:
+    """For rows sorted by client: 0, 1, 2, ... within each client."""
+    n = len(client)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(client)) + 1]
+    counts = np.diff(np.r_[starts, n])
+    return np.arange(n) - np.repeat(starts, counts)
+
+
+def pair_intervals(client: np.ndarray, time: np.ndarray, facility: np.ndarray,
+                   opens: np.ndarray, closes: np.ndarray, horizon: float) -> Intervals:
+    """Pair the i-th opening event of each client with its i-th closing event.
+
+    A client is in at most one such span at a time, so openings and closings alternate;
+    spans still open at the end run to ``horizon``.
+    """
+    o = np.flatnonzero(opens)
+    c = np.flatnonzero(closes)
+    o = o[np.lexsort((time[o], client[o]))]
+    c = c[np.lexsort((time[c], client[c]))]
+    width = max(int(np.count_nonzero(opens)), 1) + 1
+    o_key = client[o] * width + within_client_rank(client[o])
+    c_key = client[c] * width + within_client_rank(client[c])
+    pos = np.searchsorted(c_key, o_key)
+    pos_clipped = np.minimum(pos, max(len(c) - 1, 0))
+    matched = (pos < len(c)) & (c_key[pos_clipped] == o_key) if len(c) else np.zeros(len(o), bool)
+    closed_by = np.where(matched, c[pos_clipped] if len(c) else -1, -1)
+    end = np.where(matched, time[closed_by], horizon)
+    return Intervals(client[o], time[o], end, facility[o], closed_by)
+
+
+def overlap_days(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Days each span overlaps each year: shape (n_spans, n_years)."""
+    a = np.maximum(start[:, None], edges[None, :-1])
+    b = np.minimum(end[:, None], edges[None, 1:])
+    return np.clip(b - a, 0.0, None)
+
+
+def stage_spans(events: dict[str, np.ndarray], horizon: float) -> dict[str, Intervals]:
+    """Spans in a shelter bed (any shelter stage), and in each waiting or housing stage."""
+    client, time, src, dst = events["client"], events["time"], events["src"], events["dst"]
+    facility = events["facility"]
+
+    def spans(opens: np.ndarray, closes: np.ndarray) -> Intervals:
+        return pair_intervals(client, time, facility, opens, closes, horizon)
+
+    in_bed = np.isin(src, SHELTER_STAGES) & (facility >= 0)
+    out = {"shelter": spans(dst == STAGE["opvang"], in_bed & ~np.isin(dst, SHELTER_STAGES))}
+    for stage in ("wacht_op_bed", "klaar", "bw_wachtlijst", "bw", "beschut"):
+        out[stage] = spans(dst == STAGE[stage], src == STAGE[stage])
+    return out
+
+
+def count_at(spans: Intervals, times: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """How many spans cover each time (start <= t < end; open spans never end)."""
+    start, end = spans.start, np.where(spans.closed_by >= 0, spans.end, np.inf)
+    if mask is not None:
+        start, end = start[mask], end[mask]
+    return (np.searchsorted(np.sort(start), times, side="right")
+            - np.searchsorted(np.sort(end), times, side="right"))
+
+
+def step_at(change_times: np.ndarray, values: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """A step function (value from each change time on; 0 before the first) at ``times``."""
+    idx = np.searchsorted(change_times, times, side="right") - 1
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], 0)
