@@ -6,6 +6,7 @@ Exit codes: 0 done, 2 bad input (a message names the file and the key), 1 failur
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import shlex
 import sys
@@ -25,7 +26,9 @@ DEFAULT_MODEL = Path("models/haarlem.toml")
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return int(args.func(args))
     except InputError as err:
@@ -80,16 +83,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     model = load(args.model)
-    if args.until is not None and args.until < model.simulation.start.year:
-        raise InputError("--until", "", f"expected a year >= {model.simulation.start.year}")
+    if args.until is not None:
+        if args.until < model.simulation.start.year:
+            raise InputError("--until", "", f"expected a year >= {model.simulation.start.year}")
+        model = dataclasses.replace(
+            model, simulation=dataclasses.replace(model.simulation, end_year=args.until))
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or Path("results") / f"run-{model.name}-{stamp}"
     check_destination(out)
     targets_path = args.targets or args.model.resolve().parent.parent / "calibration/targets.csv"
     targets = load_targets(targets_path) if args.targets or targets_path.exists() else None
 
-    results = run(model, args.replications, args.seed, until_year=args.until,
-                  events=args.events, progress=not args.quiet)
+    results = run(model, args.replications, args.seed, events=args.events,
+                  progress=not args.quiet)
     annual = results.tables["annual"]
     print(f"\n{model.name}: {args.replications} replications, seed {args.seed}, "
           f"{results.seconds:.1f} s; model hash {results.info['model_hash']}")
@@ -100,7 +106,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print()
     print("main indicators:")
     print(format_table(key_indicators(annual)))
-    command = " ".join(shlex.quote(a) for a in ["opvang", *sys.argv[1:]])
+    command = " ".join(shlex.quote(a) for a in ["opvang", *args.argv])
     write_results(results, out, command)
     print(f"\nresults written to {out}")
     return 0

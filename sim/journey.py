@@ -164,6 +164,7 @@ class Region:
         self.groups = list(model.groups.values())
         self.bw_direct = len(self.groups)  # group index of direct BW applicants
         self.bw_occupants: dict[int, Client] = {}
+        self.draws: dict[str, GroupDraws] = {}  # personal variates per group, for inspection
         self._outcomes = [list(g.decision) for g in self.groups]
         self._bw_exit = _categorical(model.bw.exit)
         self._beschut_exit = _categorical(model.bw.beschut_exit)
@@ -187,7 +188,7 @@ class Region:
             rate = {int(y): r * group.first_report_share for y, r in group.arrivals.items()}
             times = self._arrival_times(rate, group.trend_per_year,
                                         self.streams.get(f"arrivals/{name}"))
-            draws = GroupDraws(self.model, self.streams, name, len(times), group)
+            draws = self.draws[name] = GroupDraws(self.model, self.streams, name, len(times), group)
             self.env.process(self._arrivals(gi, times, draws))
         self._start_bw_direct()
 
@@ -228,7 +229,7 @@ class Region:
         times = self._arrival_times({self.first_year: bw.direct_applicants_per_year}, 0.0,
                                     self.streams.get(f"arrivals/{BW_DIRECT}"))
         n_initial = bw.initial_occupants + bw.initial_beschut
-        draws = GroupDraws(self.model, self.streams, BW_DIRECT,
+        draws = self.draws[BW_DIRECT] = GroupDraws(self.model, self.streams, BW_DIRECT,
                            n_initial + bw.initial_waiting + len(times), None)
         clients = [self._new_bw_client(draws, k) for k in range(draws.rows.shape[0])]
         for client in clients[: bw.initial_occupants]:

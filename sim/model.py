@@ -14,13 +14,14 @@ import hashlib
 import json
 import math
 import tomllib
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
 from sim.errors import InputError
-from sim.schema import build
+from sim.schema import build, field_type
 
 Regime = Literal["nachtopvang", "24-uurs", "vrouwenopvang"]
 RoomType = Literal["dormitory", "two-person", "single", "family-unit"]
@@ -197,6 +198,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError(str(path), "", "file not found") from None
     except OSError as err:
         raise InputError(str(path), "", f"cannot be read ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise InputError(str(path), "", f"not UTF-8 text ({err.reason} at byte {err.start})") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(str(path), "", f"not valid TOML ({err})") from None
 
@@ -211,7 +214,11 @@ def from_mapping(raw: Mapping[str, Any], file: str = "<model>") -> Model:
 
 def with_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
                    file: str) -> dict[str, Any]:
-    """Return a copy of ``raw`` with dotted keys replaced; unknown keys are errors."""
+    """Return a copy of ``raw`` with dotted keys replaced.
+
+    The key must exist in the file, or be a field of the schema left at its default (such
+    as a group's ``trend_per_year``); anything else is an error naming the key.
+    """
     out = copy.deepcopy(dict(raw))
     for dotted, value in overrides.items():
         parts = split_dotted(dotted)
@@ -220,10 +227,20 @@ def with_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
             if not isinstance(node, dict) or part not in node:
                 raise InputError(file, ".".join(parts[: i + 1]), "override of a key that does not exist")
             node = node[part]
-        if not isinstance(node, dict) or parts[-1] not in node:
+        known = isinstance(node, dict) and (
+            parts[-1] in node or _is_schema_field(parts))
+        if not known:
             raise InputError(file, dotted, "override of a key that does not exist")
         node[parts[-1]] = copy.deepcopy(value)
     return out
+
+
+def _is_schema_field(parts: list[str]) -> bool:
+    """Whether the last part names a field of a dataclass (not a free table key)."""
+    parent = field_type(Model, parts[:-1])
+    while get_origin(parent) in (Union, types.UnionType):
+        parent = next(a for a in get_args(parent) if a is not type(None))
+    return dataclasses.is_dataclass(parent) and field_type(Model, parts) is not None
 
 
 def split_dotted(dotted: str) -> list[str]:

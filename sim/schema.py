@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import types
 import typing
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -47,6 +48,8 @@ def _convert(tp: Any, value: Any, file: str, key: str) -> Any:
         for option in options:
             if option is type(None):
                 continue
+            if dataclasses.is_dataclass(option) and isinstance(value, dict):
+                return _convert(option, value, file, key)  # let the nested error through
             try:
                 return _convert(option, value, file, key)
             except InputError:
@@ -71,6 +74,8 @@ def _convert(tp: Any, value: Any, file: str, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InputError(file, key, f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise InputError(file, key, f"expected a finite number, got {value!r}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -108,3 +113,21 @@ def _build_dataclass(cls: type, value: Any, file: str, key: str) -> Any:
 
 def _join(key: str, name: str) -> str:
     return f"{key}.{name}" if key else name
+
+
+def field_type(cls: type, parts: list[str]) -> Any:
+    """The schema type at a dotted path below ``cls``; None when the path is not in the schema."""
+    tp: Any = cls
+    for part in parts:
+        while get_origin(tp) in (Union, types.UnionType):
+            tp = next(a for a in get_args(tp) if a is not type(None))
+        if dataclasses.is_dataclass(tp):
+            hints = get_type_hints(tp)
+            if part not in hints:
+                return None
+            tp = hints[part]
+        elif get_origin(tp) is dict:
+            tp = get_args(tp)[1]
+        else:
+            return None
+    return tp

@@ -1,0 +1,6 @@
+"""Make tests/ importable (shared test helpers such as tests/reference.py)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))

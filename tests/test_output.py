@@ -1,0 +1,205 @@
+"""``opvang run`` end to end: summary, hive-partitioned Parquet, manifest, atomic writing."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import json
+import re
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import sim.cli
+import sim.output
+from sim.cli import main
+from sim.model import load, model_hash, to_jsonable
+from sim.recording import STAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = "models/haarlem.toml"
+SEED = 424242
+ANNUAL_COLUMNS = ["replication", "seed", "year", "metric", "group", "value"]
+EVENT_COLUMNS = ["client", "time", "from", "to", "facility", "reason"]
+
+
+def cli(argv: list[str]) -> SimpleNamespace:
+    """Run the command line in the repository root; capture its exit code and output."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        with redirect_stdout(stdout), redirect_stderr(stderr):
+            code = main(argv)
+    return SimpleNamespace(code=code, out=stdout.getvalue(), err=stderr.getvalue())
+
+
+def partition(out: Path, table: str) -> Path:
+    return out / table / "experiment=run" / "scenario=haarlem" / "part-0.parquet"
+
+
+def hidden_entries(folder: Path) -> list[Path]:
+    """Everything under ``folder`` (itself included) whose name starts with a dot."""
+    return [p for p in folder.rglob("*") if p.name.startswith(".")]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """One small run shared by the tests of this module (2 replications to 2020)."""
+    base = tmp_path_factory.mktemp("run")
+    out = base / "out"
+    argv = ["run", MODEL, "--replications", "2", "--until", "2020", "--seed", str(SEED),
+            "--out", str(out), "--quiet"]
+    result = cli(argv)
+    result.base, result.path, result.argv = base, out, argv
+    return result
+
+
+@pytest.fixture(scope="module")
+def manifest(run: SimpleNamespace) -> dict[str, Any]:
+    return json.loads((run.path / "manifest.json").read_text())
+
+
+def test_run_exits_0(run: SimpleNamespace) -> None:
+    assert run.code == 0, run.err
+    assert "Traceback" not in run.err
+    assert f"results written to {run.path}" in run.out
+
+
+def test_summary_shows_observed_registrations_2019(run: SimpleNamespace) -> None:
+    assert re.search(r"^\s*2019\s+bct_registrations\s+total\s+715\.0\s", run.out, re.M), run.out
+    assert "main indicators" in run.out
+    assert f"seed {SEED}" in run.out
+
+
+def test_parquet_partitions_exist(run: SimpleNamespace) -> None:
+    for table in ("annual", "daily"):
+        assert partition(run.path, table).is_file()
+    assert sorted(p.name for p in run.path.iterdir()) == ["annual", "daily", "manifest.json"]
+
+
+def test_annual_table(run: SimpleNamespace) -> None:
+    annual = pd.read_parquet(partition(run.path, "annual"))
+    assert list(annual.columns) == ANNUAL_COLUMNS
+    assert sorted(annual["replication"].unique()) == [0, 1]
+    assert set(annual["seed"]) == {SEED}
+    assert set(annual["year"]) == {2019, 2020}
+    assert annual["value"].dtype.kind == "f"
+    registrations = annual[(annual["metric"] == "bct_registrations")
+                           & (annual["group"] == "total") & (annual["year"] == 2019)]
+    assert len(registrations) == 2  # one row per replication
+    assert (registrations["value"] > 0).all()
+
+
+def test_hive_dataset_gives_run_keys(run: SimpleNamespace) -> None:
+    annual = pd.read_parquet(run.path / "annual")
+    assert set(annual["experiment"].astype(str)) == {"run"}
+    assert set(annual["scenario"].astype(str)) == {"haarlem"}
+    assert len(annual) == len(pd.read_parquet(partition(run.path, "annual")))
+
+
+def test_daily_table(run: SimpleNamespace) -> None:
+    daily = pd.read_parquet(partition(run.path, "daily"))
+    assert list(daily.columns[:2]) == ["replication", "seed"]
+    assert len(daily.columns) > 2
+    assert sorted(daily["replication"].unique()) == [0, 1]
+    assert set(daily["seed"]) == {SEED}
+    assert (daily["replication"] == 0).sum() == (daily["replication"] == 1).sum() > 0
+
+
+def test_no_events_table_without_flag(run: SimpleNamespace, manifest: dict[str, Any]) -> None:
+    assert not (run.path / "events").exists()
+    assert manifest["tables"] == ["annual", "daily"]
+
+
+def test_manifest(run: SimpleNamespace, manifest: dict[str, Any]) -> None:
+    model = load(ROOT / MODEL, overrides={"simulation.end_year": 2020})  # as run with --until
+    assert manifest["model_hash"] == model_hash(model)
+    assert manifest["seed"] == SEED
+    assert manifest["replications"] == 2
+    assert (manifest["experiment"], manifest["scenario"]) == ("run", "haarlem")
+    for package in ("simpy", "numpy", "pandas"):
+        assert manifest["versions"][package] == importlib.metadata.version(package)
+    commit = r"[0-9a-f]{40}(\+dirty)?" if (ROOT / ".git").exists() else "unknown"
+    assert re.fullmatch(commit, manifest["git_commit"]), manifest["git_commit"]
+    resolved = dict(manifest["model"])
+    expected = to_jsonable(model)
+    assert resolved.pop("source") == MODEL
+    expected.pop("source")
+    assert resolved == expected
+
+
+def test_no_temporary_files_left(run: SimpleNamespace) -> None:
+    assert hidden_entries(run.base) == []
+    assert [p.name for p in run.base.iterdir()] == ["out"]
+
+
+def test_manifest_records_the_command(run: SimpleNamespace, manifest: dict[str, Any]) -> None:
+    assert manifest["command"].split()[1:] == run.argv
+
+
+def test_manifest_records_the_horizon(manifest: dict[str, Any]) -> None:
+    assert manifest.get("until_year", manifest["model"]["simulation"]["end_year"]) == 2020
+
+
+def test_events_table(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()  # an existing empty folder may be used
+    result = cli(["run", MODEL, "--replications", "1", "--until", "2019", "--events",
+                  "--out", str(out), "--quiet"])
+    assert result.code == 0, result.err
+    events = pd.read_parquet(partition(out, "events"))
+    assert list(events.columns) == ["replication", "seed", *EVENT_COLUMNS]
+    assert len(events) > 0
+    assert set(events["replication"]) == {0}
+    assert set(events["from"].astype(str)) <= set(STAGES)
+    assert set(events["to"].astype(str)) <= set(STAGES)
+    assert events["time"].dtype.kind == "f"
+    assert json.loads((out / "manifest.json").read_text())["tables"] == [
+        "annual", "daily", "events"]
+    assert hidden_entries(tmp_path) == []
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_manifest(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sim.output, "build_manifest", broken_manifest)
+    out = tmp_path / "out"
+    result = cli(["run", MODEL, "--replications", "1", "--until", "2019",
+                  "--out", str(out), "--quiet"])
+    assert result.code == 1
+    assert "disk on fire" in result.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_run_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.cli, "run", interrupted)
+    out = tmp_path / "out"
+    result = cli(["run", MODEL, "--out", str(out), "--quiet"])
+    assert result.code == 1
+    assert "nothing was written" in result.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_python_m_sim_check() -> None:
+    done = subprocess.run([sys.executable, "-m", "sim", "check", MODEL], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{MODEL}: ok")
+
+
+def test_python_m_sim_check_bad_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing.toml"
+    done = subprocess.run([sys.executable, "-m", "sim", "check", str(path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {path}: file not found"
