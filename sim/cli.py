@@ -13,6 +13,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from sim.calibration.command import add_parser as add_calibrate_parser
 from sim.errors import InputError
 from sim.model import load, model_hash
 from sim.output import check_destination, write_results
@@ -60,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--events", action="store_true", help="also write the event log")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
+
+    add_calibrate_parser(sub)
 
     p = sub.add_parser("check", help="validate a model file without running it")
     p.add_argument("file", type=Path)

@@ -26,8 +26,8 @@ class Replication:
 
 
 def run_replication(model: Model, seed: int, replication: int, *, until_year: int | None = None,
-                    events: bool = False) -> Replication:
-    """Simulate one replication and derive its tables."""
+                    events: bool = False, daily: bool = True) -> Replication:
+    """Simulate one replication and derive its tables (``daily`` False: an empty daily table)."""
     if until_year is not None:
         model = dataclasses.replace(
             model, simulation=dataclasses.replace(model.simulation, end_year=until_year))
@@ -35,10 +35,10 @@ def run_replication(model: Model, seed: int, replication: int, *, until_year: in
     region = Region(model, Streams(seed, replication), recorder)
     region.start()
     region.env.run(until=region.horizon)
-    daily, rows = derive(run_record(region))
+    stocks, rows = derive(run_record(region))
     return Replication(
         annual=pd.DataFrame(rows, columns=["year", "metric", "group", "value"]),
-        daily=daily.table(model.simulation.start),
+        daily=stocks.table(model.simulation.start) if daily else pd.DataFrame(),
         events=_events_frame(region) if events else None,
         n_events=_events_processed(region),
     )
@@ -67,6 +67,8 @@ def run_record(region: Region) -> RunRecord:
         facility_cost=np.array([f.cost_per_day for f in model.facilities.values()]),
         facility_capacity=[_schedule([(t, c) for t, c, _, _ in p.changes])
                            for p in region.shelters.pools],
+        channel_parts={name: list(ch.homes_per_year) if len(ch.homes_per_year) > 1 else []
+                       for name, ch in model.channels.items()},
         bw_capacity=_schedule(region.bw.changes),
         beschut_capacity=_schedule(region.beschut.changes),
         bw_cost=model.bw.cost_per_day,

@@ -313,7 +313,7 @@ class Region:
         else:
             rec.log((cid, env.now, BCT, OPVANG, pool.index, self._reason[outcome]))
         client.pool = pool
-        t_depart = v[DEPART]
+        t_depart = v[DEPART] / pool.departure
         if client.bw:
             yield from self._shelter_bw_track(client, pool, t_depart)
             return

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.model import EXIT_REASONS
 from sim.recording import STAGE
 from sim.spans import Intervals, count_at, overlap_days, stage_spans, step_at
 
@@ -36,6 +37,7 @@ class RunRecord:
     facility_report_as: list[str]
     facility_cost: np.ndarray
     facility_capacity: list[Schedule]
+    channel_parts: dict[str, list[str]]  # channel -> its quota parts (Pact: municipalities)
     bw_capacity: Schedule
     beschut_capacity: Schedule
     bw_cost: float
@@ -158,8 +160,9 @@ def annual(rec: RunRecord, spans: dict[str, Intervals],
     ended = stays.closed_by >= 0
     end_reason = np.where(ended, reason[np.maximum(stays.closed_by, 0)], -1)
     long_ended = ended & (stays.length > LONG_STAY_DAYS)
+    exits = sorted({*rec.channel_parts, *EXIT_REASONS, "wlz_transfer"})
     out.count("stays_over_9_months", "total", stays.end[long_ended])
-    for name in sorted(set(base[end_reason[long_ended]])):
+    for name in [*exits, "bw"]:
         out.count("stays_over_9_months", name,
                   stays.end[long_ended & (base[np.maximum(end_reason, 0)] == name)])
     n_ended = np.histogram(stays.end[ended], edges)[0]
@@ -207,15 +210,15 @@ def annual(rec: RunRecord, spans: dict[str, Intervals],
 
     # Outflow per way out of the system, and placements per channel
     leaving = dst == STAGE["uitstroom"]
-    for name in sorted(set(base[np.unique(reason[leaving])])):
+    for name in exits:
         out.count("outflow", name, time[leaving & (base[reason] == name)])
-    for label in (r for r in rec.reasons if r.startswith("pact/")):
-        out.count("pact_placements", label.split("/")[1], time[leaving & (reason == code[label])])
+    for part in rec.channel_parts.get("pact", []):
+        out.count("pact_placements", part, time[leaving & (reason == code.get(f"pact/{part}", -1))])
     out.count("pact_placements", "total", time[leaving & (base[reason] == "pact")])
     for channel in ("onder_de_pannen", "housing_first"):
         out.count(f"{channel}_placements", "total", time[leaving & (base[reason] == channel)])
     unused = base[rec.unused_reason] if len(rec.unused_reason) else np.array([], dtype=str)
-    for name in sorted(set(unused)):
+    for name in rec.channel_parts:
         out.count("unused_homes", name, rec.unused_time[unused == name])
 
     # Shelter fullness and cost

@@ -75,11 +75,13 @@ class Recovery:
     """Recovery speed by setting: regime multiplier times room-type multiplier.
 
     A client needs ``recovery_days`` of work (drawn per client) at speed 1; in a setting
-    with speed ``s`` the stay until ready lasts work / s days.
+    with speed ``s`` the stay until ready lasts work / s days. ``departure`` multiplies the
+    group's rate of leaving shelter without housing, by regime.
     """
 
     regime: dict[str, float]
     room_type: dict[str, float]
+    departure: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -181,12 +183,41 @@ class Model:
 
 
 def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Model:
-    """Read, override and validate a model file."""
+    """Read, override and validate a model file (a full model or a derived one)."""
     path = Path(path)
-    raw = read_toml(path)
+    raw = resolve(path)
     if overrides:
         raw = with_overrides(raw, overrides, str(path))
     return from_mapping(raw, str(path))
+
+
+def resolve(path: Path, seen: frozenset[Path] = frozenset()) -> dict[str, Any]:
+    """The full model mapping of a file.
+
+    A derived model file (such as a calibration's fitted parameters) names a ``base`` model
+    file, relative to itself, and ``overrides`` as dotted keys; a ``name`` and
+    ``description`` of its own are optional.
+    """
+    raw = read_toml(path)
+    if "base" not in raw:
+        return raw
+    extra = sorted(set(raw) - {"base", "overrides", "name", "description"})
+    if extra:
+        raise InputError(str(path), extra[0],
+                         "unknown key in a derived model; expected base, overrides, name, description")
+    if not isinstance(raw["base"], str):
+        raise InputError(str(path), "base", "expected the path of a model file")
+    overrides = raw.get("overrides", {})
+    if not isinstance(overrides, dict):
+        raise InputError(str(path), "overrides", "expected a table of dotted keys")
+    base = (path.parent / raw["base"]).resolve()
+    if base in seen | {path.resolve()}:
+        raise InputError(str(path), "base", "a chain of base models that loops")
+    out = with_overrides(resolve(base, seen | {path.resolve()}), overrides, str(path))
+    for key in ("name", "description"):
+        if key in raw:
+            out[key] = raw[key]
+    return out
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -303,11 +334,11 @@ def validate(model: Model, file: str) -> None:
     _distribution(model.origin, file, "origin")
     for fid, fac in model.facilities.items():
         _validate_facility(fac, file, f"facilities.{fid}")
-    for table in ("regime", "room_type"):
+    for table in ("regime", "room_type", "departure"):
         speeds = getattr(model.recovery, table)
         for fid, fac in model.facilities.items():
             for d, entry in fac.schedule.items():
-                value = getattr(entry, table)
+                value = getattr(entry, "regime" if table == "departure" else table)
                 if value is not None and value not in speeds:
                     raise InputError(file, f"recovery.{table}.{value}",
                                      f"missing: facilities.{fid}.schedule.{d} uses it")

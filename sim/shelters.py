@@ -28,8 +28,8 @@ Entry = tuple[simpy.Event, "Client"]  # (the wait it belongs to, the client)
 class Pool:
     """One facility at run time."""
 
-    __slots__ = ("capacity", "changes", "fid", "index", "name", "occupied", "regime",
-                 "report_as", "room_type", "routes", "speed")
+    __slots__ = ("capacity", "changes", "departure", "fid", "index", "name", "occupied",
+                 "regime", "report_as", "room_type", "routes", "speed")
 
     def __init__(self, index: int, fid: str, name: str, report_as: str) -> None:
         self.index = index
@@ -41,6 +41,7 @@ class Pool:
         self.regime = ""
         self.room_type = ""
         self.speed = 1.0
+        self.departure = 1.0  # multiplies the rate of leaving without housing
         self.routes: list[RouteKey] = []
         self.changes: list[tuple[float, int, str, str]] = []  # (time, capacity, regime, room)
 
@@ -109,6 +110,7 @@ class Shelters:
             pool.regime = regime
             pool.room_type = room
             pool.speed = recovery.regime[regime] * recovery.room_type[room]
+            pool.departure = recovery.departure[regime]
             self._fill(pool)
 
     def place(self, key: RouteKey) -> Pool | None:

@@ -1,0 +1,1 @@
+"""Calibration of the free parameters to the observed counts (ABC-PMC)."""

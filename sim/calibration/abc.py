@@ -1,0 +1,166 @@
+"""Approximate Bayesian computation by population Monte Carlo (ABC-PMC).
+
+Beaumont, Cornuet, Marin and Robert (2009): generation 0 samples the prior; each later
+generation sets its tolerance at a quantile of the previous distances, proposes particles
+from the previous weighted population moved by a Gaussian kernel with twice its weighted
+covariance, keeps proposals whose simulation lies within the tolerance, and weights them by
+prior / proposal density. Parameters live on the unit cube, where the priors are uniform.
+
+Every simulation has its own seed, drawn in order from the fit's seed, and proposals are
+simulated in fixed-size batches whose results are used in order: the fit is the same for any
+number of workers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from sim.streams import Streams
+
+
+@dataclass
+class Population:
+    """One generation: particles on the unit cube, their weights and distances."""
+
+    particles: np.ndarray  # (n, d)
+    weights: np.ndarray  # (n,), summing to 1
+    distances: np.ndarray  # (n,)
+    tolerance: float
+    simulations: int  # simulations run for this generation
+    seconds: float
+
+    @property
+    def acceptance(self) -> float:
+        return len(self.particles) / self.simulations
+
+    def effective_size(self) -> float:
+        return float(1.0 / np.sum(self.weights ** 2))
+
+
+@dataclass
+class BatchRunner:
+    """Runs distance evaluations in order, in-process or on a pool of worker processes."""
+
+    function: Callable[[tuple[Any, ...]], np.ndarray]
+    initializer: Callable[..., None]
+    initargs: tuple[Any, ...]
+    workers: int
+
+    def __enter__(self) -> BatchRunner:
+        self.pool = (ProcessPoolExecutor(self.workers, initializer=self.initializer,
+                                         initargs=self.initargs)
+                     if self.workers > 1 else None)
+        if self.pool is None:
+            self.initializer(*self.initargs)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def map(self, tasks: Sequence[tuple[Any, ...]]) -> np.ndarray:
+        """Results of the tasks, in order, stacked as rows."""
+        if self.pool is None:
+            return np.array([self.function(t) for t in tasks], dtype=float)
+        chunk = max(1, len(tasks) // (4 * self.workers))
+        return np.array(list(self.pool.map(self.function, tasks, chunksize=chunk)), dtype=float)
+
+
+def abc_pmc(runner: BatchRunner, distance: Callable[[np.ndarray], float], n_dim: int,
+            n_particles: int, generations: int, seed: int, quantile: float = 0.5,
+            min_acceptance: float = 0.01, progress: bool = True) -> list[Population]:
+    """Run ABC-PMC; returns every generation (the last is the posterior sample).
+
+    ``runner`` maps tasks (unit point, simulation index) to simulated statistics;
+    ``distance`` turns those into the distance to the observations.
+    """
+    rng = Streams(seed, 0).get("calibration/abc")
+    next_index = 0
+
+    def evaluate(points: np.ndarray) -> np.ndarray:
+        nonlocal next_index
+        tasks = [(p, next_index + i) for i, p in enumerate(points)]
+        next_index += len(points)
+        return np.array([distance(row) for row in runner.map(tasks)])
+
+    bar = tqdm(total=generations, desc="ABC-PMC generations", unit="gen", disable=not progress)
+    started = time.perf_counter()
+    points = rng.random((n_particles, n_dim))
+    distances = evaluate(points)
+    ok = np.isfinite(distances)
+    history = [Population(points[ok], _normalise(np.ones(ok.sum())), distances[ok], np.inf,
+                          n_particles, time.perf_counter() - started)]
+    bar.update(1)
+    for _ in range(1, generations):
+        previous = history[-1]
+        tolerance = weighted_quantile(previous.distances, previous.weights, quantile)
+        covariance = 2.0 * np.atleast_2d(np.cov(previous.particles.T, aweights=previous.weights))
+        covariance += 1e-9 * np.eye(n_dim)
+        started = time.perf_counter()
+        kept: list[np.ndarray] = []
+        kept_d: list[float] = []
+        simulations = 0
+        while len(kept) < n_particles:
+            proposals = _propose(rng, previous, covariance, n_particles)
+            distances = evaluate(proposals)
+            simulations += len(proposals)
+            for point, d in zip(proposals, distances, strict=True):
+                if d <= tolerance and len(kept) < n_particles:
+                    kept.append(point)
+                    kept_d.append(float(d))
+            if simulations > n_particles / min_acceptance:
+                break
+        if len(kept) < max(10, n_dim + 2):
+            break  # acceptance collapsed: keep the previous generation as the posterior
+        particles = np.array(kept)
+        log_density = _log_kernel_mixture(particles, previous, covariance)
+        weights = _normalise(np.exp(log_density.min() - log_density))  # prior is uniform
+        history.append(Population(particles, weights, np.array(kept_d), tolerance, simulations,
+                                  time.perf_counter() - started))
+        bar.update(1)
+        bar.set_postfix(tolerance=f"{tolerance:.3g}",
+                        acceptance=f"{len(kept) / simulations:.2f}")
+    bar.close()
+    return history
+
+
+def _propose(rng: np.random.Generator, previous: Population, covariance: np.ndarray,
+             n: int) -> np.ndarray:
+    """n proposals inside the unit cube: resample by weight, then move by the kernel."""
+    out = np.empty((0, previous.particles.shape[1]))
+    while len(out) < n:
+        idx = rng.choice(len(previous.particles), size=n, p=previous.weights)
+        moved = previous.particles[idx] + rng.multivariate_normal(
+            np.zeros(covariance.shape[0]), covariance, size=n, method="cholesky")
+        inside = np.all((moved >= 0.0) & (moved <= 1.0), axis=1)
+        out = np.vstack([out, moved[inside]])
+    return out[:n]
+
+
+def _log_kernel_mixture(points: np.ndarray, previous: Population,
+                        covariance: np.ndarray) -> np.ndarray:
+    """Log density (up to a constant) of the proposal mixture at each point."""
+    inv = np.linalg.inv(covariance)
+    diff = points[:, None, :] - previous.particles[None, :, :]
+    log_k = -0.5 * np.einsum("ijk,kl,ijl->ij", diff, inv, diff) + np.log(previous.weights)
+    shift = log_k.max(axis=1, keepdims=True)
+    return (shift + np.log(np.exp(log_k - shift).sum(axis=1, keepdims=True)))[:, 0]
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The q-quantile of weighted values (the smallest value whose weight share reaches q)."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    index = min(int(np.searchsorted(cumulative, q * cumulative[-1])), len(values) - 1)
+    return float(values[order][index])
+
+
+def _normalise(w: np.ndarray) -> np.ndarray:
+    return w / w.sum()

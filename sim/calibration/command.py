@@ -1,0 +1,69 @@
+"""``opvang calibrate``: fit the free parameters and write the fit with its checks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+from pathlib import Path
+
+import pandas as pd
+
+from sim.calibration.fit import FitSettings, fit, write_fit
+from sim.errors import InputError
+from sim.summary import format_table
+
+FULL = {"particles": 400, "generations": 8, "check_draws": 200}
+QUICK = {"particles": 40, "generations": 2, "check_draws": 30}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``calibrate`` subcommand."""
+    p = sub.add_parser("calibrate", help="fit the free parameters to calibration/targets.csv")
+    p.add_argument("--model", type=Path, default=Path("models/haarlem.toml"))
+    p.add_argument("--priors", type=Path, default=Path("calibration/priors.toml"))
+    p.add_argument("--targets", type=Path, default=Path("calibration/targets.csv"))
+    p.add_argument("--components", type=Path, default=Path("calibration/components.toml"))
+    p.add_argument("--out", type=Path, default=Path("calibration/fitted"))
+    p.add_argument("--quick", action="store_true",
+                   help=f"a small fit for CI ({QUICK['particles']} particles, "
+                        f"{QUICK['generations']} generations)")
+    p.add_argument("--particles", type=int, default=None)
+    p.add_argument("--generations", type=int, default=None)
+    p.add_argument("--check-draws", type=int, default=None)
+    p.add_argument("--seed", type=int, default=20190101)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--replace", action="store_true", help="replace an existing fit in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_calibrate)
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    """Fit, write, and print the predictive check, coverage and identifiability."""
+    size = QUICK if args.quick else FULL
+    settings = FitSettings(
+        model=args.model, priors=args.priors, targets=args.targets,
+        components=args.components,
+        particles=args.particles or size["particles"],
+        generations=args.generations or size["generations"],
+        check_draws=args.check_draws or size["check_draws"],
+        seed=args.seed, workers=max(1, args.workers))
+    if args.out.exists() and any(args.out.iterdir()) and not args.replace:
+        raise InputError(str(args.out), "", "already holds a fit; pass --replace to replace it")
+    command = " ".join(shlex.quote(a) for a in ["opvang", *args.argv])
+    result = fit(settings, progress=not args.quiet)
+    summary = write_fit(result, args.out, args.replace, command, progress=not args.quiet)
+    check = pd.read_csv(args.out / "predictive_check.csv")
+    ident = pd.read_csv(args.out / "identifiability.csv")
+    print(f"\nfit: {summary['simulations']} simulations in {summary['seconds']:.0f} s, "
+          f"{len(result.history)} generations, final tolerance {result.posterior.tolerance:.3g}")
+    print("\nposterior predictive check (observed against simulated median and intervals):")
+    print(format_table(check[["year", "metric", "group", "observed", "median", "lo50", "hi50",
+                              "lo95", "hi95", "inside95", "weight"]]))
+    cov = summary["coverage95"]
+    print(f"\ncoverage: {cov['inside']} of {cov['of']} weighted targets inside their 95 % interval")
+    print("\nidentifiability (95 % posterior width over prior width, unit scale):")
+    print(ident[["parameter", "posterior_median", "posterior_lo95", "posterior_hi95",
+                 "width_ratio", "constrained"]].to_string(index=False, float_format="%.3g"))
+    print(f"\nwritten to {args.out}")
+    return 0

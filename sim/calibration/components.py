@@ -1,0 +1,88 @@
+"""Calibration components: each target row paired with its simulated statistic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.model import read_toml
+from sim.schema import build
+from sim.targets import load_targets
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """Weight and error of the components of one metric."""
+
+    weight: float | None = None
+    relative_error: float | None = None
+    not_modelled: bool = False
+
+
+@dataclass(frozen=True)
+class ComponentSettings:
+    """The contents of ``calibration/components.toml``."""
+
+    defaults: MetricSettings
+    metrics: dict[str, MetricSettings] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Components:
+    """Observed values, scales and weights of every target row, in file order."""
+
+    table: pd.DataFrame  # year, metric, group, observed, scale, weight, not_modelled
+
+    @property
+    def keys(self) -> pd.MultiIndex:
+        return pd.MultiIndex.from_frame(self.table[["year", "metric", "group"]])
+
+    @property
+    def last_year(self) -> int:
+        return int(self.table["year"].max())
+
+    def simulated(self, annual: pd.DataFrame) -> np.ndarray:
+        """The simulated statistic of each component from one replication's yearly table."""
+        values = annual.set_index(["year", "metric", "group"])["value"]
+        return values.reindex(self.keys).to_numpy(dtype=float)
+
+    def discrepancies(self, simulated: np.ndarray) -> np.ndarray:
+        """Scaled discrepancy z of each component (NaN where not modelled)."""
+        return (simulated - self.table["observed"].to_numpy()) / self.table["scale"].to_numpy()
+
+    def distance(self, simulated: np.ndarray) -> float:
+        """sqrt(sum w z^2 / sum w) over the weighted components; inf if one is missing."""
+        weight = self.table["weight"].to_numpy()
+        z = self.discrepancies(simulated)
+        used = weight > 0
+        if np.isnan(z[used]).any():
+            return float("inf")
+        return float(np.sqrt(np.sum(weight[used] * z[used] ** 2) / np.sum(weight[used])))
+
+
+def load_components(targets_path: str | Path, settings_path: str | Path) -> Components:
+    """Pair every target row with its weight and scale."""
+    targets = load_targets(targets_path)
+    settings = build(ComponentSettings, read_toml(Path(settings_path)), str(settings_path))
+    rows = []
+    for year, metric, group, value in zip(targets["year"], targets["metric"], targets["group"],
+                                          targets["value"], strict=True):
+        own = settings.metrics.get(str(metric), MetricSettings())
+        weight = _first(own.weight, settings.defaults.weight, 1.0)
+        error = _first(own.relative_error, settings.defaults.relative_error, 0.1)
+        observed = float(value)
+        rows.append({
+            "year": int(year), "metric": str(metric), "group": str(group),
+            "observed": observed,
+            "scale": float(np.sqrt(max(observed, 1.0) + (error * observed) ** 2)),
+            "weight": 0.0 if own.not_modelled else weight,
+            "not_modelled": own.not_modelled,
+        })
+    return Components(pd.DataFrame(rows))
+
+
+def _first(*values: float | None) -> float:
+    return next(float(v) for v in values if v is not None)

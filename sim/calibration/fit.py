@@ -1,0 +1,194 @@
+"""Fit the free parameters to the targets and write the fit, its check and its summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration.abc import BatchRunner, Population, abc_pmc, weighted_quantile
+from sim.calibration.check import identifiability, predictive_check, write_figure
+from sim.calibration.components import Components, load_components
+from sim.calibration.parameters import Priors, load_priors
+from sim.calibration.simulate import init_worker, simulate_task
+from sim.errors import InputError
+from sim.model import read_toml
+from sim.output import git_commit, package_versions
+from sim.streams import Streams
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """What to fit and how hard."""
+
+    model: Path
+    priors: Path
+    targets: Path
+    components: Path
+    particles: int
+    generations: int
+    seed: int
+    workers: int
+    check_draws: int
+    quantile: float = 0.5
+
+
+@dataclass
+class Fit:
+    """A finished fit: every generation and the pieces needed to use it."""
+
+    settings: FitSettings
+    priors: Priors
+    components: Components
+    history: list[Population]
+    seconds: float
+
+    @property
+    def posterior(self) -> Population:
+        return self.history[-1]
+
+    def values(self) -> pd.DataFrame:
+        """Posterior draws in model units: one column per free parameter."""
+        rows = [self.priors.values(p) for p in self.posterior.particles]
+        return pd.DataFrame(rows, columns=self.priors.names)
+
+    def draws(self, base: dict[str, Any]) -> pd.DataFrame:
+        """Posterior draws as model overrides (complements included), weight and distance."""
+        rows = [self.priors.overrides(self.priors.values(p), base)
+                for p in self.posterior.particles]
+        table = pd.DataFrame(rows)
+        table["weight"] = self.posterior.weights
+        table["distance"] = self.posterior.distances
+        return table
+
+    def point(self) -> dict[str, float]:
+        """Weighted posterior median of each parameter, in model units."""
+        values, weights = self.values(), self.posterior.weights
+        return {name: _weighted_median(values[name].to_numpy(), weights,
+                                       self.priors.parameters[name].integer)
+                for name in self.priors.names}
+
+
+# --- parent side -----------------------------------------------------------------------
+
+
+def fit(settings: FitSettings, progress: bool = True) -> Fit:
+    """Run ABC-PMC for the settings."""
+    priors = load_priors(settings.priors, settings.model)
+    components = load_components(settings.targets, settings.components)
+    started = time.perf_counter()
+    init = (settings.model, priors, components, settings.seed)
+    runner = BatchRunner(simulate_task, init_worker, init, settings.workers)
+    with runner:
+        history = abc_pmc(runner, components.distance, len(priors.names), settings.particles,
+                          settings.generations, settings.seed, settings.quantile,
+                          progress=progress)
+    return Fit(settings, priors, components, history, time.perf_counter() - started)
+
+
+def write_fit(result: Fit, out: Path, replace: bool, command: str = "",
+              progress: bool = True) -> dict[str, Any]:
+    """Write the fitted model, posterior draws, predictive check and summary to ``out``."""
+    if out.exists() and any(out.iterdir()) and not replace:
+        raise InputError(str(out), "", "already holds a fit; pass --replace to replace it")
+    settings = result.settings
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        name = settings.model.stem
+        point = result.point()
+        base = read_toml(settings.model)
+        overrides = result.priors.overrides(point, base)
+        write_derived_model(tmp / f"{name}.toml", settings.model, out, overrides, result, command)
+        draws = result.draws(base)
+        draws.to_parquet(tmp / f"{name}_posterior.parquet", index=False)
+        check = predictive_check(result, progress=progress)
+        check.to_csv(tmp / "predictive_check.csv", index=False, float_format="%.6g")
+        write_figure(check, tmp / "predictive_check.png")
+        ident = identifiability(result)
+        ident.to_csv(tmp / "identifiability.csv", index=False, float_format="%.4g")
+        summary = fit_summary(result, check, ident, command)
+        (tmp / "fit_summary.json").write_text(json.dumps(summary, indent=2))
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return summary
+
+
+def write_derived_model(path: Path, base: Path, out: Path, overrides: dict[str, Any],
+                        result: Fit, command: str) -> None:
+    """A model file that is the base model with the fitted point as overrides."""
+    relative = os.path.relpath(base.resolve(), out.resolve())
+    s = result.settings
+    lines = [
+        "# Fitted parameters: the weighted posterior median of an ABC-PMC fit to",
+        f"# {s.targets} ({result.components.table['weight'].gt(0).sum()} weighted components).",
+        f"# {s.particles} particles, {len(result.history)} generations, seed {s.seed}; "
+        f"final tolerance {result.posterior.tolerance:.4g}.",
+        f"# Written {dt.datetime.now(dt.UTC).date().isoformat()} by: {command or 'opvang calibrate'}",
+        "# The draws with their weights are in the posterior parquet file beside this one.",
+        "",
+        f'base = "{relative}"',
+        "",
+        "[overrides]",
+    ]
+    for key, value in overrides.items():
+        lines.append(f'"{key}" = {value!r}' if isinstance(value, int) else f'"{key}" = {value:.6g}')
+    path.write_text("\n".join(lines) + "\n")
+
+
+def fit_summary(result: Fit, check: pd.DataFrame, ident: pd.DataFrame,
+                command: str) -> dict[str, Any]:
+    """Timing, tolerances, coverage and identifiability, for the record."""
+    weighted = check[check["weight"] > 0]
+    return {
+        "command": command,
+        "seconds": round(result.seconds, 1),
+        "simulations": int(sum(p.simulations for p in result.history)),
+        "generations": [{"tolerance": p.tolerance, "acceptance": round(p.acceptance, 4),
+                         "effective_size": round(p.effective_size(), 1),
+                         "median_distance": float(np.median(p.distances)),
+                         "seconds": round(p.seconds, 1)} for p in result.history],
+        "coverage95": {"inside": int(weighted["inside95"].sum()), "of": len(weighted)},
+        "constrained_parameters": ident.loc[ident["constrained"], "parameter"].tolist(),
+        "settings": {k: str(v) for k, v in vars(result.settings).items()},
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+    }
+
+
+def posterior_overrides(path: str | Path, n: int, seed: int) -> list[dict[str, Any]]:
+    """n parameter sets resampled by weight from a posterior file, as model overrides."""
+    path = Path(path)
+    try:
+        draws = pd.read_parquet(path)
+    except (OSError, ValueError) as err:
+        raise InputError(str(path), "", f"cannot be read as a posterior ({err})") from None
+    if "weight" not in draws:
+        raise InputError(str(path), "weight", "missing column")
+    keys = [c for c in draws.columns if c not in ("weight", "distance")]
+    weights = draws["weight"].to_numpy(float)
+    picks = Streams(seed, 0).get("posterior/draws").choice(len(draws), size=n,
+                                                           p=weights / weights.sum())
+    return [{key: draws[key].iloc[i].item() for key in keys} for i in picks]
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray, integer: bool) -> float:
+    value = weighted_quantile(values, weights, 0.5)
+    return float(round(value)) if integer else value
