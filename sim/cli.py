@@ -1,4 +1,4 @@
-"""Command line: ``opvang run``, ``opvang check`` (also ``python -m sim``).
+"""Command line: ``opvang run``, ``check``, ``sweep``, ``summary`` (also ``python -m sim``).
 
 Exit codes: 0 done, 2 bad input (a message names the file and the key), 1 failure.
 """
@@ -14,11 +14,16 @@ import traceback
 from pathlib import Path
 
 from sim.calibration.command import add_parser as add_calibrate_parser
+from sim.compare import format_frame, intervals, paired_differences, per_replication
+from sim.dataset import read_manifest
 from sim.errors import InputError
+from sim.experiment import read_experiment
 from sim.model import load, model_hash
 from sim.output import check_destination, write_results
+from sim.results import load as load_results
 from sim.runner import run
 from sim.summary import against_targets, format_table, key_indicators
+from sim.sweep import SweepStoppedError, sweep
 from sim.targets import load_targets
 
 DEFAULT_MODEL = Path("models/haarlem.toml")
@@ -67,6 +72,27 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate a model file without running it")
     p.add_argument("file", type=Path)
     p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("sweep", help="run every scenario and replication of an experiment file; "
+                       "an interrupted sweep resumes where it stopped")
+    p.add_argument("experiment", type=Path, help="experiment file, e.g. experiments/NAME.toml")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", "-j", type=_positive_int, default=None,
+                       help="local worker processes (default: one per core)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on a Dask distributed cluster, e.g. tcp://host:8786")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default results/NAME)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("summary", help="main indicators per scenario of a sweep, with 95 %% "
+                       "intervals and paired differences against the baseline")
+    p.add_argument("results", type=Path, help="results folder of a sweep, e.g. results/NAME")
+    p.add_argument("--years", type=_years, default=None, metavar="FIRST-LAST",
+                   help="years to average over (default: all simulated years)")
+    p.add_argument("--baseline", default=None, help="scenario to compare with (default: the "
+                   "experiment's baseline)")
+    p.set_defaults(func=_cmd_summary)
     return parser
 
 
@@ -75,6 +101,17 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("expected an integer >= 1")
     return value
+
+
+def _years(text: str) -> tuple[int, int]:
+    first, _, last = text.partition("-")
+    try:
+        years = (int(first), int(last or first))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected YEAR or FIRST-LAST, e.g. 2021-2025") from None
+    if years[0] > years[1]:
+        raise argparse.ArgumentTypeError("expected FIRST <= LAST")
+    return years
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -112,4 +149,51 @@ def _cmd_run(args: argparse.Namespace) -> int:
     command = " ".join(shlex.quote(a) for a in ["opvang", *args.argv])
     write_results(results, out, command)
     print(f"\nresults written to {out}")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    exp = read_experiment(args.experiment)
+    command = " ".join(shlex.quote(a) for a in ["opvang", *args.argv])
+    try:
+        report = sweep(exp, args.out, workers=args.workers, scheduler=args.scheduler,
+                       progress=not args.quiet, command=command)
+    except SweepStoppedError as stop:
+        if not isinstance(stop.__cause__, KeyboardInterrupt):
+            traceback.print_exception(stop.__cause__)
+        print(f"error: {stop}", file=sys.stderr)
+        return 1
+    print(f"{exp.name}: {report.total} tasks in {report.out} ({report.computed} computed now, "
+          f"{report.already} already there) on {report.backend}, {report.seconds:.1f} s")
+    print(f"summary: opvang summary {shlex.quote(str(report.out))}")
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    annual = load_results(args.results, "annual")
+    manifest = read_manifest(args.results) or {}
+    scenarios = list(dict.fromkeys(annual["scenario"]))
+    baseline = args.baseline or manifest.get("baseline") or scenarios[0]
+    if baseline not in scenarios:
+        raise InputError("--baseline", "", f"expected one of the scenarios: {', '.join(scenarios)}")
+    years = args.years or (int(annual["year"].min()), int(annual["year"].max()))
+    values = per_replication(annual, years)
+    if values.empty:
+        raise InputError("--years", "", f"no results in {years[0]}-{years[1]}")
+    name = manifest.get("experiment") or args.results.name
+    reps = annual.groupby("scenario", observed=True)["replication"].nunique()
+    count = str(reps.min()) if reps.min() == reps.max() else f"{reps.min()}-{reps.max()}"
+    print(f"experiment {name} ({args.results}): {len(scenarios)} scenarios x {count} replications, "
+          f"seed {manifest.get('seeds', {}).get('seed', ', '.join(map(str, annual['seed'].unique())))}")
+    if manifest.get("status", "complete") != "complete":
+        done = len(annual[["scenario", "replication"]].drop_duplicates())
+        print(f"warning: the sweep is {manifest['status']}: {done} of {manifest.get('tasks')} tasks "
+              "are in; run `opvang sweep` again to finish it")
+    print(f"yearly means over {years[0]}-{years[1]}; mean and 95 % confidence interval (t) over "
+          "replications\n")
+    print(format_frame(intervals(values)))
+    if len(scenarios) > 1:
+        print(f"\npaired differences against {baseline} (scenario minus {baseline}, replication by "
+              "replication: common random numbers)\n")
+        print(format_frame(paired_differences(values, baseline)))
     return 0

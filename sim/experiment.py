@@ -1,0 +1,333 @@
+"""Experiment files: a base model, named scenarios as overrides, grids, replications, seed.
+
+``experiments/NAME.toml`` (paths are relative to the experiment file)::
+
+    model = "../models/haarlem.toml"
+    replications = 20
+    seed = 20190101
+    baseline = "baseline"          # default: the first scenario
+    tables = ["annual"]            # any of annual, daily, events
+    posterior = "../calibration/fitted/haarlem_posterior.parquet"   # optional
+
+    [horizon]                      # optional: simulation.end_year and warmup_years
+    end_year = 2025
+
+    [scenarios.baseline]           # no overrides
+    [scenarios.fewer_places]
+    "facilities.velserpoort.schedule.2021-01-01.places" = 28
+
+    [grids.rooms]                  # the product of the values, one scenario per point
+    "facilities.velserpoort.schedule.2021-01-01.room_type" = ["single", "two-person"]
+    "facilities.velserpoort.schedule.2021-01-01.places" = [28, 42]
+
+Everything is checked here, before anything runs: every override must name a key of the
+model, every scenario must give a valid model, and each error names the file and the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+from collections.abc import Container, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sim.errors import InputError
+from sim.model import (
+    Model,
+    from_mapping,
+    model_hash,
+    read_toml,
+    resolve,
+    split_dotted,
+    with_overrides,
+)
+from sim.posterior import Posterior, read_posterior
+from sim.schema import build
+
+TABLES = ("annual", "daily", "events")
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
+TOP_KEYS = ("name", "description", "model", "replications", "seed", "baseline", "tables",
+            "posterior", "horizon", "scenarios", "grids")
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The simulated years: the last reported year and the warm-up before the start."""
+
+    end_year: int | None = None
+    warmup_years: int | None = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The experiment file's own settings (scenarios and grids are read separately)."""
+
+    model: str
+    replications: int
+    seed: int
+    name: str = ""
+    description: str = ""
+    baseline: str = ""
+    tables: tuple[Literal["annual", "daily", "events"], ...] = ("annual",)
+    posterior: str = ""
+    horizon: Horizon | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named variant of the base model: its overrides and the resolved model."""
+
+    name: str
+    overrides: dict[str, Any]
+    model: Model
+    hash: str
+    origin: str  # where the file defines it: "scenarios.NAME" or "grids.NAME"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: scenarios x replications, one seed."""
+
+    name: str
+    file: str
+    description: str
+    model_file: str
+    baseline: str
+    replications: int
+    seed: int
+    tables: tuple[str, ...]
+    horizon: dict[str, int]
+    scenarios: dict[str, Scenario]
+    posterior: Posterior | None = None
+    base: dict[str, Any] = field(default_factory=dict, repr=False)  # raw model, horizon applied
+
+
+@dataclass(frozen=True)
+class Task:
+    """One replication of one scenario: everything a worker needs."""
+
+    experiment: str
+    scenario: str
+    replication: int
+    seed: int
+    model: Model
+    tables: tuple[str, ...]
+
+
+def read_experiment(path: str | Path) -> Experiment:
+    """Read, expand and validate an experiment file."""
+    path = Path(path)
+    file = str(path)
+    raw = read_toml(path)
+    unknown = sorted(set(raw) - set(TOP_KEYS))
+    if unknown:
+        raise InputError(file, unknown[0], f"unknown key; expected one of {', '.join(TOP_KEYS)}")
+    spec = build(Spec, {k: v for k, v in raw.items() if k not in ("scenarios", "grids")}, file)
+    name = spec.name or path.stem
+    _check_spec(spec, name, file)
+    model_path = _referenced(path, spec.model, "model")
+    base = resolve(model_path)  # a full model file, or a derived one (base + overrides)
+    from_mapping(base, str(model_path))  # errors in the model itself name the model file
+    horizon = {k: v for k, v in vars(spec.horizon or Horizon()).items() if v is not None}
+    base = _with_horizon(base, horizon, file)
+
+    overrides = _named(raw.get("scenarios", {}), file)
+    _grids(raw.get("grids", {}), file, overrides)
+    if not overrides:
+        raise InputError(file, "scenarios", "expected at least one scenario, e.g. [scenarios.baseline]")
+    _check_keys(base, overrides, file, str(model_path))
+    scenarios = {}
+    for sname, (origin, changes) in overrides.items():
+        model = _resolve(base, changes, file, origin)
+        scenarios[sname] = Scenario(sname, changes, model, model_hash(model), origin)
+    baseline = spec.baseline or next(iter(scenarios))
+    if baseline not in scenarios:
+        raise InputError(file, "baseline", f"expected one of the scenarios: {', '.join(scenarios)}")
+    posterior = None
+    if spec.posterior:
+        posterior = read_posterior(_referenced(path, spec.posterior, "posterior"))
+        _check_posterior(posterior, base, scenarios, spec, file)
+    return Experiment(name, file, spec.description, str(model_path), baseline, spec.replications,
+                      spec.seed, tuple(spec.tables), horizon, scenarios, posterior, base)
+
+
+def tasks(exp: Experiment, skip: Container[tuple[str, int]] = ()) -> Iterator[Task]:
+    """Every (scenario, replication) not in ``skip``, replication by replication, built lazily."""
+    for r in range(exp.replications):
+        for scenario in exp.scenarios.values():
+            if (scenario.name, r) in skip:
+                continue
+            yield Task(exp.name, scenario.name, r, exp.seed, task_model(exp, scenario, r), exp.tables)
+
+
+def task_model(exp: Experiment, scenario: Scenario, replication: int) -> Model:
+    """The model of one replication: the scenario, over the posterior draw if there is one."""
+    if exp.posterior is None:
+        return scenario.model
+    draw = exp.posterior.overrides(exp.posterior.draw(exp.seed, replication))
+    return from_mapping(with_overrides(exp.base, {**draw, **scenario.overrides}, exp.file), exp.file)
+
+
+def definition(exp: Experiment) -> dict[str, Any]:
+    """What determines the results (hashed to tell a changed experiment from a resumed one)."""
+    post = exp.posterior
+    return {
+        "experiment": exp.name,
+        "seed": exp.seed,
+        "replications": exp.replications,
+        "tables": list(exp.tables),
+        "scenarios": {name: s.hash for name, s in exp.scenarios.items()},
+        "posterior": None if post is None else {"sha256": post.sha256, "columns": list(post.columns)},
+    }
+
+
+def definition_hash(exp: Experiment) -> str:
+    """A stable hash of :func:`definition`."""
+    text = json.dumps(definition(exp), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+def _check_spec(spec: Spec, name: str, file: str) -> None:
+    if not NAME.fullmatch(name):
+        raise InputError(file, "name", f"expected letters, digits, _ . + - (a folder name), got {name!r}")
+    if spec.replications < 1:
+        raise InputError(file, "replications", f"expected an integer >= 1, got {spec.replications}")
+    if spec.seed < 0:
+        raise InputError(file, "seed", f"expected an integer >= 0, got {spec.seed}")
+    if not spec.tables or len(set(spec.tables)) != len(spec.tables):
+        raise InputError(file, "tables", f"expected distinct names among {', '.join(TABLES)}")
+
+
+def _referenced(path: Path, name: str, key: str) -> Path:
+    """A file named by the experiment, relative to it; it must exist."""
+    referenced = Path(os.path.normpath(path.parent / name))
+    if not referenced.is_file():
+        raise InputError(str(path), key, f"no such file: {referenced} (paths are relative to "
+                         "the experiment file)")
+    return referenced
+
+
+def _with_horizon(base: dict[str, Any], horizon: dict[str, int], file: str) -> dict[str, Any]:
+    out = with_overrides(base, {f"simulation.{k}": v for k, v in horizon.items()}, file)
+    try:
+        from_mapping(out, file)
+    except InputError as err:
+        key = err.key.removeprefix("simulation.")
+        raise InputError(file, f"horizon.{key}" if key in horizon else "horizon",
+                         err.expected) from None
+    return out
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Dotted keys and leaf values of a table; top-level keys are dotted paths already."""
+    for key, value in table.items():
+        part = f'"{key}"' if prefix and "." in key else key
+        dotted = f"{prefix}.{part}" if prefix else part
+        if isinstance(value, dict):
+            yield from _flatten(value, dotted)
+        else:
+            yield dotted, value
+
+
+def _tables(value: Any, file: str, key: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise InputError(file, key, "expected tables, e.g. [" + key + ".NAME]")
+    for name in value:
+        if not NAME.fullmatch(name):
+            raise InputError(file, f"{key}.{name}",
+                             "expected a name of letters, digits, _ . + - (it becomes a folder name)")
+    return value
+
+
+def _named(value: Any, file: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``[scenarios.NAME]`` tables: name -> (origin, overrides)."""
+    return {name: (f"scenarios.{name}", dict(_flatten(table)))
+            for name, table in _tables(value, file, "scenarios").items()}
+
+
+def _grids(value: Any, file: str, out: dict[str, tuple[str, dict[str, Any]]]) -> None:
+    """``[grids.NAME]`` tables expanded into ``out``, one scenario per point of the product."""
+    for grid, table in _tables(value, file, "grids").items():
+        axes = dict(_flatten(table))
+        if not axes:
+            raise InputError(file, f"grids.{grid}", "expected at least one key with a list of values")
+        for key, values in axes.items():
+            if not isinstance(values, list) or not values:
+                raise InputError(file, f"grids.{grid}.{key}", f"expected a non-empty list of values, "
+                                 f"got {values!r}")
+        short = _short_keys(list(axes))
+        for point in itertools.product(*axes.values()):
+            name = "__".join([grid, *(f"{s}-{_label(v)}" for s, v in zip(short, point, strict=True))])
+            if name in out:
+                raise InputError(file, f"grids.{grid}", f"gives the scenario name {name!r}, "
+                                 f"already used by {out[name][0]}")
+            out[name] = (f"grids.{grid}", dict(zip(axes, point, strict=True)))
+
+
+def _short_keys(keys: list[str]) -> list[str]:
+    """The shortest trailing parts of the dotted keys that still tell them apart."""
+    parts = [split_dotted(k) for k in keys]
+    for n in range(1, max(len(p) for p in parts) + 1):
+        short = [".".join(p[-n:]) for p in parts]
+        if len(set(short)) == len(short):
+            return short
+    return keys
+
+
+def _label(value: Any) -> str:
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", text)
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _check_keys(base: dict[str, Any], scenarios: dict[str, tuple[str, dict[str, Any]]],
+                file: str, model_file: str) -> None:
+    """Every overridden key must exist in the model; report it where the file writes it."""
+    seen: set[str] = set()
+    for origin, changes in scenarios.values():
+        for key, value in changes.items():
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                with_overrides(base, {key: value}, file)
+            except InputError:
+                raise InputError(file, f"{origin}.{key}",
+                                 f"override of a key that does not exist in {model_file}") from None
+
+
+def _resolve(base: dict[str, Any], changes: dict[str, Any], file: str, origin: str) -> Model:
+    try:
+        return from_mapping(with_overrides(base, changes, file), file)
+    except InputError as err:
+        raise InputError(file, f"{origin}.{err.key}" if err.key else origin, err.expected) from None
+
+
+def _check_posterior(post: Posterior, base: dict[str, Any], scenarios: dict[str, Scenario],
+                     spec: Spec, file: str) -> None:
+    """The posterior's columns are model keys, and every drawn row gives valid models."""
+    for i, column in enumerate(post.columns):
+        try:
+            with_overrides(base, {column: post.rows[0][i]}, post.file)
+        except InputError:
+            raise InputError(post.file, column, "a column that is not a key of the model "
+                             f"(expected dotted model keys and 'weight'; used by {file})") from None
+    rows = sorted({post.draw(spec.seed, r) for r in range(spec.replications)})
+    for row in rows:
+        for scenario in scenarios.values():
+            try:
+                from_mapping(with_overrides(base, {**post.overrides(row), **scenario.overrides},
+                                            file), file)
+            except InputError as err:
+                raise InputError(post.file, f"row {row}", f"with scenario {scenario.name}: "
+                                 f"{err.key}: {err.expected}") from None
