@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from sim.errors import InputError
 
+CONNECT_TIMEOUT = "20s"  # how long to wait for a Dask scheduler to answer
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -118,7 +119,7 @@ class DaskBackend:
         except ImportError:
             raise InputError("--scheduler", "", "needs Dask: pip install 'opvang-sim[dask]'") from None
         try:
-            self.client = Client(self.address, timeout="20s", set_as_default=False)
+            self.client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as err:
             raise InputError("--scheduler", "", f"no Dask scheduler answered at {self.address!r} "
                              f"({err})") from None
