@@ -267,3 +267,17 @@ def test_bad_posterior(tmp_path: Path, columns: dict[str, list[object]], weights
 def test_posterior_not_found(tmp_path: Path) -> None:
     exp = write(tmp_path, 'posterior = "fitted.parquet"\n[scenarios.a]\n')
     assert_refused(tmp_path, exp, str(exp), "posterior", f"no such file: {tmp_path / 'fitted.parquet'}")
+
+
+def test_the_readme_example_is_a_valid_experiment(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Experiments and sweeps", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    example = example.replace('"../models/haarlem.toml"', json.dumps(str(MODEL)))
+    example = "\n".join(line for line in example.splitlines() if not line.startswith("posterior"))
+    exp = read_experiment(write(tmp_path, example, header=""))
+    assert list(exp.scenarios) == [
+        "baseline", "fewer_places", "rooms__room_type-single__places-28",
+        "rooms__room_type-single__places-42", "rooms__room_type-two-person__places-28",
+        "rooms__room_type-two-person__places-42"]
+    assert (exp.replications, exp.horizon, exp.tables) == (20, {"end_year": 2025}, ("annual",))
