@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -37,9 +38,23 @@ class Calendar:
     def winter_changes(self, first: int, last: int, start_md: str,
                        end_md: str) -> list[tuple[float, bool]]:
         """(time, winter is on) at every season boundary from ``first`` to ``last``."""
+        crosses_new_year = end_md <= start_md
         changes = []
         for year in range(first - 1, last + 1):
             on = dt.date.fromisoformat(f"{year}-{start_md}")
-            off = dt.date.fromisoformat(f"{year + 1}-{end_md}")
+            off = dt.date.fromisoformat(f"{year + crosses_new_year}-{end_md}")
             changes += [(self.day(on), True), (self.day(off), False)]
         return sorted(changes)
+
+    def schedule_times(self, dates: Iterable[str], run_start: float) -> list[float]:
+        """Model times at which dated schedule entries take effect.
+
+        An entry dated before the run starts takes effect when it starts. The first entry,
+        when dated on the start date itself, is in force from ``run_start`` (the beginning
+        of the warm-up): a schedule describes the region from the start of the model on, and
+        the warm-up runs the region as it was then. Entries dated inside the warm-up take
+        effect on their date.
+        """
+        times = [self.day(dt.date.fromisoformat(d)) for d in dates]
+        first = min(times)
+        return [run_start if t <= run_start or (t == first == 0.0) else t for t in times]

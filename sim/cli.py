@@ -20,13 +20,20 @@ from sim.errors import InputError
 from sim.experiment import read_experiment
 from sim.model import load, model_hash
 from sim.output import check_destination, write_results
+from sim.posterior import read_posterior
 from sim.results import load as load_results
 from sim.runner import run
 from sim.summary import against_targets, format_table, key_indicators
 from sim.sweep import SweepStoppedError, sweep
 from sim.targets import load_targets
 
-DEFAULT_MODEL = Path("models/haarlem.toml")
+BASE_MODEL = Path("models/haarlem.toml")
+FITTED_MODEL = Path("calibration/fitted/haarlem.toml")
+
+
+def default_model() -> Path:
+    """The calibrated baseline when a fit exists, else the model as the sources describe it."""
+    return FITTED_MODEL if FITTED_MODEL.exists() else BASE_MODEL
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,8 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, dest="command")
 
     p = sub.add_parser("run", help="run a model and print its summary beside the observed counts")
-    p.add_argument("model", nargs="?", type=Path, default=DEFAULT_MODEL,
-                   help=f"model file (default {DEFAULT_MODEL})")
+    p.add_argument("model", nargs="?", type=Path, default=None,
+                   help=f"model file (default {FITTED_MODEL}, the calibrated baseline, "
+                        f"or {BASE_MODEL} when there is no fit)")
     p.add_argument("--replications", "-n", type=_positive_int, default=5)
     p.add_argument("--seed", type=int, default=20190101)
     p.add_argument("--until", type=int, default=None, metavar="YEAR",
@@ -64,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", type=Path, default=None,
                    help="observed targets (default calibration/targets.csv beside the model)")
     p.add_argument("--events", action="store_true", help="also write the event log")
+    p.add_argument("--posterior", type=Path, default=None, metavar="FILE",
+                   help="draw each replication's parameters from a posterior file "
+                        "(e.g. calibration/fitted/haarlem_posterior.parquet)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
 
@@ -122,6 +133,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    args.model = args.model or default_model()
     model = load(args.model)
     if args.until is not None:
         if args.until < model.simulation.start.year:
@@ -134,8 +146,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     targets_path = args.targets or args.model.resolve().parent.parent / "calibration/targets.csv"
     targets = load_targets(targets_path) if args.targets or targets_path.exists() else None
 
+    parameter_sets = None
+    if args.posterior is not None:
+        posterior = read_posterior(args.posterior)
+        until = {"simulation.end_year": model.simulation.end_year}
+        parameter_sets = [load(args.model, {**posterior.overrides(posterior.draw(args.seed, r)),
+                                            **until})
+                          for r in range(args.replications)]
     results = run(model, args.replications, args.seed, events=args.events,
-                  progress=not args.quiet)
+                  progress=not args.quiet, parameter_sets=parameter_sets)
+    if args.posterior is not None:
+        results.info["posterior"] = {
+            "file": str(args.posterior), "sha256": posterior.sha256,
+            "rows": [posterior.draw(args.seed, r) for r in range(args.replications)]}
     annual = results.tables["annual"]
     print(f"\n{model.name}: {args.replications} replications, seed {args.seed}, "
           f"{results.seconds:.1f} s; model hash {results.info['model_hash']}")

@@ -92,8 +92,11 @@ def _events_frame(region: Region) -> pd.DataFrame:
     reasons = np.array(region.rec.reason_names() or [""], dtype=object)
     facilities = np.array(["", *[p.name for p in region.shelters.pools]], dtype=object)
     stages = np.array(STAGES, dtype=object)
+    groups = np.array([*region.model.groups, BW_DIRECT], dtype=object)
+    client_group = np.frombuffer(region.rec.client_group, dtype=np.int16)
     return pd.DataFrame({
         "client": ev["client"], "time": ev["time"],
+        "group": pd.Categorical(groups[client_group[ev["client"]]], categories=list(groups)),
         "from": pd.Categorical(stages[ev["src"]], categories=STAGES),
         "to": pd.Categorical(stages[ev["dst"]], categories=STAGES),
         "facility": facilities[ev["facility"] + 1],

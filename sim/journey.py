@@ -159,8 +159,8 @@ class Region:
         self.horizon = self.calendar.year_start(sim.end_year + 1)
         self.shelters = Shelters(self.env, model, self.calendar, self._bed_found)
         self.housing = Housing(self.env, model, self.calendar, recorder, self._home_found)
-        self.bw = Places(self.env, self._place_found)
-        self.beschut = Places(self.env, self._place_found)
+        self.bw = Places(self.env, self._place_found, model.bw.vacancy_days)
+        self.beschut = Places(self.env, self._place_found, model.bw.vacancy_days)
         self.groups = list(model.groups.values())
         self.bw_direct = len(self.groups)  # group index of direct BW applicants
         self.bw_occupants: dict[int, Client] = {}

@@ -225,8 +225,11 @@ def annual(rec: RunRecord, spans: dict[str, Intervals],
     for regime in ("nachtopvang", "24-uurs"):
         names = [n for n, r in zip(rec.facility_names, rec.facility_report_as, strict=True)
                  if r == regime]
-        occ = np.sum([daily.values[n]["occupancy"] for n in names], axis=0)
-        cap = np.sum([daily.values[n]["capacity"] for n in names], axis=0)
+        occ = np.zeros(len(daily.days))
+        cap = np.zeros(len(daily.days))
+        for n in names:
+            occ += daily.values[n]["occupancy"]
+            cap += daily.values[n]["capacity"]
         full = (cap > 0) & (occ >= cap)
         out.add("share_of_days_full", _regime_label(regime), _mean_by_year(full, day_year, n_years))
         out.add("mean_occupied", _regime_label(regime), _mean_by_year(occ, day_year, n_years))

@@ -160,6 +160,7 @@ class BW:
     cost_per_day: float
     beschut_cost_per_day: float
     stay_shape: float
+    vacancy_days: float
     wlz_transfer: WlzTransfer | None = None
 
 
@@ -328,7 +329,7 @@ def validate(model: Model, file: str) -> None:
     for key in ("start", "end"):
         text = getattr(model.winter, key)
         try:
-            dt.date.fromisoformat(f"2000-{text}")
+            dt.date.fromisoformat(f"2001-{text}")  # not a leap year: 02-29 is refused
         except ValueError:
             raise InputError(file, f"winter.{key}", f"expected MM-DD, got {text!r}") from None
     _distribution(model.origin, file, "origin")
@@ -450,7 +451,7 @@ def _validate_bw(bw: BW, file: str) -> None:
             _non_negative(n, file, f"bw.{table}.{d}")
     for name in ("indication_days", "stay_days", "beschut_stay_days", "stay_shape"):
         _positive(getattr(bw, name), file, f"bw.{name}")
-    for name in ("direct_applicants_per_year", "initial_occupants", "initial_beschut",
+    for name in ("direct_applicants_per_year", "initial_occupants", "initial_beschut", "vacancy_days",
                  "initial_waiting", "cost_per_day", "beschut_cost_per_day"):
         _non_negative(getattr(bw, name), file, f"bw.{name}")
     _distribution(bw.exit, file, "bw.exit", allowed=("beschut_wonen", "ambulant", "wlz"))

@@ -72,6 +72,7 @@ def build_manifest(results: Results, command: str = "") -> dict[str, Any]:
         "model_hash": results.info.get("model_hash"),
         "model": to_jsonable(results.model),
         "seed": results.seed,
+        "posterior": results.info.get("posterior"),
         "replications": results.replications,
         "tables": sorted(results.tables),
         "seconds": round(results.seconds, 3),

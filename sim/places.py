@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
 from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -17,11 +16,18 @@ if TYPE_CHECKING:
 
 
 class Places:
-    """Places given in order of request; a capacity cut never evicts."""
+    """Places given in order of request; a capacity cut never evicts.
 
-    def __init__(self, env: simpy.Environment, on_place: Callable[[Client], None]) -> None:
+    ``occupied`` counts places held, by an occupant or standing empty for ``vacancy_days``
+    after one left (intake, matching, refurbishment).
+    """
+
+    def __init__(self, env: simpy.Environment, on_place: Callable[[Client], None],
+                 vacancy_days: float = 0.0) -> None:
         self.env = env
         self.on_place = on_place
+        self.vacancy_days = vacancy_days
+        self.vacant = 0  # places held empty between occupants
         self.capacity = 0
         self.occupied = 0
         self.queue: deque[Entry] = deque()
@@ -29,9 +35,10 @@ class Places:
         self.changes: list[tuple[float, int]] = []  # (time, capacity)
 
     def start(self, calendar: Calendar, schedule: Mapping[str, int]) -> None:
-        """Follow the schedule; before its first date there are no places."""
-        self.changes = sorted((calendar.day(dt.date.fromisoformat(d)), n)
-                              for d, n in schedule.items())
+        """Follow the schedule (see :meth:`Calendar.schedule_times`); no places before it."""
+        times = calendar.schedule_times(schedule, self.env.now)
+        dated = sorted(zip(times, schedule, schedule.values(), strict=True))
+        self.changes = [(t, n) for t, _, n in dated]
         self.env.process(self._follow(self.changes))
 
     def _follow(self, changes: list[tuple[float, int]]) -> Generator[Any, Any, None]:
@@ -56,7 +63,18 @@ class Places:
         self.waiting -= 1
 
     def release(self) -> None:
-        """A place frees up."""
+        """The occupant leaves; the place is free again after the vacancy time."""
+        if self.vacancy_days > 0:
+            self.vacant += 1
+            self.env.timeout(self.vacancy_days).callbacks.append(self._after_vacancy)
+        else:
+            self._free()
+
+    def _after_vacancy(self, _: object) -> None:
+        self.vacant -= 1
+        self._free()
+
+    def _free(self) -> None:
         self.occupied -= 1
         self._fill()
 

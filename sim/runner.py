@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +32,17 @@ class Results:
 
 def run(model: Model, replications: int = 1, seed: int = 0, *, until_year: int | None = None,
         events: bool = False, experiment: str = "run", scenario: str | None = None,
-        progress: bool = True) -> Results:
+        progress: bool = True, parameter_sets: Sequence[Model] | None = None) -> Results:
     """Run ``replications`` independent replications of ``model``.
 
     Replication ``r`` is a pure function of (model, seed, r): the same call gives the same
     tables, and replication ``r`` of any scenario shares its arrivals with replication ``r``
-    of every other scenario run with the same seed.
+    of every other scenario run with the same seed. With ``parameter_sets`` (one model per
+    replication, e.g. drawn from a calibration posterior) replication ``r`` runs
+    ``parameter_sets[r]`` instead, so the results carry parameter uncertainty too.
     """
+    if parameter_sets is not None and len(parameter_sets) != replications:
+        raise ValueError("one parameter set per replication is needed")
     if replications < 1:
         raise ValueError("replications must be at least 1")
     scenario = scenario or model.name
@@ -45,7 +50,8 @@ def run(model: Model, replications: int = 1, seed: int = 0, *, until_year: int |
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     n_events = 0
     for r in tqdm(range(replications), desc=f"{scenario}", unit="rep", disable=not progress):
-        rep = run_replication(model, seed, r, until_year=until_year, events=events)
+        rep = run_replication(parameter_sets[r] if parameter_sets else model, seed, r,
+                              until_year=until_year, events=events)
         n_events += rep.n_events
         for name, table in (("annual", rep.annual), ("daily", rep.daily), ("events", rep.events)):
             if table is not None:

@@ -8,7 +8,6 @@ whose route includes that pool.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
@@ -79,12 +78,13 @@ class Shelters:
     def _changes(self, schedule: Any, winter_places: int,
                  winter: list[tuple[float, bool]]) -> list[tuple[float, int, str, str]]:
         """(time, capacity, regime, room type) at every change of one pool."""
-        points: list[tuple[float, str, Any]] = [
-            (self.calendar.day(dt.date.fromisoformat(d)), "schedule", e) for d, e in schedule.items()
-        ]
+        times = self.calendar.schedule_times(schedule, self.env.now)
+        dated = sorted(zip(times, schedule, schedule.values(), strict=True),
+                       key=lambda x: (x[0], x[1]))  # entries moved to the run start: by date
+        points: list[tuple[float, str, Any]] = [(t, "schedule", e) for t, _, e in dated]
         if winter_places:
             points += [(t, "winter", on) for t, on in winter]
-        points.sort(key=lambda p: (p[0], p[1] == "schedule"))
+        points.sort(key=lambda p: (p[0], p[1] == "winter"))  # stable; a schedule entry first
         opened = min(p[0] for p in points if p[1] == "schedule")
         places, regime, room, in_winter = 0, "", "", False
         out = []

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL = "models/haarlem.toml"
 SEED = 424242
 ANNUAL_COLUMNS = ["replication", "seed", "year", "metric", "group", "value"]
-EVENT_COLUMNS = ["client", "time", "from", "to", "facility", "reason"]
+EVENT_COLUMNS = ["client", "time", "group", "from", "to", "facility", "reason"]
 
 
 def cli(argv: list[str]) -> SimpleNamespace:

@@ -21,9 +21,8 @@ from sim.calibration.components import Components, load_components
 from sim.calibration.parameters import Priors, load_priors
 from sim.calibration.simulate import init_worker, simulate_task
 from sim.errors import InputError
-from sim.model import read_toml
+from sim.model import resolve
 from sim.output import git_commit, package_versions
-from sim.streams import Streams
 
 
 @dataclass(frozen=True)
@@ -62,12 +61,15 @@ class Fit:
         return pd.DataFrame(rows, columns=self.priors.names)
 
     def draws(self, base: dict[str, Any]) -> pd.DataFrame:
-        """Posterior draws as model overrides (complements included), weight and distance."""
+        """Posterior draws as model overrides (complements included) and their weights.
+
+        This is the posterior file format of :mod:`sim.posterior`: one column per dotted
+        model key, and ``weight``.
+        """
         rows = [self.priors.overrides(self.priors.values(p), base)
                 for p in self.posterior.particles]
         table = pd.DataFrame(rows)
         table["weight"] = self.posterior.weights
-        table["distance"] = self.posterior.distances
         return table
 
     def point(self) -> dict[str, float]:
@@ -106,7 +108,7 @@ def write_fit(result: Fit, out: Path, replace: bool, command: str = "",
     try:
         name = settings.model.stem
         point = result.point()
-        base = read_toml(settings.model)
+        base = resolve(settings.model)
         overrides = result.priors.overrides(point, base)
         write_derived_model(tmp / f"{name}.toml", settings.model, out, overrides, result, command)
         draws = result.draws(base)
@@ -171,22 +173,6 @@ def fit_summary(result: Fit, check: pd.DataFrame, ident: pd.DataFrame,
         "versions": package_versions(),
         "git_commit": git_commit(),
     }
-
-
-def posterior_overrides(path: str | Path, n: int, seed: int) -> list[dict[str, Any]]:
-    """n parameter sets resampled by weight from a posterior file, as model overrides."""
-    path = Path(path)
-    try:
-        draws = pd.read_parquet(path)
-    except (OSError, ValueError) as err:
-        raise InputError(str(path), "", f"cannot be read as a posterior ({err})") from None
-    if "weight" not in draws:
-        raise InputError(str(path), "weight", "missing column")
-    keys = [c for c in draws.columns if c not in ("weight", "distance")]
-    weights = draws["weight"].to_numpy(float)
-    picks = Streams(seed, 0).get("posterior/draws").choice(len(draws), size=n,
-                                                           p=weights / weights.sum())
-    return [{key: draws[key].iloc[i].item() for key in keys} for i in picks]
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray, integer: bool) -> float:

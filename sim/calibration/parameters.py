@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from sim.errors import InputError
-from sim.model import from_mapping, read_toml, split_dotted, with_overrides
+from sim.model import from_mapping, read_toml, resolve, split_dotted, with_overrides
 from sim.schema import build
 
 
@@ -79,7 +79,7 @@ def load_priors(path: str | Path, base_model: str | Path) -> Priors:
     path = Path(path)
     raw = read_toml(path)
     priors = build(Priors, raw, str(path))
-    base = read_toml(Path(base_model))
+    base = resolve(Path(base_model))
     for name, p in priors.parameters.items():
         key = f"parameters.{name}"
         if not p.low < p.high:
