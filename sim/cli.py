@@ -206,7 +206,8 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     name = manifest.get("experiment") or args.results.name
     reps = annual.groupby("scenario", observed=True)["replication"].nunique()
     count = str(reps.min()) if reps.min() == reps.max() else f"{reps.min()}-{reps.max()}"
-    print(f"experiment {name} ({args.results}): {len(scenarios)} scenarios x {count} replications, "
+    plural = "s" if len(scenarios) > 1 else ""
+    print(f"experiment {name} ({args.results}): {len(scenarios)} scenario{plural} x {count} replications, "
           f"seed {manifest.get('seeds', {}).get('seed', ', '.join(map(str, annual['seed'].unique())))}")
     if manifest.get("status", "complete") != "complete":
         done = len(annual[["scenario", "replication"]].drop_duplicates())

@@ -33,6 +33,8 @@ from sim.sweep import sweep
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke.toml"
 MODEL = ROOT / "models" / "haarlem.toml"
+CTRL_C_ABLE = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+               "from sim.cli import main; sys.exit(main(sys.argv[1:]))")
 
 
 def cli(argv: list[str], cwd: Path = ROOT) -> SimpleNamespace:
@@ -173,7 +175,8 @@ def test_killed_sweep_resumes_to_the_same_dataset(tmp_path: Path) -> None:
 def test_ctrl_c_stops_a_pool_and_says_how_to_resume(tmp_path: Path) -> None:
     path = smoke_copy(tmp_path, {"replications = 3": "replications = 10"})
     out = tmp_path / "smoke"
-    child = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out),
+    # Ctrl-C as a terminal sends it, even where this test runs with SIGINT ignored (nohup, CI)
+    child = subprocess.Popen([sys.executable, "-c", CTRL_C_ABLE, "sweep", str(path), "--out", str(out),
                               "--workers", "2", "--quiet"], cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
