@@ -110,7 +110,9 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
         try:
             for result in backend.map(run_task, tasks(exp, skip=done)):
                 for table, data in result.files.items():
-                    write_atomic(task_file(out, table, result.scenario, result.replication), data)
+                    path = task_file(out, table, result.scenario, result.replication)
+                    if not path.exists():  # a task cut short may have written some tables
+                        write_atomic(path, data)
                 computed += 1
                 bar.update()
         except BaseException as err:

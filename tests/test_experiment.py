@@ -281,3 +281,12 @@ def test_the_readme_example_is_a_valid_experiment(tmp_path: Path) -> None:
         "rooms__room_type-single__places-42", "rooms__room_type-two-person__places-28",
         "rooms__room_type-two-person__places-42"]
     assert (exp.replications, exp.horizon, exp.tables) == (20, {"end_year": 2025}, ("annual",))
+
+
+def test_a_derived_model_file_as_base(tmp_path: Path) -> None:
+    derived = tmp_path / "fitted.toml"
+    derived.write_text(f'base = {json.dumps(str(MODEL))}\n[overrides]\n"recovery.room_type.single" = 1.5\n')
+    header = HEADER.replace(str(MODEL), "fitted.toml")
+    exp = read_experiment(write(tmp_path, "[scenarios.a]\n", header=header))
+    assert exp.model_file == str(derived)
+    assert exp.scenarios["a"].model.recovery.room_type["single"] == 1.5
