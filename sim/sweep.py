@@ -98,10 +98,7 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
         done = {(s, r) for r in range(exp.replications) for s in exp.scenarios
                 if is_done(out, exp.tables, s, r)}
         total = exp.replications * len(exp.scenarios)
-        session: dict[str, Any] = {"started": _now(), "ended": None, "status": "running",
-                                   "computed": 0, "backend": backend.description,
-                                   "command": command, "git_commit": git_commit(),
-                                   "versions": package_versions()}
+        session = _session(backend.description, command)
         manifest = new_manifest(exp, previous, session)
         _warn_if_code_changed(manifest, session)
         write_manifest(out, manifest)
@@ -120,7 +117,7 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
             written = len(done) + computed
             cause = "interrupted" if isinstance(err, KeyboardInterrupt) else f"stopped by an error ({err!r})"
             raise SweepStoppedError(f"{exp.name} {cause}: {written} of {total} tasks are in {out}; "
-                               "run the same command again to compute the rest") from err
+                                    "run the same command again to compute the rest") from err
         finally:
             bar.close()
         _finish(out, manifest, session, computed, "complete")
@@ -201,6 +198,13 @@ def new_manifest(exp: Experiment, previous: dict[str, Any] | None,
         "versions": first.get("versions") or session["versions"],
         "sessions": [*(first.get("sessions") or []), session],
     }
+
+
+def _session(backend: str, command: str) -> dict[str, Any]:
+    """The manifest's record of one call of :func:`sweep`."""
+    return {"started": _now(), "ended": None, "status": "running", "computed": 0,
+            "backend": backend, "command": command, "git_commit": git_commit(),
+            "versions": package_versions()}
 
 
 def _finish(out: Path, manifest: dict[str, Any], session: dict[str, Any], computed: int,
