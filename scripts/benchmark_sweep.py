@@ -6,8 +6,9 @@ Usage: python scripts/benchmark_sweep.py [--experiment FILE] [--replications N]
 
 1. Throughput: the experiment's scenarios x N replications, swept into a temporary folder
    with 1, 2, ..., W workers (W: os.cpu_count() by default). Prints tasks per second, tasks
-   per second per core (worker), and the speed-up against one worker. One worker runs in
-   this process; more use the local process pool (its start-up is included).
+   per second per core (worker), the speed-up against one worker, and tasks per CPU second
+   of the workers (what a core gives when nothing else competes for it). One worker runs
+   in this process; more use the local process pool (its start-up is included).
 2. Memory: a long sweep (scenarios x M replications of the experiment, all W workers)
    while a thread samples the parent's resident memory (/proc/self/statm) and the Python
    heap of the parent (tracemalloc), printed at 10, 25, 50, 75 and 100 % of the tasks. Flat
@@ -34,12 +35,12 @@ from sim.sweep import sweep
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def throughput(exp: Experiment, workers: int) -> float:
-    """Tasks per second of one sweep of ``exp`` with ``workers`` workers."""
+def throughput(exp: Experiment, workers: int) -> tuple[float, float]:
+    """Tasks per wall-clock second and per CPU second of a sweep with ``workers`` workers."""
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         report = sweep(exp, Path(tmp) / exp.name, workers=workers, progress=False)
-        return report.computed / (time.perf_counter() - started)
+        return report.computed / (time.perf_counter() - started), report.computed / report.cpu_seconds
 
 
 def rss_mib() -> float:
@@ -104,13 +105,14 @@ def main() -> None:
     tasks = n * len(exp.scenarios)
     print(f"throughput: {args.experiment}, {tasks} tasks ({len(exp.scenarios)} scenarios x {n} "
           f"replications), horizon {exp.horizon or 'of the model'}; {os.cpu_count()} cores")
-    print(f"  {'workers':>7} {'tasks/s':>8} {'tasks/s per core':>17} {'speed-up':>9} {'efficiency':>11}")
+    print(f"  {'workers':>7} {'tasks/s':>8} {'tasks/s per core':>17} {'speed-up':>9} {'efficiency':>11}"
+          f" {'tasks per CPU s':>16}")
     one = 0.0
     for workers in range(1, args.max_workers + 1):
-        rate = throughput(exp, workers)
+        rate, per_cpu = throughput(exp, workers)
         one = one or rate
         print(f"  {workers:>7} {rate:>8.2f} {rate / workers:>17.2f} {rate / one:>9.2f} "
-              f"{rate / one / workers:>11.0%}")
+              f"{rate / one / workers:>11.0%} {per_cpu:>16.2f}")
 
     long = read_experiment(args.long_experiment)
     memory_over_a_long_sweep(dataclasses.replace(long, replications=args.long_replications),

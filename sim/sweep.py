@@ -46,6 +46,7 @@ class TaskOutput:
     scenario: str
     replication: int
     files: dict[str, bytes]
+    cpu_seconds: float  # CPU time of the worker on this task
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ class SweepReport:
     total: int  # tasks of the experiment
     already: int  # found on disk at the start
     computed: int  # run by this call
-    seconds: float
+    seconds: float  # wall clock
     backend: str
+    cpu_seconds: float  # CPU time of the workers on the computed tasks
 
 
 class SweepStoppedError(Exception):
@@ -66,6 +68,7 @@ class SweepStoppedError(Exception):
 
 def run_task(task: Task) -> TaskOutput:
     """Simulate one replication and encode its tables (run keys first; the scenario is the folder)."""
+    started = time.process_time()
     rep = run_replication(task.model, task.seed, task.replication, events="events" in task.tables,
                           daily="daily" in task.tables)
     files = {}
@@ -75,7 +78,7 @@ def run_task(task: Task) -> TaskOutput:
         buffer = io.BytesIO()
         keyed.drop(columns="scenario").to_parquet(buffer, index=False)
         files[name] = buffer.getvalue()
-    return TaskOutput(task.scenario, task.replication, files)
+    return TaskOutput(task.scenario, task.replication, files, time.process_time() - started)
 
 
 def run_experiment(path: str | Path, out: str | Path | None = None, *, workers: int | None = None,
@@ -102,7 +105,7 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
         manifest = new_manifest(exp, previous, session)
         _warn_if_code_changed(manifest, session)
         write_manifest(out, manifest)
-        computed = 0
+        computed, cpu_seconds = 0, 0.0
         bar = tqdm(total=total, initial=len(done), unit="task", desc=exp.name, disable=not progress)
         try:
             for result in backend.map(run_task, tasks(exp, skip=done)):
@@ -111,6 +114,7 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
                     if not path.exists():  # a task cut short may have written some tables
                         write_atomic(path, data)
                 computed += 1
+                cpu_seconds += result.cpu_seconds
                 bar.update()
         except BaseException as err:
             _finish(out, manifest, session, computed, "interrupted")
@@ -122,7 +126,7 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
             bar.close()
         _finish(out, manifest, session, computed, "complete")
     return SweepReport(out, total, len(done), computed, time.perf_counter() - started,
-                       backend.description)
+                       backend.description, cpu_seconds)
 
 
 def check_out(out: Path, exp: Experiment) -> dict[str, Any] | None:
