@@ -4,7 +4,7 @@ Each client episode is one process. A client waits on a single ``wake`` event th
 personal timer (patience, departure, a hazard channel, a BW stay) or another component (a
 freed bed, a BW place, a home) triggers, whichever comes first.
 
-Personal variates come from the client's own row of uniforms (see :func:`draw_variates`):
+Personal variates come from the client's own row of its group's draws (:class:`GroupDraws`):
 the k-th arrival of a group gets the same row in every scenario of an experiment.
 """
 

@@ -13,7 +13,7 @@ from sim.calibration.fit import FitSettings, fit, write_fit
 from sim.errors import InputError
 from sim.summary import format_table
 
-FULL = {"particles": 400, "generations": 8, "check_draws": 200}
+FULL = {"particles": 300, "generations": 6, "check_draws": 200}
 QUICK = {"particles": 40, "generations": 2, "check_draws": 30}
 
 
