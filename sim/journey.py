@@ -168,10 +168,13 @@ class Region:
         self._outcomes = [list(g.decision) for g in self.groups]
         self._bw_exit = _categorical(model.bw.exit)
         self._beschut_exit = _categorical(model.bw.beschut_exit)
-        self._eligibility: dict[tuple[int, str, bool],
-                                tuple[Eligibility, list[tuple[str, float]], float]] = {}
+        self._eligibility: dict[tuple[int, str, bool], HomeSearch] = {}
         self._reason = recorder.reasons
-        self._returns = dict(model.returns)
+        self._returns = dict(model.returns)  # by way out; a channel's parts share its entry
+        for name, channel in model.channels.items():
+            for part in channel.homes_per_year:
+                if name in model.returns:
+                    self._returns[f"{name}/{part}"] = model.returns[name]
 
     # --- set-up ---------------------------------------------------------------------
 
@@ -353,23 +356,22 @@ class Region:
                        t_depart: float) -> Generator[Any, Any, str]:
         """Wait in the housing queue; returns the channel label, or 'departed'."""
         key = (client.gi, track, client.skaeve)
-        if key not in self._eligibility:
+        search = self._eligibility.get(key)
+        if search is None:
             channels = (self.groups[client.gi].channels if client.gi < len(self.groups)
                         else tuple(self.model.channels))
-            hazards = self.housing.hazard_rates(channels, track, client.skaeve)
-            self._eligibility[key] = (self.housing.eligibility(channels, track, client.skaeve),
-                                      hazards, sum(r for _, r in hazards))
-        eligibility, hazards, total = self._eligibility[key]
+            search = self._eligibility[key] = HomeSearch(
+                self.housing.eligibility(channels, track, client.skaeve),
+                self.housing.hazard_rates(channels, track, client.skaeve))
         v = client.v
-        t_hazard = exponential(1.0 / total, v[HAZARD]) if total > 0 else INF
+        t_hazard = exponential(search.mean_wait, v[HAZARD]) if search.mean_wait < INF else INF
         if t_hazard < t_depart:
-            reason = pick(list(itertools.accumulate(r / total for _, r in hazards)),
-                          [n for n, _ in hazards], v[HAZARD_PICK])
+            reason = pick(search.cumulative, search.names, v[HAZARD_PICK])
         else:
             reason = "departed"
         wake = self._wait(client, min(t_hazard, t_depart), reason)
         client.since = self.env.now
-        self.housing.enqueue(client, eligibility)
+        self.housing.enqueue(client, search.eligibility)
         label = yield wake
         if client.queued:
             self.housing.leave_queue(client)
@@ -385,7 +387,7 @@ class Region:
 
     def _after_exit(self, client: Client, reason: str) -> None:
         """Schedule a return to the BCT, with the probability of this way out."""
-        ret = self._returns.get(reason.split("/")[0])
+        ret = self._returns.get(reason)
         v = client.v
         if ret is not None and client.gi != self.bw_direct and v[RETURN] < ret.probability:
             client.episode += 1
@@ -453,6 +455,17 @@ class Region:
             if moves:
                 assert client.wake is not None
                 client.wake.succeed("wlz_transfer")
+
+
+class HomeSearch:
+    """What a client of one group and track may get: queue-served channels and hazards."""
+
+    def __init__(self, eligibility: Eligibility, hazards: list[tuple[str, float]]) -> None:
+        self.eligibility = eligibility
+        total = sum(rate for _, rate in hazards)
+        self.mean_wait = 1.0 / total if total > 0 else INF  # until the first hazard channel
+        self.cumulative = list(itertools.accumulate(rate / total for _, rate in hazards))
+        self.names = [name for name, _ in hazards]
 
 
 def _categorical(probs: dict[str, float]) -> tuple[list[float], list[str]]:
