@@ -14,6 +14,7 @@ import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -93,11 +94,21 @@ class PoolBackend:
         queue = iter(items)
         pending: set[Future[R]] = {executor.submit(fn, item)
                                    for item in itertools.islice(queue, 2 * self.workers)}
+        finished = 0
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            pending |= {executor.submit(fn, item) for item in itertools.islice(queue, len(done))}
-            for future in done:
-                yield future.result()
+            try:
+                pending |= {executor.submit(fn, item) for item in itertools.islice(queue, len(done))}
+                results = [future.result() for future in done]
+            except BrokenProcessPool as err:
+                if finished:
+                    raise
+                raise BrokenProcessPool(f"{err}. The workers stopped before finishing a task: a "
+                                        "script that starts a sweep must do it under `if __name__ "
+                                        "== '__main__':` (each worker imports the script), or use "
+                                        "one worker") from err
+            finished += len(results)
+            yield from results
 
 
 def _ignore_interrupts() -> None:

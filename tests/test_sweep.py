@@ -327,3 +327,14 @@ def test_posterior_sweep_records_its_draws(tmp_path: Path) -> None:
     assert [d["replication"] for d in draws] == [0, 1, 2]
     assert all(d["values"] == {"recovery.room_type.single": [1.0, 1.6][d["row"]]} for d in draws)
     assert manifest["definition"]["posterior"]["columns"] == ["recovery.room_type.single"]
+
+
+def test_a_script_without_main_guard_is_told_what_to_do(tmp_path: Path) -> None:
+    script = tmp_path / "unguarded.py"
+    script.write_text(f"import sim\nsim.run_experiment({str(SMOKE)!r}, {str(tmp_path / 'out')!r}, "
+                      "workers=2, progress=False)\n")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode != 0
+    assert "if __name__ == '__main__':" in done.stderr
+    assert not list((tmp_path / "out").rglob("*.parquet"))
