@@ -290,3 +290,9 @@ def test_a_derived_model_file_as_base(tmp_path: Path) -> None:
     exp = read_experiment(write(tmp_path, "[scenarios.a]\n", header=header))
     assert exp.model_file == str(derived)
     assert exp.scenarios["a"].model.recovery.room_type["single"] == 1.5
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.toml")), ids=lambda p: p.name)
+def test_every_experiment_file_is_valid(path: Path) -> None:
+    exp = read_experiment(path)
+    assert exp.baseline in exp.scenarios and len(exp.scenarios) >= 2
