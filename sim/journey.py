@@ -365,10 +365,8 @@ class Region:
                 self.housing.hazard_rates(channels, track, client.skaeve))
         v = client.v
         t_hazard = exponential(search.mean_wait, v[HAZARD]) if search.mean_wait < INF else INF
-        if t_hazard < t_depart:
-            reason = pick(search.cumulative, search.names, v[HAZARD_PICK])
-        else:
-            reason = "departed"
+        reason = (pick(search.cumulative, search.names, v[HAZARD_PICK]) if t_hazard < t_depart
+                  else "departed")
         wake = self._wait(client, min(t_hazard, t_depart), reason)
         client.since = self.env.now
         self.housing.enqueue(client, search.eligibility)
@@ -464,7 +462,7 @@ class HomeSearch:
         self.eligibility = eligibility
         total = sum(rate for _, rate in hazards)
         self.mean_wait = 1.0 / total if total > 0 else INF  # until the first hazard channel
-        self.cumulative = list(itertools.accumulate(rate / total for _, rate in hazards))
+        self.cumulative = list(itertools.accumulate(rate / total for _, rate in hazards)) if total > 0 else []
         self.names = [name for name, _ in hazards]
 
 
