@@ -1,6 +1,6 @@
 """Speed of the engine: events per second against the bare SimPy loop, seconds per replication.
 
-Usage: python scripts/benchmark.py [--replications N] [--model models/haarlem.toml]
+Usage: python scripts/benchmark.py [--replications N] [--model FILE]
 
 Times are CPU seconds of this process (time.process_time), which other load on the machine
 disturbs less than wall-clock time. The machines are shared and noisy all the same: compare
@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.cli import default_model
 from sim.engine import run_record
 from sim.journey import Region
 from sim.metrics import derive
 from sim.model import load
-from sim.recording import Recorder
+from sim.recording import STAGE, Recorder
 from sim.streams import Streams
 
 
@@ -58,31 +59,41 @@ def one_replication(model_path: str, replication: int) -> dict[str, float]:
     daily.table(model.simulation.start)
     t3 = time.process_time()
     events = next(region.env._eid)
+    log = recorder.events()
+    direct = np.count_nonzero(np.frombuffer(recorder.client_group, np.int16) == region.bw_direct)
+    processes = np.count_nonzero(log["dst"] == STAGE["bct"]) + direct  # one per episode
     return {"setup": t1 - t0, "loop": t2 - t1, "derive": t3 - t2, "total": t3 - t0,
-            "events": events, "events_per_s": events / (t2 - t1)}
+            "events": events, "events_per_s": events / (t2 - t1), "processes": float(processes)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--replications", type=int, default=10)
-    parser.add_argument("--model", default="models/haarlem.toml")
+    parser.add_argument("--model", default=str(default_model()),
+                        help="default: the calibrated baseline, as `opvang run` uses")
     args = parser.parse_args()
 
     one_replication(args.model, 999)  # warm imports and caches
-    runs, bare_runs = [], []
+    runs: list[dict[str, float]] = []
+    bare_runs: list[float] = []
+    alike_runs: list[float] = []
     for r in range(args.replications):  # interleaved, so that load changes hit both alike
         runs.append(one_replication(args.model, r))
         bare_runs.append(bare_loop(int(runs[-1]["events"])))
+        alike_runs.append(bare_loop(int(runs[-1]["events"]), int(runs[-1]["processes"])))
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     bare = statistics.median(bare_runs)
+    alike = statistics.median(alike_runs)
     print(f"baseline replication ({args.model}, {args.replications} replications, medians)")
     print(f"  seconds per replication : {med['total']:.3f} "
           f"(setup {med['setup']:.3f}, event loop {med['loop']:.3f}, "
           f"indicators {med['derive']:.3f})")
     print(f"  SimPy events            : {med['events']:.0f}")
     print(f"  model events per second : {med['events_per_s']:,.0f}")
-    print(f"  bare SimPy loop         : {bare:,.0f} events per second")
+    print(f"  bare SimPy loop         : {bare:,.0f} events per second (1,000 processes)")
     print(f"  model / bare            : {med['events_per_s'] / bare:.2f}")
+    print(f"  bare loop, {med['processes']:,.0f} processes as the model starts: "
+          f"{alike:,.0f} events per second; model / that: {med['events_per_s'] / alike:.2f}")
 
 
 if __name__ == "__main__":

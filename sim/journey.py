@@ -129,8 +129,9 @@ class GroupDraws:
             rows[..., DECISION] = np.minimum(
                 np.searchsorted(cumulative, rows[..., DECISION], side="right"),
                 len(cumulative) - 1)
-        for col, mean in means:
-            rows[..., col] = -mean * np.log1p(-rows[..., col])
+        with np.errstate(over="ignore"):  # a huge mean gives inf: never
+            for col, mean in means:
+                rows[..., col] = -mean * np.log1p(-rows[..., col])
 
     def episode_row(self, k: int, episode: int) -> list[float]:
         """Variates of episode ``episode`` of the k-th client of this group."""

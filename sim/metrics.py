@@ -59,17 +59,23 @@ class Daily:
 
     def table(self, start: dt.date) -> pd.DataFrame:
         """Long table: day, date, facility (or stage), occupancy, capacity, queue."""
-        n = len(self.days)
+        n, names = len(self.days), list(self.values)
         nan = np.full(n, np.nan)
-        parts = [pd.DataFrame({"day": self.days.astype(np.int32), "facility": name,
-                               "occupancy": kinds.get("occupancy", nan),
-                               "capacity": kinds.get("capacity", nan),
-                               "queue": kinds.get("queue", nan)})
-                 for name, kinds in self.values.items()]
-        out = pd.concat(parts, ignore_index=True)
+
+        def column(kind: str) -> np.ndarray:
+            return np.concatenate([self.values[name].get(kind, nan) for name in names])
+
+        day = np.tile(self.days.astype(np.int32), len(names))
         origin = np.datetime64(start.isoformat(), "D")
-        out.insert(1, "date", origin + out["day"].to_numpy().astype("timedelta64[D]"))
-        return out
+        return pd.DataFrame({
+            "day": day,
+            "date": origin + day.astype("timedelta64[D]"),
+            "facility": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), n),
+                                                  pd.Index(names)),
+            "occupancy": column("occupancy").astype(float),
+            "capacity": column("capacity").astype(float),
+            "queue": column("queue").astype(float),
+        })
 
 
 def derive(rec: RunRecord) -> tuple[Daily, list[tuple[int, str, str, float]]]:
