@@ -233,12 +233,21 @@ def annual(rec: RunRecord, spans: dict[str, Intervals],
                  if r == regime]
         occ = np.zeros(len(daily.days))
         cap = np.zeros(len(daily.days))
+        open_days = np.zeros(len(daily.days))  # facilities open that day
+        full_days = np.zeros(len(daily.days))  # of which full
         for n in names:
-            occ += daily.values[n]["occupancy"]
-            cap += daily.values[n]["capacity"]
+            o, c = daily.values[n]["occupancy"], daily.values[n]["capacity"]
+            occ += o
+            cap += c
+            open_days += c > 0
+            full_days += (c > 0) & (o >= c)
         full = (cap > 0) & (occ >= cap)
-        out.add("share_of_days_full", _regime_label(regime), _mean_by_year(full, day_year, n_years))
-        out.add("mean_occupied", _regime_label(regime), _mean_by_year(occ, day_year, n_years))
+        label = _regime_label(regime)
+        out.add("share_of_days_full", label, _mean_by_year(full, day_year, n_years))
+        out.add("share_of_facility_days_full", label,
+                _ratio(_sum_by_year(full_days, day_year, n_years),
+                       _sum_by_year(open_days, day_year, n_years)))
+        out.add("mean_occupied", label, _mean_by_year(occ, day_year, n_years))
     out.add("cost_eur", "opvang", (bed_days * rec.facility_cost[:, None]).sum(axis=0))
     for stage, label, price in (("bw", "beschermd_wonen", rec.bw_cost),
                                 ("beschut", "beschut_wonen", rec.beschut_cost)):
