@@ -6,16 +6,13 @@ command line) and nothing is written.
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from cli_runner import cli
 
-from sim.cli import main
 from sim.errors import InputError
 from sim.experiment import definition_hash, read_experiment, tasks
 from sim.model import load, model_hash
@@ -34,15 +31,6 @@ def write(folder: Path, body: str, name: str = "exp.toml", header: str = HEADER)
     path = folder / name
     path.write_text(header + body, encoding="utf-8")
     return path
-
-
-def cli(argv: list[str], cwd: Path) -> SimpleNamespace:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(cwd)
-        with redirect_stdout(stdout), redirect_stderr(stderr):
-            code = main(argv)
-    return SimpleNamespace(code=code, out=stdout.getvalue(), err=stderr.getvalue())
 
 
 def posterior_file(folder: Path, columns: dict[str, list[object]], weights: list[float]) -> Path:

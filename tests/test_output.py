@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import importlib.metadata
-import io
 import json
 import re
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 import pytest
+from cli_runner import cli
 
 import sim.cli
 import sim.output
-from sim.cli import main
 from sim.model import load, model_hash, to_jsonable
 from sim.recording import STAGES
 
@@ -27,16 +25,6 @@ MODEL = "models/haarlem.toml"
 SEED = 424242
 ANNUAL_COLUMNS = ["replication", "seed", "year", "metric", "group", "value"]
 EVENT_COLUMNS = ["client", "time", "group", "from", "to", "facility", "reason"]
-
-
-def cli(argv: list[str]) -> SimpleNamespace:
-    """Run the command line in the repository root; capture its exit code and output."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(ROOT)
-        with redirect_stdout(stdout), redirect_stderr(stderr):
-            code = main(argv)
-    return SimpleNamespace(code=code, out=stdout.getvalue(), err=stderr.getvalue())
 
 
 def partition(out: Path, table: str) -> Path:

@@ -6,23 +6,20 @@ every other way of running it must give the same Parquet files, byte for byte.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from cli_runner import cli
 
 import sim.backends
 import sim.sweep
-from sim.cli import main
 from sim.engine import run_replication
 from sim.errors import InputError
 from sim.experiment import Task, read_experiment
@@ -35,15 +32,6 @@ SMOKE = ROOT / "experiments" / "smoke.toml"
 MODEL = ROOT / "models" / "haarlem.toml"
 CTRL_C_ABLE = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
                "from sim.cli import main; sys.exit(main(sys.argv[1:]))")
-
-
-def cli(argv: list[str], cwd: Path = ROOT) -> SimpleNamespace:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(cwd)
-        with redirect_stdout(stdout), redirect_stderr(stderr):
-            code = main(argv)
-    return SimpleNamespace(code=code, out=stdout.getvalue(), err=stderr.getvalue())
 
 
 def parquet_files(out: Path) -> dict[str, bytes]:
