@@ -18,10 +18,6 @@ class Calendar:
         """Model time of a date (midnight)."""
         return float((date - self.start).days)
 
-    def date(self, day: float) -> dt.date:
-        """Date of a model time."""
-        return self.start + dt.timedelta(days=int(np.floor(day)))
-
     def year_start(self, year: int) -> float:
         """Model time of 1 January of ``year``."""
         return self.day(dt.date(year, 1, 1))
@@ -29,11 +25,6 @@ class Calendar:
     def year_bounds(self, first: int, last: int) -> np.ndarray:
         """Model times of 1 January of ``first`` .. ``last + 1`` (edges of each year)."""
         return np.array([self.year_start(y) for y in range(first, last + 2)])
-
-    def years_of(self, days: np.ndarray, first: int, last: int) -> np.ndarray:
-        """Calendar year of each model time (only valid within ``first`` .. ``last``)."""
-        edges = self.year_bounds(first, last)
-        return first + np.searchsorted(edges, days, side="right") - 1
 
     def winter_changes(self, first: int, last: int, start_md: str,
                        end_md: str) -> list[tuple[float, bool]]:

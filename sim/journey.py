@@ -223,7 +223,7 @@ class Region:
         segment, bw, skaeve, origin = draws.attributes
         for k, t in enumerate(times):
             yield env.timeout(t - env.now)
-            cid = new_client(gi, segment[k], origin[k], bw[k])
+            cid = new_client(gi, origin[k])
             client = Client(cid, gi, SEGMENTS[segment[k]], bw[k], skaeve[k], draws, k)
             env.process(self._episode(client))
 
@@ -251,7 +251,7 @@ class Region:
 
     def _new_bw_client(self, draws: GroupDraws, k: int) -> Client:
         origin = draws.attributes[3][k]
-        cid = self.rec.new_client(self.bw_direct, SEGMENTS.index("single_adult"), origin, True)
+        cid = self.rec.new_client(self.bw_direct, origin)
         return Client(cid, self.bw_direct, "single_adult", True, False, draws, k)
 
     # --- callbacks from components -------------------------------------------------------

@@ -25,7 +25,6 @@ from sim.schema import build, field_type
 
 Regime = Literal["nachtopvang", "24-uurs", "vrouwenopvang"]
 RoomType = Literal["dormitory", "two-person", "single", "family-unit"]
-Segment = Literal["single_adult", "youth", "family"]
 SEGMENTS: tuple[str, ...] = ("single_adult", "youth", "family")
 NON_SHELTER_OUTCOMES: tuple[str, ...] = ("referred", "leaves")
 EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "wlz")

@@ -43,18 +43,14 @@ class Recorder:
         self.log = self.log_values.extend  # log((client, time, src, dst, facility, reason))
         self.reasons = Codes()
         self.client_group = array("h")
-        self.client_segment = array("b")
         self.client_origin = array("b")
-        self.client_bw = array("b")
         self.unused_time = array("d")
         self.unused_reason = array("h")
 
-    def new_client(self, group: int, segment: int, origin: int, bw: bool) -> int:
+    def new_client(self, group: int, origin: int) -> int:
         """Register a person; returns their id."""
         self.client_group.append(group)
-        self.client_segment.append(segment)
         self.client_origin.append(origin)
-        self.client_bw.append(bw)
         return len(self.client_group) - 1
 
     def unused_home(self, time: float, reason: int) -> None:
