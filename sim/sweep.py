@@ -9,6 +9,7 @@ another definition of the experiment (another hash) is refused, never mixed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import sys
@@ -82,9 +83,18 @@ def run_task(task: Task) -> TaskOutput:
 
 
 def run_experiment(path: str | Path, out: str | Path | None = None, *, workers: int | None = None,
-                   scheduler: str | None = None, progress: bool = True) -> SweepReport:
-    """Read an experiment file and sweep it (Python entry point of ``opvang sweep``)."""
+                   scheduler: str | None = None, progress: bool = True,
+                   replications: int | None = None) -> SweepReport:
+    """Read an experiment file and sweep it (Python entry point of ``opvang sweep``).
+
+    ``replications`` replaces the file's number (a small run for a quick check, such as the
+    notebooks' tests); it is part of the definition, so such a run needs its own ``out``.
+    """
     exp = read_experiment(path)
+    if replications is not None:
+        if replications < 1:
+            raise InputError(str(path), "replications", f"expected an integer >= 1, got {replications}")
+        exp = dataclasses.replace(exp, replications=replications)
     return sweep(exp, Path(out) if out is not None else None, workers=workers,
                  scheduler=scheduler, progress=progress)
 
