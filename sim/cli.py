@@ -218,6 +218,8 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     print(format_frame(intervals(values)))
     if len(scenarios) > 1:
         print(f"\npaired differences against {baseline} (scenario minus {baseline}, replication by "
-              "replication: common random numbers)\n")
+              "replication: common random numbers; n: the replications each interval used; "
+              "n_for_10pct: the replications with which the interval's half-width would be 10 % of "
+              "the difference)\n")
         print(format_frame(paired_differences(values, baseline)))
     return 0

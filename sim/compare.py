@@ -55,7 +55,20 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
     base_mean = base.groupby(["metric", "group"], observed=True)["value"].mean().rename("base")
     out = out.merge(base_mean.reset_index(), on=["metric", "group"], how="left")
     out["relative"] = out["mean"] / out["base"].where(out["base"] != 0)
+    out["n_for_10pct"] = replications_for(out)
     return out.drop(columns="base")
+
+
+def replications_for(table: pd.DataFrame, share: float = 0.10) -> pd.Series:
+    """Replications with which the 95 % half-width would be ``share`` of the mean's size.
+
+    From the observed spread: the half-width shrinks as one over the square root of the number
+    of replications. Missing where the mean is zero or the spread unknown.
+    """
+    half = (table["hi95"] - table["lo95"]) / 2
+    need = table["n"] * (half / (share * table["mean"].abs().where(table["mean"] != 0))) ** 2
+    need = need.where(np.isfinite(need) & (need < 1e12))  # zero spread over a tiny mean: unknown
+    return np.ceil(need).astype("Int64")
 
 
 def _t_interval(x: pd.Series) -> pd.Series:
@@ -72,6 +85,8 @@ def format_frame(table: pd.DataFrame) -> str:
     for column in ("mean", "lo95", "hi95"):
         shown[column] = shown[column].map(lambda x: "" if pd.isna(x) else f"{x:,.1f}")
     shown["n"] = shown["n"].astype(int)
+    if "n_for_10pct" in shown:
+        shown["n_for_10pct"] = shown["n_for_10pct"].map(lambda x: "" if pd.isna(x) else f"{int(x)}")
     if "relative" in shown:
         shown["relative"] = shown["relative"].map(lambda x: "" if pd.isna(x) else f"{x:+.1%}")
     return shown.to_string(index=False)

@@ -1,0 +1,42 @@
+"""The notebooks run: each is executed on a small configuration (2 replications per scenario,
+results in a temporary folder), so that they never rot. The committed notebooks carry the
+outputs of the full run; this test does not touch them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+
+
+def test_the_four_notebooks_are_there() -> None:
+    assert NAMES == ["01_calibration.ipynb", "02_baseline_projection.ipynb",
+                     "03_velserpoort_single_rooms.ipynb", "04_outflow_levers.ipynb"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_begins_with_the_question_and_ends_with_the_answer(name: str) -> None:
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    first, last = nb.cells[0], nb.cells[-1]
+    assert first.cell_type == "markdown" and "**Question.**" in first.source
+    assert last.cell_type == "markdown" and "**Answer.**" in last.source
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_on_a_small_configuration(name: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPVANG_NOTEBOOK_REPLICATIONS", "2")
+    monkeypatch.setenv("OPVANG_NOTEBOOK_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.execute()  # raises CellExecutionError, naming the cell, when a cell fails
+    errors = [out for cell in nb.cells if cell.cell_type == "code"
+              for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    assert not errors
