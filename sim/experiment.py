@@ -318,7 +318,7 @@ def _check_posterior(post: Posterior, base: dict[str, Any], scenarios: dict[str,
     """The posterior's columns are model keys, and every drawn row gives valid models."""
     for i, column in enumerate(post.columns):
         try:
-            with_overrides(base, {column: post.rows[0][i]}, post.file)
+            with_overrides(base, {column: post.rows[0][i]}, post.file, add_entries=False)
         except InputError:
             raise InputError(post.file, column, "a column that is not a key of the model "
                              f"(expected dotted model keys and 'weight'; used by {file})") from None

@@ -244,11 +244,13 @@ def from_mapping(raw: Mapping[str, Any], file: str = "<model>") -> Model:
 
 
 def with_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
-                   file: str) -> dict[str, Any]:
-    """Return a copy of ``raw`` with dotted keys replaced.
+                   file: str, add_entries: bool = True) -> dict[str, Any]:
+    """Return a copy of ``raw`` with dotted keys replaced or added.
 
-    The key must exist in the file, or be a field of the schema left at its default (such
-    as a group's ``trend_per_year``); anything else is an error naming the key.
+    The key must exist in the file, be a field of the schema left at its default (such as a
+    group's ``trend_per_year``), or be a new entry of a table with free keys (a dated
+    schedule entry, a decision outcome) unless ``add_entries`` is False; anything else is an
+    error naming the key. The result is validated when the model is built.
     """
     out = copy.deepcopy(dict(raw))
     for dotted, value in overrides.items():
@@ -259,11 +261,17 @@ def with_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
                 raise InputError(file, ".".join(parts[: i + 1]), "override of a key that does not exist")
             node = node[part]
         known = isinstance(node, dict) and (
-            parts[-1] in node or _is_schema_field(parts))
+            parts[-1] in node or _is_schema_field(parts)
+            or (add_entries and _is_free_table(parts[:-1])))
         if not known:
             raise InputError(file, dotted, "override of a key that does not exist")
         node[parts[-1]] = copy.deepcopy(value)
     return out
+
+
+def _is_free_table(parts: list[str]) -> bool:
+    """Whether the table at this path takes any key (a dict in the schema)."""
+    return get_origin(field_type(Model, parts)) is dict
 
 
 def _is_schema_field(parts: list[str]) -> bool:
@@ -342,7 +350,11 @@ def validate(model: Model, file: str) -> None:
                 if value is not None and value not in speeds:
                     raise InputError(file, f"recovery.{table}.{value}",
                                      f"missing: facilities.{fid}.schedule.{d} uses it")
+        known = get_args(RoomType if table == "room_type" else Regime)
         for name, speed in speeds.items():
+            if name not in known:
+                raise InputError(file, f"recovery.{table}.{name}",
+                                 f"unknown key; expected one of {', '.join(known)}")
             _positive(speed, file, f"recovery.{table}.{name}")
     for outcome, by_segment in model.routes.items():
         if outcome in NON_SHELTER_OUTCOMES:

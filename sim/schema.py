@@ -67,7 +67,11 @@ def _convert(tp: Any, value: Any, file: str, key: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise InputError(file, key, f"expected {_describe(tp)}, got {value!r}")
-        _, item = get_args(tp)
+        key_type, item = get_args(tp)
+        for k in value:
+            if get_origin(key_type) is Literal and k not in get_args(key_type):
+                raise InputError(file, _join(key, str(k)),
+                                 f"unknown key; expected {_describe(key_type)}")
         return {str(k): _convert(item, v, file, _join(key, str(k))) for k, v in value.items()}
     if dataclasses.is_dataclass(tp):
         return _build_dataclass(typing.cast(type, tp), value, file, key)

@@ -417,6 +417,21 @@ def test_override_of_unknown_key(dotted: str, key: str) -> None:
     assert raw == base_raw()  # the input mapping is untouched
 
 
+def test_override_may_add_an_entry_to_a_table_with_free_keys() -> None:
+    raw = base_raw()
+    out = with_overrides(raw, {
+        "facilities.velserpoort.schedule.2025-01-01": {"places": 21, "room_type": "single"},
+        "groups.economic.decision.regional_mo": 0.0,
+    }, "experiment.toml")
+    model = from_mapping(out, "experiment.toml")
+    assert model.facilities["velserpoort"].schedule["2025-01-01"].places == 21
+    assert model.groups["economic"].decision["regional_mo"] == 0.0
+    assert raw == base_raw()
+    with pytest.raises(InputError) as caught:  # a new entry is validated like any other
+        from_mapping(with_overrides(raw, {"bw.places.2025-13-01": 400}, "e.toml"), "e.toml")
+    assert caught.value.key == "bw.places.2025-13-01"
+
+
 def test_load_with_override_of_unknown_key_names_the_model_file() -> None:
     with pytest.raises(InputError) as caught:
         load(MODEL, overrides={"groups.wmo.patience": 10.0})
