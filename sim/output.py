@@ -14,6 +14,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,31 +37,44 @@ def check_destination(out: Path) -> None:
 def write_results(results: Results, out: Path, command: str = "") -> Path:
     """Write every table and ``manifest.json`` under ``out``."""
     check_destination(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out) as tmp:
         for name, table in results.tables.items():
             write_partition(table, tmp / name, results.experiment, results.scenario)
         manifest = build_manifest(results, command)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    return out
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A temporary folder beside ``out`` that replaces ``out`` when the block succeeds.
+
+    Nothing half-written is ever at ``out``: on an error the temporary folder is removed and
+    ``out`` is left as it was. Whether ``out`` may be replaced is the caller's check.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
         if out.exists():
-            out.rmdir()  # empty, checked above
-        os.replace(tmp, out)
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
 
 
 def write_partition(table: pd.DataFrame, root: Path, experiment: str, scenario: str,
                     name: str = "part-0.parquet") -> Path:
-    """Write one hive partition file ``root/experiment=E/scenario=S/name`` atomically."""
+    """Write one hive partition file ``root/experiment=E/scenario=S/name`` (in a staged folder)."""
     folder = root / f"experiment={experiment}" / f"scenario={scenario}"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    tmp = path.with_name(f".{name}.tmp")
-    table.drop(columns=["experiment", "scenario"], errors="ignore").to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    table.drop(columns=["experiment", "scenario"], errors="ignore").to_parquet(path, index=False)
     return path
 
 

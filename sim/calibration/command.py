@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.calibration.fit import FitSettings, fit, write_fit
-from sim.errors import InputError
+from sim.calibration.fit import FitSettings, check_fit_destination, fit, write_fit
 from sim.summary import format_table
 
 FULL = {"particles": 300, "generations": 6, "check_draws": 200}
@@ -48,8 +47,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         generations=args.generations or size["generations"],
         check_draws=args.check_draws or size["check_draws"],
         seed=args.seed, workers=max(1, args.workers))
-    if args.out.exists() and any(args.out.iterdir()) and not args.replace:
-        raise InputError(str(args.out), "", "already holds a fit; pass --replace to replace it")
+    check_fit_destination(args.out, args.replace)  # before the fit, not after it
     command = " ".join(shlex.quote(a) for a in ["opvang", *args.argv])
     result = fit(settings, progress=not args.quiet)
     summary = write_fit(result, args.out, args.replace, command, progress=not args.quiet)

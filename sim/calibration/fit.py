@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ from sim.calibration.parameters import Priors, load_priors
 from sim.calibration.simulate import init_worker, simulate_task
 from sim.errors import InputError
 from sim.model import resolve
-from sim.output import git_commit, package_versions
+from sim.output import git_commit, package_versions, staged_folder
 
 
 @dataclass(frozen=True)
@@ -97,22 +95,23 @@ def fit(settings: FitSettings, progress: bool = True) -> Fit:
     return Fit(settings, priors, components, history, time.perf_counter() - started)
 
 
+def check_fit_destination(out: Path, replace: bool) -> None:
+    """Refuse to replace an existing fit unless asked to."""
+    if out.exists() and any(out.iterdir()) and not replace:
+        raise InputError(str(out), "", "already holds a fit; pass --replace to replace it")
+
+
 def write_fit(result: Fit, out: Path, replace: bool, command: str = "",
               progress: bool = True) -> dict[str, Any]:
     """Write the fitted model, posterior draws, predictive check and summary to ``out``."""
-    if out.exists() and any(out.iterdir()) and not replace:
-        raise InputError(str(out), "", "already holds a fit; pass --replace to replace it")
+    check_fit_destination(out, replace)
     settings = result.settings
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out) as tmp:
         name = settings.model.stem
-        point = result.point()
         base = resolve(settings.model)
-        overrides = result.priors.overrides(point, base)
+        overrides = result.priors.overrides(result.point(), base)
         write_derived_model(tmp / f"{name}.toml", settings.model, out, overrides, result, command)
-        draws = result.draws(base)
-        draws.to_parquet(tmp / f"{name}_posterior.parquet", index=False)
+        result.draws(base).to_parquet(tmp / f"{name}_posterior.parquet", index=False)
         check = predictive_check(result, progress=progress)
         check.to_csv(tmp / "predictive_check.csv", index=False, float_format="%.6g")
         write_figure(check, tmp / "predictive_check.png")
@@ -120,16 +119,6 @@ def write_fit(result: Fit, out: Path, replace: bool, command: str = "",
         ident.to_csv(tmp / "identifiability.csv", index=False, float_format="%.4g")
         summary = fit_summary(result, check, ident, command)
         (tmp / "fit_summary.json").write_text(json.dumps(summary, indent=2))
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return summary
 
 
