@@ -22,7 +22,7 @@ from sim.cli import default_model
 from sim.engine import run_record
 from sim.journey import Region
 from sim.metrics import derive
-from sim.model import load
+from sim.modelfile import load
 from sim.recording import STAGE, Recorder
 from sim.streams import Streams
 

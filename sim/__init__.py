@@ -2,7 +2,8 @@
 
 from sim.engine import run_replication
 from sim.errors import InputError
-from sim.model import Model, load
+from sim.model import Model
+from sim.modelfile import load
 from sim.runner import Results, run
 from sim.sweep import run_experiment
 

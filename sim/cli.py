@@ -18,7 +18,7 @@ from sim.compare import format_frame, intervals, paired_differences, per_replica
 from sim.dataset import read_manifest
 from sim.errors import InputError
 from sim.experiment import read_experiment
-from sim.model import load, model_hash
+from sim.modelfile import load, model_hash
 from sim.output import check_destination, write_results
 from sim.posterior import read_posterior
 from sim.results import load as load_results

@@ -37,15 +37,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sim.errors import InputError
-from sim.model import (
-    Model,
-    from_mapping,
-    model_hash,
-    read_toml,
-    resolve,
-    split_dotted,
-    with_overrides,
-)
+from sim.model import Model
+from sim.modelfile import from_mapping, model_hash, read_toml, resolve, split_dotted, with_overrides
 from sim.posterior import Posterior, read_posterior
 from sim.schema import build
 

@@ -11,7 +11,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.engine import run_replication
-from sim.model import Model, model_hash
+from sim.model import Model
+from sim.modelfile import model_hash
 
 TABLES = ("annual", "daily", "events")
 

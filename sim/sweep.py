@@ -33,8 +33,8 @@ from sim.dataset import (
 from sim.engine import run_replication
 from sim.errors import InputError
 from sim.experiment import Experiment, Task, definition, definition_hash, read_experiment, tasks
-from sim.model import to_jsonable
-from sim.output import git_commit, package_versions
+from sim.modelfile import to_jsonable
+from sim.provenance import git_commit, package_versions
 from sim.runner import with_keys
 
 LAYOUT = "<table>/scenario=<scenario>/rep-<replication>.parquet"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.model import load
+from sim.modelfile import load
 from sim.runner import run
 
 ROOT = Path(__file__).resolve().parent.parent

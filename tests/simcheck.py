@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import Replication, run_replication
-from sim.model import Model, from_mapping, read_toml
+from sim.model import Model
+from sim.modelfile import from_mapping, read_toml
 
 ROOT = Path(__file__).resolve().parents[1]
 HAARLEM = ROOT / "models" / "haarlem.toml"

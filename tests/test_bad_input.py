@@ -1,6 +1,6 @@
 """Bad input gets one clear error naming the file, the key and what was expected.
 
-Through :func:`sim.model.load` (an :class:`InputError` with ``file``, ``key`` and
+Through :func:`sim.modelfile.load` (an :class:`InputError` with ``file``, ``key`` and
 ``expected``) and through the command line (exit code 2, one line on stderr, nothing
 written). Bad model files are made from ``models/haarlem.toml`` with one change each.
 """
@@ -21,7 +21,7 @@ import pytest
 
 from sim.cli import main
 from sim.errors import InputError
-from sim.model import from_mapping, load, model_hash, with_overrides
+from sim.modelfile import from_mapping, load, model_hash, with_overrides
 from sim.targets import COLUMNS, load_targets
 
 ROOT = Path(__file__).resolve().parents[1]

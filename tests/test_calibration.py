@@ -15,7 +15,7 @@ from sim.calibration.parameters import Parameter, load_priors
 from sim.cli import main
 from sim.engine import run_replication
 from sim.errors import InputError
-from sim.model import load, read_toml
+from sim.modelfile import load, read_toml
 from sim.posterior import read_posterior
 
 ROOT = Path(__file__).resolve().parent.parent

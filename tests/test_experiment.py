@@ -15,7 +15,7 @@ from cli_runner import cli
 
 from sim.errors import InputError
 from sim.experiment import definition_hash, read_experiment, tasks
-from sim.model import load, model_hash
+from sim.modelfile import load, model_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"

@@ -17,7 +17,7 @@ from cli_runner import cli
 
 import sim.cli
 import sim.output
-from sim.model import load, model_hash, to_jsonable
+from sim.modelfile import load, model_hash, to_jsonable
 from sim.recording import STAGES
 
 ROOT = Path(__file__).resolve().parents[1]

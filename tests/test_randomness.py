@@ -10,7 +10,7 @@ import pytest
 
 from sim.engine import run_replication
 from sim.journey import Region
-from sim.model import from_mapping, read_toml, with_overrides
+from sim.modelfile import from_mapping, read_toml, with_overrides
 from sim.recording import Recorder
 from sim.streams import Streams, stream_key, uniform_rows
 

@@ -23,7 +23,7 @@ import sim.sweep
 from sim.engine import run_replication
 from sim.errors import InputError
 from sim.experiment import Task, read_experiment
-from sim.model import model_hash
+from sim.modelfile import model_hash
 from sim.results import load
 from sim.sweep import sweep
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.model import read_toml
+from sim.modelfile import read_toml
 from sim.schema import build
 from sim.targets import load_targets
 

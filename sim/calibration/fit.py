@@ -19,8 +19,8 @@ from sim.calibration.components import Components, load_components
 from sim.calibration.parameters import Priors, load_priors
 from sim.calibration.simulate import init_worker, simulate_task
 from sim.errors import InputError
-from sim.model import resolve
-from sim.output import git_commit, package_versions, staged_folder
+from sim.modelfile import resolve
+from sim.provenance import git_commit, package_versions, staged_folder
 
 
 @dataclass(frozen=True)

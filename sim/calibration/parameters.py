@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from sim.errors import InputError
-from sim.model import from_mapping, read_toml, resolve, split_dotted, with_overrides
+from sim.modelfile import from_mapping, read_toml, resolve, split_dotted, with_overrides
 from sim.schema import build
 
 

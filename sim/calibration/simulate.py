@@ -10,7 +10,7 @@ import numpy as np
 from sim.calibration.components import Components
 from sim.calibration.parameters import Priors
 from sim.engine import run_replication
-from sim.model import from_mapping, resolve, with_overrides
+from sim.modelfile import from_mapping, resolve, with_overrides
 
 _STATE: dict[str, Any] = {}  # per worker process: base model, priors, components, seed
 
