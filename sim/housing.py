@@ -1,147 +1,269 @@
-"""Outflow channels and the queue of clients waiting for a home.
+"""Outflow channels: their schema, the kinds of channel, and the waiting lists for a home.
 
-Clients ready to move on (from shelter, BW or beschut wonen) wait in FIFO queues, one per
-set of channels they may use. A ``quota`` channel releases homes as a Poisson process
-(homes a year times realisation) and gives each to the longest-waiting eligible client; a
-home nobody eligible waits for is recorded as unused. A ``capacity`` channel (Skaeve Huse)
-keeps a fixed number of homes and fills each as it frees. ``hazard`` channels act on each
-waiting client through a personal timer, set up in :mod:`sim.journey`.
+The slice of the model file this component owns: ``[channels.*]``. Every channel has a
+``kind``, a class below with one contract (:class:`Kind`):
+
+- ``quota``: homes a year per part (e.g. municipality) times a realisation rate, released as
+  a Poisson process from ``start``; each goes to the longest-waiting eligible client, and a
+  home nobody eligible waits for is recorded as unused.
+- ``capacity``: ``homes`` places (Skaeve Huse), each occupied for a drawn stay and then
+  offered again.
+- ``hazard``: no waiting list; each waiting eligible client is housed at ``rate_per_year``,
+  through a personal timer (the journey draws it from :meth:`Housing.search`).
+
+Clients ready to move on (from shelter or a place pool) wait on one list per set of
+queue-served channels they may use.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+import datetime as dt
+import itertools
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import simpy
 
 from sim.calendar import Calendar
-from sim.model import Channel, Model
+from sim.checks import count, non_negative, positive, probability, rate
+from sim.client import HOME_STAY, Client, exponential
+from sim.errors import InputError
+from sim.queues import WaitingLists
 from sim.recording import Recorder
-from sim.shelters import Entry, is_current
 from sim.streams import Streams
 
-if TYPE_CHECKING:
-    from sim.journey import Client
+Eligibility = tuple[str, ...]  # names of the queue-served channels a client may use
+Track = Literal["shelter", "bw"]
 
-Eligibility = tuple[str, ...]  # names of the quota and capacity channels a client may use
+
+@dataclass(frozen=True)
+class Channel:
+    """An outflow channel (the fields a kind does not use keep their defaults)."""
+
+    kind: str
+    tracks: tuple[Track, ...]
+    start: dt.date | None = None
+    homes_per_year: dict[str, float] = field(default_factory=dict)
+    realisation: dict[str, float] = field(default_factory=dict)
+    rate_per_year: float = 0.0
+    homes: int = 0
+    stay_days: float = 0.0
+    only_skaeve: bool = False
+
+    def open_to(self, track: str, skaeve: bool) -> bool:
+        """Whether a client on ``track`` (needing Skaeve Huse or not) may use it."""
+        return track in self.tracks and self.only_skaeve == skaeve
+
+    @property
+    def parts(self) -> list[str]:
+        """The parts reported apart (a quota's municipalities); none for a single part."""
+        return list(self.homes_per_year) if len(self.homes_per_year) > 1 else []
+
+
+def validate_channels(channels: dict[str, Channel], file: str) -> None:
+    """Check every channel against its kind."""
+    for name, ch in channels.items():
+        key = f"channels.{name}"
+        if ch.kind not in KINDS:
+            raise InputError(file, f"{key}.kind", f"expected one of {', '.join(KINDS)}, got {ch.kind!r}")
+        if not ch.tracks:
+            raise InputError(file, f"{key}.tracks", "expected at least one of 'shelter', 'bw'")
+        KINDS[ch.kind].validate(ch, file, key)
+
+
+@dataclass(frozen=True)
+class HomeSearch:
+    """What a client of one group and track may get: queue-served channels and hazards."""
+
+    eligibility: Eligibility
+    mean_wait: float  # mean days until the first hazard channel houses the client
+    cumulative: list[float]  # which hazard channel it is: inverse CDF over ...
+    names: list[str]  # ... these channels
 
 
 class Housing:
-    """Quota and capacity channels with their waiting queues."""
+    """The channels of a run, their waiting lists and the homes they release."""
 
-    def __init__(self, env: simpy.Environment, model: Model, calendar: Calendar,
-                 recorder: Recorder, on_home: Callable[[Client, str], None]) -> None:
+    def __init__(self, env: simpy.Environment, calendar: Calendar, channels: dict[str, Channel],
+                 recorder: Recorder) -> None:
         self.env = env
-        self.model = model
         self.calendar = calendar
         self.recorder = recorder
-        self.on_home = on_home
-        self.queues: dict[Eligibility, deque[Entry]] = {}
-        self.by_channel: dict[str, list[deque[Entry]]] = {n: [] for n in model.channels}
-        self.free_homes: dict[str, int] = {}
-        self.waiting = 0
+        self.lists: WaitingLists[Eligibility] = WaitingLists(env)
+        self.by_channel: dict[str, list[Eligibility]] = {n: [] for n in channels}
+        self.channels = {name: KINDS[ch.kind](name, ch, self) for name, ch in channels.items()}
 
-    def eligibility(self, channels: tuple[str, ...], track: str, skaeve: bool) -> Eligibility:
-        """The queue-served channels open to a client on this track."""
-        return tuple(
-            name for name in channels
-            if (ch := self.model.channels[name]).kind != "hazard"
-            and track in ch.tracks and ch.only_skaeve == skaeve
-        )
-
-    def hazard_rates(self, channels: tuple[str, ...], track: str,
-                     skaeve: bool) -> list[tuple[str, float]]:
-        """(channel, rate a day) of the hazard channels open to a client on this track."""
-        return [
-            (name, ch.rate_per_year / 365.0) for name in channels
-            if (ch := self.model.channels[name]).kind == "hazard"
-            and track in ch.tracks and ch.only_skaeve == skaeve and ch.rate_per_year > 0
-        ]
+    def search(self, names: tuple[str, ...], track: str, skaeve: bool) -> HomeSearch:
+        """The home search of a client who may use channels ``names`` on ``track``."""
+        open_ = [self.channels[n] for n in names if self.channels[n].spec.open_to(track, skaeve)]
+        hazards = [(c.name, c.hazard_per_day()) for c in open_ if c.hazard_per_day() > 0]
+        total = sum(r for _, r in hazards)
+        return HomeSearch(
+            eligibility=tuple(c.name for c in open_ if c.queued),
+            mean_wait=1.0 / total if total > 0 else math.inf,
+            cumulative=list(itertools.accumulate(r / total for _, r in hazards)) if total > 0 else [],
+            names=[n for n, _ in hazards])
 
     def start(self, streams: Streams, horizon: float) -> None:
-        """Start the release process of every quota and capacity channel."""
-        for name, ch in self.model.channels.items():
-            start = self.calendar.day(ch.start) if ch.start else self.env.now
-            start = max(start, self.env.now)
-            if ch.kind == "quota":
-                times, parts = self._release_times(ch, streams.get(f"channel/{name}"),
-                                                   start, horizon)
-                self.env.process(self._release(name, times, parts))
-            elif ch.kind == "capacity":
-                self.env.process(self._open(name, ch, start))
+        """Start releasing homes: every channel, in model order."""
+        for channel in self.channels.values():
+            begin = self.calendar.day(channel.spec.start) if channel.spec.start else self.env.now
+            channel.start(streams, max(begin, self.env.now), horizon)
 
-    def _release_times(self, ch: Channel, rng: np.random.Generator, start: float,
+    def enqueue(self, client: Client, eligibility: Eligibility) -> None:
+        """Wait for a home; ``client.wake`` succeeds with the channel label."""
+        for name in eligibility:
+            if self.channels[name].take_free(client):
+                return
+        if eligibility not in self.lists.lists:
+            for name in eligibility:
+                self.by_channel[name].append(eligibility)
+        self.lists.join(client, eligibility)
+
+    def leave_queue(self, client: Client) -> None:
+        """A waiting client leaves by another way."""
+        self.lists.leave(client)
+
+    def give(self, name: str, label: str) -> bool:
+        """Offer a home of channel ``name`` to the longest-waiting eligible client."""
+        client = self.lists.serve(self.by_channel[name], label)
+        if client is None:
+            return False
+        self.channels[name].taken(client, label)
+        return True
+
+
+# --- the kinds of channel -----------------------------------------------------------------
+
+
+class Kind:
+    """The contract of a channel kind."""
+
+    queued: ClassVar[bool] = True  # clients wait on a list for its homes
+
+    def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
+        self.name = name
+        self.spec = spec
+        self.housing = housing
+        self.env = housing.env
+
+    @staticmethod
+    def validate(spec: Channel, file: str, key: str) -> None:
+        """Check the fields this kind uses."""
+
+    def hazard_per_day(self) -> float:
+        """The rate at which it houses each eligible waiting client (hazard kinds only)."""
+        return 0.0
+
+    def start(self, streams: Streams, start: float, horizon: float) -> None:
+        """Begin releasing homes at model time ``start``."""
+
+    def take_free(self, client: Client) -> bool:
+        """Give a home standing free to a client who starts waiting; False if none."""
+        return False
+
+    def taken(self, client: Client, label: str) -> None:
+        """A client took one of its homes."""
+
+
+class Hazard(Kind):
+    """Houses each waiting eligible client at a constant rate (regular market, doorstroom)."""
+
+    queued = False
+
+    @staticmethod
+    def validate(spec: Channel, file: str, key: str) -> None:
+        non_negative(spec.rate_per_year, file, f"{key}.rate_per_year")  # a rate per client
+
+    def hazard_per_day(self) -> float:
+        return self.spec.rate_per_year / 365.0
+
+
+class Quota(Kind):
+    """Releases homes a year per part (times a realisation rate) as a Poisson process."""
+
+    @staticmethod
+    def validate(spec: Channel, file: str, key: str) -> None:
+        if not spec.homes_per_year:
+            raise InputError(file, f"{key}.homes_per_year", "a quota channel needs homes per year")
+        if set(spec.realisation) != set(spec.homes_per_year):
+            raise InputError(file, f"{key}.realisation",
+                             f"expected the same parts as homes_per_year: {', '.join(spec.homes_per_year)}")
+        for part, homes in spec.homes_per_year.items():
+            rate(homes, file, f"{key}.homes_per_year.{part}")
+            probability(spec.realisation[part], file, f"{key}.realisation.{part}")
+
+    def start(self, streams: Streams, start: float, horizon: float) -> None:
+        times, parts = self._release_times(streams.get(f"channel/{self.name}"), start, horizon)
+        self.env.process(self._release(times, parts))
+
+    def _release_times(self, rng: np.random.Generator, start: float,
                        horizon: float) -> tuple[list[float], list[str]]:
-        parts = list(ch.homes_per_year)
+        spec = self.spec
+        parts = list(spec.homes_per_year)
         times, labels = [], []
         span = max(horizon - start, 0.0)
-        for part in parts:
-            rate = ch.homes_per_year[part] * ch.realisation[part] / 365.0
-            n = rng.poisson(rate * span)
+        for i, part in enumerate(parts):
+            per_day = spec.homes_per_year[part] * spec.realisation[part] / 365.0
+            n = rng.poisson(per_day * span)
             times.append(start + np.sort(rng.random(n)) * span)
-            labels.append(np.full(n, parts.index(part)))
+            labels.append(np.full(n, i))
         all_times = np.concatenate(times)
         order = np.argsort(all_times, kind="stable")
         label_idx = np.concatenate(labels)[order]
         return all_times[order].tolist(), [parts[i] for i in label_idx]
 
-    def _release(self, name: str, times: list[float],
-                 parts: list[str]) -> Generator[Any, Any, None]:
-        multi = len(self.model.channels[name].homes_per_year) > 1
+    def _release(self, times: list[float], parts: list[str]) -> Generator[Any, Any, None]:
+        multi = len(self.spec.homes_per_year) > 1
+        recorder = self.housing.recorder
         for t, part in zip(times, parts, strict=True):
             yield self.env.timeout(t - self.env.now)
-            label = f"{name}/{part}" if multi else name
-            if not self._give(name, label):
-                self.recorder.unused_home(self.env.now, self.recorder.reasons[label])
+            label = f"{self.name}/{part}" if multi else self.name
+            if not self.housing.give(self.name, label):
+                recorder.unused_home(self.env.now, recorder.reasons[label])
 
-    def _open(self, name: str, ch: Channel, start: float) -> Generator[Any, Any, None]:
+
+class Capacity(Kind):
+    """A fixed number of homes, each offered again when its occupant's stay ends."""
+
+    def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
+        super().__init__(name, spec, housing)
+        self.free = 0
+
+    @staticmethod
+    def validate(spec: Channel, file: str, key: str) -> None:
+        count(spec.homes, file, f"{key}.homes")
+        positive(spec.stay_days, file, f"{key}.stay_days")
+
+    def start(self, streams: Streams, start: float, horizon: float) -> None:
+        self.env.process(self._open(start))
+
+    def _open(self, start: float) -> Generator[Any, Any, None]:
         if start > self.env.now:
             yield self.env.timeout(start - self.env.now)
-        self.free_homes[name] = ch.homes
-        while self.free_homes[name] and self._give(name, name):
-            self.free_homes[name] -= 1
+        self.free = self.spec.homes
+        while self.free and self.housing.give(self.name, self.name):
+            self.free -= 1
 
-    def free_home(self, name: str) -> None:
-        """A capacity-channel home is vacated: offer it again."""
-        if not self._give(name, name):
-            self.free_homes[name] += 1
-
-    def enqueue(self, client: Client, eligibility: Eligibility) -> None:
-        """Wait for a home; take a free capacity home at once if there is one."""
-        for name in eligibility:
-            if self.free_homes.get(name, 0) > 0:
-                self.free_homes[name] -= 1
-                self.on_home(client, name)
-                return
-        queue = self.queues.get(eligibility)
-        if queue is None:
-            queue = self.queues[eligibility] = deque()
-            for name in eligibility:
-                self.by_channel[name].append(queue)
-        assert client.wake is not None
-        client.queued = True
-        queue.append((client.wake, client))
-        self.waiting += 1
-
-    def leave_queue(self, client: Client) -> None:
-        """A waiting client leaves by another way; removed lazily from the deque."""
-        client.queued = False
-        self.waiting -= 1
-
-    def _give(self, name: str, label: str) -> bool:
-        best: deque[Entry] | None = None
-        for queue in self.by_channel[name]:
-            while queue and not is_current(queue[0]):
-                queue.popleft()
-            if queue and (best is None or queue[0][1].since < best[0][1].since):
-                best = queue
-        if best is None:
+    def take_free(self, client: Client) -> bool:
+        if self.free <= 0:
             return False
-        _, client = best.popleft()
-        client.queued = False
-        self.waiting -= 1
-        self.on_home(client, label)
+        self.free -= 1
+        self.taken(client, self.name)
+        assert client.wake is not None
+        client.wake.succeed(self.name)
         return True
+
+    def taken(self, client: Client, label: str) -> None:
+        stay = self.env.timeout(exponential(self.spec.stay_days, client.v[HOME_STAY]))
+        stay.callbacks.append(self._vacated)
+
+    def _vacated(self, _: object) -> None:
+        if not self.housing.give(self.name, self.name):
+            self.free += 1
+
+
+KINDS: dict[str, type[Kind]] = {"quota": Quota, "capacity": Capacity, "hazard": Hazard}

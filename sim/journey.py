@@ -1,18 +1,18 @@
 """The client journey: arrivals, BCT decision, shelter, BW and outflow, as SimPy processes.
 
 Each client episode is one process. A client waits on a single ``wake`` event that either a
-personal timer (patience, departure, a hazard channel, a BW stay) or another component (a
-freed bed, a BW place, a home) triggers, whichever comes first.
+personal timer (patience, departure, a hazard channel, a BW stay) or a component (a freed
+bed, a BW place, a home: the component succeeds it, see :mod:`sim.queues`) triggers,
+whichever comes first.
 
-Personal variates come from the client's own row of its group's draws (:class:`GroupDraws`):
-the k-th arrival of a group gets the same row in every scenario of an experiment.
+Personal variates come from the client's own row of its group's draws
+(:class:`sim.variates.GroupDraws`): the k-th arrival of a group gets the same row in every
+scenario of an experiment.
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
-import math
 from collections.abc import Generator
 from typing import Any
 
@@ -20,130 +20,40 @@ import numpy as np
 import simpy
 
 from sim.calendar import Calendar
-from sim.housing import Eligibility, Housing
-from sim.model import NON_SHELTER_OUTCOMES, SEGMENTS, Group, Model
+from sim.client import (
+    ASSESS,
+    BESCHUT_EXIT,
+    BESCHUT_STAY,
+    BW_EXIT,
+    BW_STAY,
+    DECISION,
+    DEPART,
+    HAZARD,
+    HAZARD_PICK,
+    INDICATION,
+    INF,
+    PATIENCE,
+    RETURN,
+    RETURN_DELAY,
+    SEGMENTS,
+    WORK,
+    Client,
+    exponential,
+    pick,
+)
+from sim.housing import HomeSearch, Housing
+from sim.model import NON_SHELTER_OUTCOMES, Model
 from sim.places import Places
 from sim.recording import NO_FACILITY, STAGE, Recorder
 from sim.shelters import Pool, Shelters
-from sim.streams import Streams, gamma_rows, uniform_rows
+from sim.streams import Streams
+from sim.variates import GroupDraws
 
-# Columns of a client's personal variates (uniforms unless said otherwise).
-(SEGMENT, ORIGIN, DECISION, ASSESS, PATIENCE, WORK, DEPART, BW_FLAG, SKAEVE, INDICATION,
- HAZARD, HAZARD_PICK, BW_STAY, BW_EXIT, RETURN, RETURN_DELAY, BESCHUT_STAY, BESCHUT_EXIT,
- HOME_STAY) = range(19)
-N_VARIATES = 19
-EPISODES = 4  # episodes per client drawn up front; later ones use an overflow stream
 BW_DIRECT = "bw_direct"  # pseudo-group of BW applicants who do not come through the shelters
 
 BUITEN, BCT, WACHT, OPVANG, KLAAR, BW_WACHT, BW, BESCHUT, UIT = (
     STAGE[s] for s in ("buiten", "bct", "wacht_op_bed", "opvang", "klaar", "bw_wachtlijst",
                        "bw", "beschut", "uitstroom"))
-INF = math.inf
-
-
-def exponential(mean: float, u: float) -> float:
-    """Inverse CDF of the exponential distribution."""
-    return -mean * math.log1p(-u)
-
-
-def pick(cumulative: list[float], names: list[str], u: float) -> str:
-    """Inverse CDF of a categorical distribution."""
-    return names[min(bisect.bisect_right(cumulative, u), len(names) - 1)]
-
-
-class Client:
-    """A person (or household) at run time."""
-
-    __slots__ = ("bw", "draws", "episode", "gi", "id", "k", "pool", "queued", "segment",
-                 "since", "skaeve", "v", "wake")
-
-    def __init__(self, cid: int, gi: int, segment: str, bw: bool, skaeve: bool,
-                 draws: GroupDraws, k: int) -> None:
-        self.id = cid
-        self.gi = gi
-        self.segment = segment
-        self.bw = bw
-        self.skaeve = skaeve
-        self.draws = draws
-        self.k = k  # this client's row in its group's draws
-        self.episode = 0
-        self.v: list[float] = draws.episode_row(k, 0)
-        self.pool: Pool | None = None
-        self.queued = False
-        self.since = 0.0
-        self.wake: simpy.Event | None = None
-
-
-class GroupDraws:
-    """The personal variates of every client of one group, drawn in fixed-size chunks.
-
-    Uniforms come from the stream ``clients/<group>``; the gamma-distributed recovery work
-    and BW stay from streams of their own, so that row k is the same whatever the number
-    of clients. Columns whose distribution is known at set-up are turned into natural
-    units here, in numpy (times in days, the decision as an outcome index); the others stay
-    uniforms and are transformed where the context is known.
-    """
-
-    def __init__(self, model: Model, streams: Streams, name: str, n: int,
-                 group: Group | None) -> None:
-        self.model = model
-        self.group = group
-        recovery = (group.recovery_days, group.recovery_shape) if group else (1.0, 1.0)
-        self.gammas = ((WORK, "work", *recovery),
-                       (BW_STAY, "bw_stay", model.bw.stay_days, model.bw.stay_shape))
-        rows = uniform_rows(streams.get(f"clients/{name}"), n, (EPISODES, N_VARIATES))
-        for col, label, mean, shape in self.gammas:
-            rng = streams.get(f"clients/{name}/{label}")
-            rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
-        self.attributes = self._attributes(rows[:, 0])
-        self._transform(rows)
-        self.rows = rows
-        self.first: list[list[float]] = rows[:, 0].tolist()
-        self.overflow = streams.get(f"clients/{name}/overflow")
-
-    def _attributes(self, u: np.ndarray) -> tuple[list[int], list[bool], list[bool], list[int]]:
-        """Segment index, BW indication, Skaeve Huse need and origin index of each client."""
-        g = self.group
-        origin_cum = np.cumsum(list(self.model.origin.values()))
-        origin = np.minimum(np.searchsorted(origin_cum, u[:, ORIGIN], side="right"),
-                            len(origin_cum) - 1)
-        if g is None:
-            n = len(u)
-            return [0] * n, [True] * n, [False] * n, origin.tolist()
-        segment = np.where(u[:, SEGMENT] < g.family_share, SEGMENTS.index("family"),
-                           np.where(u[:, SEGMENT] < g.family_share + g.youth_share,
-                                    SEGMENTS.index("youth"), SEGMENTS.index("single_adult")))
-        return (segment.tolist(), (u[:, BW_FLAG] < g.bw_indication_share).tolist(),
-                (u[:, SKAEVE] < g.skaeve_share).tolist(), origin.tolist())
-
-    def _transform(self, rows: np.ndarray) -> None:
-        """Uniforms to natural units for the columns known at set-up (in place)."""
-        bw = self.model.bw
-        means = [(INDICATION, bw.indication_days), (BESCHUT_STAY, bw.beschut_stay_days)]
-        g = self.group
-        if g is not None:
-            means += [(ASSESS, g.assessment_days), (PATIENCE, g.patience_days),
-                      (DEPART, 365.0 / g.departure_per_year if g.departure_per_year > 0
-                       else np.inf)]
-            cumulative = np.cumsum(list(g.decision.values()))
-            rows[..., DECISION] = np.minimum(
-                np.searchsorted(cumulative, rows[..., DECISION], side="right"),
-                len(cumulative) - 1)
-        with np.errstate(over="ignore"):  # a huge mean gives inf: never
-            for col, mean in means:
-                rows[..., col] = -mean * np.log1p(-rows[..., col])
-
-    def episode_row(self, k: int, episode: int) -> list[float]:
-        """Variates of episode ``episode`` of the k-th client of this group."""
-        if episode == 0:
-            return self.first[k]
-        if episode < EPISODES:
-            return self.rows[k, episode].tolist()
-        row = self.overflow.random((1, N_VARIATES))
-        for col, _, mean, shape in self.gammas:
-            row[0, col] = self.overflow.standard_gamma(shape) * (mean / shape)
-        self._transform(row)
-        return row[0].tolist()
 
 
 class Region:
@@ -158,10 +68,11 @@ class Region:
         self.first_year = sim.start.year - sim.warmup_years
         self.env = simpy.Environment(initial_time=self.calendar.year_start(self.first_year))
         self.horizon = self.calendar.year_start(sim.end_year + 1)
-        self.shelters = Shelters(self.env, model, self.calendar, self._bed_found)
-        self.housing = Housing(self.env, model, self.calendar, recorder, self._home_found)
-        self.bw = Places(self.env, self._place_found, model.bw.vacancy_days)
-        self.beschut = Places(self.env, self._place_found, model.bw.vacancy_days)
+        self.shelters = Shelters(self.env, self.calendar, model.facilities, model.routes,
+                                 model.recovery, model.winter)
+        self.housing = Housing(self.env, self.calendar, model.channels, recorder)
+        self.bw = Places(self.env, model.bw.vacancy_days)
+        self.beschut = Places(self.env, model.bw.vacancy_days)
         self.groups = list(model.groups.values())
         self.bw_direct = len(self.groups)  # group index of direct BW applicants
         self.bw_occupants: dict[int, Client] = {}
@@ -169,7 +80,7 @@ class Region:
         self._outcomes = [list(g.decision) for g in self.groups]
         self._bw_exit = _categorical(model.bw.exit)
         self._beschut_exit = _categorical(model.bw.beschut_exit)
-        self._eligibility: dict[tuple[int, str, bool], HomeSearch] = {}
+        self._searches: dict[tuple[int, str, bool], HomeSearch] = {}
         self._reason = recorder.reasons
         self._returns = dict(model.returns)  # by way out; a channel's parts share its entry
         for name, channel in model.channels.items():
@@ -254,8 +165,6 @@ class Region:
         cid = self.rec.new_client(self.bw_direct, origin)
         return Client(cid, self.bw_direct, "single_adult", True, False, draws, k)
 
-    # --- callbacks from components -------------------------------------------------------
-
     def _wait(self, client: Client, delay: float, reason: Any) -> simpy.Event:
         """An event that a component or, after ``delay``, a timer will trigger."""
         wake = client.wake = self.env.event()
@@ -266,22 +175,6 @@ class Region:
 
             self.env.timeout(delay).callbacks.append(ring)
         return wake
-
-    def _bed_found(self, client: Client, pool: Pool) -> None:
-        assert client.wake is not None
-        client.wake.succeed(pool)
-
-    def _place_found(self, client: Client) -> None:
-        assert client.wake is not None
-        client.wake.succeed("place")
-
-    def _home_found(self, client: Client, label: str) -> None:
-        assert client.wake is not None
-        channel = self.model.channels[label.split("/")[0]]
-        if channel.kind == "capacity":
-            timer = self.env.timeout(exponential(channel.stay_days, client.v[HOME_STAY]))
-            timer.callbacks.append(lambda _: self.housing.free_home(label))
-        client.wake.succeed(label)
 
     # --- the journey ---------------------------------------------------------------
 
@@ -305,7 +198,6 @@ class Region:
         if pool is None:
             rec.log((cid, env.now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
             wake = self._wait(client, v[PATIENCE], None)
-            client.since = env.now
             self.shelters.enqueue(client, key)
             pool = yield wake
             if pool is None:
@@ -316,7 +208,6 @@ class Region:
             rec.log((cid, env.now, WACHT, OPVANG, pool.index, self._reason["bed"]))
         else:
             rec.log((cid, env.now, BCT, OPVANG, pool.index, self._reason[outcome]))
-        client.pool = pool
         t_depart = v[DEPART] / pool.departure
         if client.bw:
             yield from self._shelter_bw_track(client, pool, t_depart)
@@ -324,12 +215,12 @@ class Region:
         t_ready = v[WORK] / pool.speed
         if t_depart <= t_ready:
             yield env.timeout(t_depart)
-            self._leave_shelter(client, OPVANG, "departed")
+            self._leave_shelter(client, pool, OPVANG, "departed")
             return
         yield env.timeout(t_ready)
         rec.log((cid, env.now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
         label = yield from self._wait_for_home(client, "shelter", t_depart - t_ready)
-        self._leave_shelter(client, KLAAR, label)
+        self._leave_shelter(client, pool, KLAAR, label)
 
     def _shelter_bw_track(self, client: Client, pool: Pool,
                           t_depart: float) -> Generator[Any, Any, None]:
@@ -338,7 +229,7 @@ class Region:
         t_indication = client.v[INDICATION]
         if t_depart <= t_indication:
             yield env.timeout(t_depart)
-            self._leave_shelter(client, OPVANG, "departed")
+            self._leave_shelter(client, pool, OPVANG, "departed")
             return
         yield env.timeout(t_indication)
         self.rec.log((client.id, env.now, OPVANG, BW_WACHT, pool.index, self._reason["indicated"]))
@@ -346,9 +237,8 @@ class Region:
         self.bw.request(client)
         if (yield wake) is None:
             self.bw.leave_queue(client)
-            self._leave_shelter(client, BW_WACHT, "departed")
+            self._leave_shelter(client, pool, BW_WACHT, "departed")
             return
-        client.pool = None
         self.shelters.release(pool)
         self.rec.log((client.id, env.now, BW_WACHT, BW, pool.index, self._reason["bw"]))
         yield from self._bw_stay(client)
@@ -357,29 +247,23 @@ class Region:
                        t_depart: float) -> Generator[Any, Any, str]:
         """Wait in the housing queue; returns the channel label, or 'departed'."""
         key = (client.gi, track, client.skaeve)
-        search = self._eligibility.get(key)
+        search = self._searches.get(key)
         if search is None:
             channels = (self.groups[client.gi].channels if client.gi < len(self.groups)
                         else tuple(self.model.channels))
-            search = self._eligibility[key] = HomeSearch(
-                self.housing.eligibility(channels, track, client.skaeve),
-                self.housing.hazard_rates(channels, track, client.skaeve))
+            search = self._searches[key] = self.housing.search(channels, track, client.skaeve)
         v = client.v
         t_hazard = exponential(search.mean_wait, v[HAZARD]) if search.mean_wait < INF else INF
         reason = (pick(search.cumulative, search.names, v[HAZARD_PICK]) if t_hazard < t_depart
                   else "departed")
         wake = self._wait(client, min(t_hazard, t_depart), reason)
-        client.since = self.env.now
         self.housing.enqueue(client, search.eligibility)
         label = yield wake
         if client.queued:
             self.housing.leave_queue(client)
         return str(label)
 
-    def _leave_shelter(self, client: Client, stage: int, reason: str) -> None:
-        pool = client.pool
-        assert pool is not None
-        client.pool = None
+    def _leave_shelter(self, client: Client, pool: Pool, stage: int, reason: str) -> None:
         self.shelters.release(pool)
         self.rec.log((client.id, self.env.now, stage, UIT, pool.index, self._reason[reason]))
         self._after_exit(client, reason)
@@ -454,17 +338,6 @@ class Region:
             if moves:
                 assert client.wake is not None
                 client.wake.succeed("wlz_transfer")
-
-
-class HomeSearch:
-    """What a client of one group and track may get: queue-served channels and hazards."""
-
-    def __init__(self, eligibility: Eligibility, hazards: list[tuple[str, float]]) -> None:
-        self.eligibility = eligibility
-        total = sum(rate for _, rate in hazards)
-        self.mean_wait = 1.0 / total if total > 0 else INF  # until the first hazard channel
-        self.cumulative = list(itertools.accumulate(rate / total for _, rate in hazards)) if total > 0 else []
-        self.names = [name for name, _ in hazards]
 
 
 def _categorical(probs: dict[str, float]) -> tuple[list[float], list[str]]:

@@ -1,27 +1,149 @@
-"""Shelter pools: capacity schedules, winter beds, placement by route and the bed queue.
+"""Shelter facilities: their schema, capacity schedules, winter beds, routes and the bed queue.
+
+The slice of the model file this component owns: ``[facilities.*]`` (dated schedules of
+places, regime and room type), ``[winter]`` (the winter season), ``[recovery]`` (speeds and
+departure multipliers by regime and room type; its keys are the regimes and room types) and
+``[routes]`` (decision outcome and segment -> facilities tried in order).
 
 A pool's capacity follows its schedule; a cut never evicts, it only stops new placements
 until occupancy has fallen below the new capacity. Clients who find no bed on their route
-wait outside in a FIFO queue per route; a freed bed goes to the longest-waiting client
+wait outside on the route's waiting list; a freed bed goes to the longest-waiting client
 whose route includes that pool.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from typing import Any
 
 import simpy
 
 from sim.calendar import Calendar
-from sim.model import Model, Recovery
-
-if TYPE_CHECKING:
-    from sim.journey import Client
+from sim.checks import count, non_negative, parse_date, positive
+from sim.client import SEGMENTS, Client
+from sim.errors import InputError
+from sim.queues import WaitingLists, follow_schedule
 
 RouteKey = tuple[str, str]  # (decision outcome, segment)
-Entry = tuple[simpy.Event, "Client"]  # (the wait it belongs to, the client)
+Routes = dict[str, dict[str, tuple[str, ...]]]  # outcome -> segment -> facility ids
+Change = tuple[float, int, str, str]  # (time, capacity, regime, room type)
+
+
+# --- schema ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Winter:
+    """Winter emergency shelter season, as month-day strings (``"12-01"``)."""
+
+    start: str = "12-01"
+    end: str = "04-01"
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """A dated change of a facility: only the fields given change."""
+
+    places: int | None = None
+    regime: str | None = None  # a key of recovery.regime
+    room_type: str | None = None  # a key of recovery.room_type
+
+
+@dataclass(frozen=True)
+class Facility:
+    """A shelter pool with a capacity schedule; closed before its first entry.
+
+    ``report_as`` is the regime under which the sources count its users and nights.
+    """
+
+    name: str
+    task: str
+    target_group: str
+    report_as: str
+    schedule: dict[str, ScheduleEntry]
+    cost_per_day: float
+    winter_places: int = 0
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Recovery speed by setting: regime multiplier times room-type multiplier.
+
+    A client needs ``recovery_days`` of work (drawn per client) at speed 1; in a setting
+    with speed ``s`` the stay until ready lasts work / s days. ``departure`` multiplies the
+    group's rate of leaving shelter without housing, by regime. The keys of ``regime`` are
+    the model's regimes, those of ``room_type`` its room types.
+    """
+
+    regime: dict[str, float]
+    room_type: dict[str, float]
+    departure: dict[str, float]
+
+
+def validate_shelters(facilities: dict[str, Facility], routes: Routes, recovery: Recovery,
+                      winter: Winter, file: str) -> None:
+    """Check the shelter slice of a model; raise :class:`InputError` on the first problem."""
+    for key in ("start", "end"):
+        text = getattr(winter, key)
+        try:
+            dt.date.fromisoformat(f"2001-{text}")  # not a leap year: 02-29 is refused
+        except ValueError:
+            raise InputError(file, f"winter.{key}", f"expected MM-DD, got {text!r}") from None
+    _validate_recovery(recovery, file)
+    for fid, fac in facilities.items():
+        _validate_facility(fac, recovery, file, f"facilities.{fid}")
+    for outcome, by_segment in routes.items():
+        for segment, route in by_segment.items():
+            key = f"routes.{outcome}.{segment}"
+            if segment not in SEGMENTS:
+                raise InputError(file, key, f"unknown segment; expected one of {', '.join(SEGMENTS)}")
+            if not route:
+                raise InputError(file, key, "expected at least one facility")
+            for i, fid in enumerate(route):
+                if fid not in facilities:
+                    raise InputError(file, f"{key}[{i}]", f"unknown facility {fid!r}")
+
+
+def _validate_recovery(recovery: Recovery, file: str) -> None:
+    for table in ("regime", "room_type", "departure"):
+        for name, speed in getattr(recovery, table).items():
+            positive(speed, file, f"recovery.{table}.{name}")
+    for name in recovery.departure:
+        if name not in recovery.regime:
+            raise InputError(file, f"recovery.regime.{name}", "missing: recovery.departure has it")
+    for name in recovery.regime:
+        if name not in recovery.departure:
+            raise InputError(file, f"recovery.departure.{name}", "missing: recovery.regime has it")
+
+
+def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -> None:
+    count(fac.winter_places, file, f"{key}.winter_places")
+    non_negative(fac.cost_per_day, file, f"{key}.cost_per_day")
+    if fac.report_as not in recovery.regime:
+        raise InputError(file, f"{key}.report_as",
+                         f"expected one of the regimes of recovery.regime: {', '.join(recovery.regime)}")
+    if not fac.schedule:
+        raise InputError(file, f"{key}.schedule", "expected at least one dated entry")
+    dates = {d: parse_date(d, file, f"{key}.schedule.{d}") for d in fac.schedule}
+    first = min(dates, key=dates.__getitem__)
+    entry = fac.schedule[first]
+    if entry.places is None or entry.regime is None or entry.room_type is None:
+        raise InputError(file, f"{key}.schedule.{dates[first].isoformat()}",
+                         "the first entry must give places, regime and room_type")
+    for d, entry in fac.schedule.items():
+        if entry.places is not None:
+            count(entry.places, file, f"{key}.schedule.{d}.places")
+        for name, known in (("regime", recovery.regime), ("room_type", recovery.room_type)):
+            value = getattr(entry, name)
+            if value is not None and value not in known:
+                raise InputError(file, f"{key}.schedule.{d}.{name}",
+                                 f"unknown {name} {value!r}; expected one of those of "
+                                 f"recovery.{name}: {', '.join(known)}")
+
+
+# --- run time ----------------------------------------------------------------------------
 
 
 class Pool:
@@ -42,41 +164,44 @@ class Pool:
         self.speed = 1.0
         self.departure = 1.0  # multiplies the rate of leaving without housing
         self.routes: list[RouteKey] = []
-        self.changes: list[tuple[float, int, str, str]] = []  # (time, capacity, regime, room)
+        self.changes: list[Change] = []
 
 
 class Shelters:
-    """All shelter pools of a run and the queue of clients waiting for a bed."""
+    """All shelter pools of a run and the waiting lists of clients without a bed."""
 
-    def __init__(self, env: simpy.Environment, model: Model, calendar: Calendar,
-                 on_bed: Callable[[Client, Pool], None]) -> None:
+    def __init__(self, env: simpy.Environment, calendar: Calendar,
+                 facilities: dict[str, Facility], routes: Routes, recovery: Recovery,
+                 winter: Winter) -> None:
         self.env = env
-        self.model = model
         self.calendar = calendar
-        self.on_bed = on_bed
-        self.pools = [Pool(i, fid, f.name, f.report_as)
-                      for i, (fid, f) in enumerate(model.facilities.items())]
+        self.facilities = facilities
+        self.recovery = recovery
+        self.winter = winter
+        self.pools = [Pool(i, fid, f.name, f.report_as) for i, (fid, f) in enumerate(facilities.items())]
         by_id = {p.fid: p for p in self.pools}
         self.routes: dict[RouteKey, tuple[Pool, ...]] = {}
-        for outcome, by_segment in model.routes.items():
+        for outcome, by_segment in routes.items():
             for segment, route in by_segment.items():
                 key = (outcome, segment)
                 self.routes[key] = tuple(by_id[fid] for fid in route)
                 for pool in self.routes[key]:
                     pool.routes.append(key)
-        self.queues: dict[RouteKey, deque[Entry]] = {key: deque() for key in self.routes}
-        self.waiting = 0
+        self.lists: WaitingLists[RouteKey] = WaitingLists(env)
+        for key in self.routes:
+            self.lists.list(key)
 
     def start(self, first_year: int, last_year: int) -> None:
         """Start one capacity process per pool."""
-        winter = self.calendar.winter_changes(first_year, last_year, self.model.winter.start,
-                                              self.model.winter.end)
-        for pool, fac in zip(self.pools, self.model.facilities.values(), strict=True):
+        winter = self.calendar.winter_changes(first_year, last_year, self.winter.start,
+                                              self.winter.end)
+        for pool, fac in zip(self.pools, self.facilities.values(), strict=True):
             pool.changes = self._changes(fac.schedule, fac.winter_places, winter)
-            self.env.process(self._follow_schedule(pool, pool.changes))
+            self.env.process(follow_schedule(self.env, [(c[0], c) for c in pool.changes],
+                                             functools.partial(self._apply, pool)))
 
-    def _changes(self, schedule: Any, winter_places: int,
-                 winter: list[tuple[float, bool]]) -> list[tuple[float, int, str, str]]:
+    def _changes(self, schedule: dict[str, ScheduleEntry], winter_places: int,
+                 winter: list[tuple[float, bool]]) -> list[Change]:
         """(time, capacity, regime, room type) at every change of one pool."""
         times = self.calendar.schedule_times(schedule, self.env.now)
         dated = sorted(zip(times, schedule, schedule.values(), strict=True),
@@ -100,18 +225,11 @@ class Shelters:
                             regime, room))
         return out
 
-    def _follow_schedule(self, pool: Pool,
-                         changes: list[tuple[float, int, str, str]]) -> Generator[Any, Any, None]:
-        recovery: Recovery = self.model.recovery
-        for t, capacity, regime, room in changes:
-            if t > self.env.now:
-                yield self.env.timeout(t - self.env.now)
-            pool.capacity = capacity
-            pool.regime = regime
-            pool.room_type = room
-            pool.speed = recovery.regime[regime] * recovery.room_type[room]
-            pool.departure = recovery.departure[regime]
-            self._fill(pool)
+    def _apply(self, pool: Pool, change: Change) -> None:
+        _, pool.capacity, pool.regime, pool.room_type = change
+        pool.speed = self.recovery.regime[pool.regime] * self.recovery.room_type[pool.room_type]
+        pool.departure = self.recovery.departure[pool.regime]
+        self._fill(pool)
 
     def place(self, key: RouteKey) -> Pool | None:
         """Take a free bed on the route, first pool first; None when all are full."""
@@ -122,16 +240,12 @@ class Shelters:
         return None
 
     def enqueue(self, client: Client, key: RouteKey) -> None:
-        """Wait outside for a bed on this route."""
-        assert client.wake is not None
-        client.queued = True
-        self.queues[key].append((client.wake, client))
-        self.waiting += 1
+        """Wait outside for a bed on this route; ``client.wake`` succeeds with the pool."""
+        self.lists.join(client, key)
 
     def leave_queue(self, client: Client) -> None:
-        """A waiting client gives up; removed lazily from the deque."""
-        client.queued = False
-        self.waiting -= 1
+        """A waiting client gives up."""
+        self.lists.leave(client)
 
     def release(self, pool: Pool) -> None:
         """A bed frees up: give it to the longest-waiting client whose route includes it."""
@@ -139,24 +253,5 @@ class Shelters:
         self._fill(pool)
 
     def _fill(self, pool: Pool) -> None:
-        while pool.occupied < pool.capacity:
-            best: deque[Entry] | None = None
-            for key in pool.routes:
-                queue = self.queues[key]
-                while queue and not is_current(queue[0]):
-                    queue.popleft()
-                if queue and (best is None or queue[0][1].since < best[0][1].since):
-                    best = queue
-            if best is None:
-                return
-            _, client = best.popleft()
-            client.queued = False
-            self.waiting -= 1
+        while pool.occupied < pool.capacity and self.lists.serve(pool.routes, pool) is not None:
             pool.occupied += 1
-            self.on_bed(client, pool)
-
-
-def is_current(entry: Entry) -> bool:
-    """Whether a queue entry is the client's current wait (stale entries are skipped)."""
-    wake, client = entry
-    return client.queued and client.wake is wake

@@ -391,21 +391,16 @@ def run_region(model: Model, seed: int, replication: int = 0,
     return region, events
 
 
-def live(queue: Any) -> int:
-    """Entries of a lazily cleaned queue that are still someone's current wait."""
-    return sum(1 for wake, client in queue if client.queued and client.wake is wake)
-
-
 def check_no_idle_place(region: Any) -> None:
     """Work conservation: nobody waits for a bed while a bed on their route is free, and
     nobody waits for a BW or beschut place while one is free."""
     for key, pools in region.shelters.routes.items():
-        if live(region.shelters.queues[key]):
+        if region.shelters.lists.live(key):
             free = [p.name for p in pools if p.occupied < p.capacity]
             assert not free, f"t={region.env.now}: {key} clients wait while {free} have beds"
     for name in ("bw", "beschut"):
         places = getattr(region, name)
-        if live(places.queue):
+        if places.lists.live("place"):
             assert places.occupied >= places.capacity, \
                 f"t={region.env.now}: {name} has a free place and a waiting list"
 

@@ -166,7 +166,8 @@ BAD = {  # name: (body after the header, expected key, words of the message)
     "override of the wrong type": (
         f'[scenarios.a]\n"{VP21}.places" = "many"\n', f"scenarios.a.{VP21}.places", "expected an integer"),
     "override with a bad value": (
-        f'[scenarios.a]\n"{VP21}.places" = -5\n', f"scenarios.a.{VP21}.places", "expected a number >= 0"),
+        f'[scenarios.a]\n"{VP21}.places" = -5\n', f"scenarios.a.{VP21}.places",
+        "expected a number from 0 to"),
     "grid value that is not a list": (
         f'[grids.g]\n"{VP21}.places" = 28\n', f"grids.g.{VP21}.places", "expected a non-empty list"),
     "grid key that does not exist": (
@@ -181,7 +182,7 @@ BAD = {  # name: (body after the header, expected key, words of the message)
     "no scenarios": ("", "scenarios", "at least one scenario"),
     "scenario name that is no folder name": ('[scenarios."a/b"]\n', "scenarios.a/b", "folder name"),
     "scenario that is not a table": ("scenarios = 3\n", "scenarios", "expected tables"),
-    "horizon before the start": ("[scenarios.a]\n", "horizon.end_year", "expected >= 2019"),
+    "horizon before the start": ("[scenarios.a]\n", "horizon.end_year", "expected a year from 2019"),
     "zero replications": ("[scenarios.a]\n", "replications", "expected an integer >= 1"),
     "negative seed": ("[scenarios.a]\n", "seed", "expected an integer >= 0"),
     "unknown table": ('tables = ["annual", "weekly"]\n[scenarios.a]\n', "tables[1]", "expected one of"),

@@ -31,7 +31,6 @@ from simcheck import (
     day_of,
     haarlem_raw,
     horizon,
-    live,
     metric,
     places_capacity,
     run,
@@ -196,19 +195,18 @@ def test_counters_agree_with_the_log_and_no_place_idles(case: Any) -> None:
         assert pool.occupied == counts_at(log, in_bed & (log.facility == pool.name), end)[0], \
             pool.name
         assert pool.capacity == shelter_capacity(model, fid, end - 1e-6)[0], pool.name
-    assert region.shelters.waiting == counts_at(log, log.dst == "wacht_op_bed", end)[0]
+    assert region.shelters.lists.waiting == counts_at(log, log.dst == "wacht_op_bed", end)[0]
     assert region.bw.occupied - region.bw.vacant == counts_at(log, log.dst == "bw", end)[0]
-    assert region.bw.waiting == counts_at(log, log.dst == "bw_wachtlijst", end)[0]
+    assert region.bw.lists.waiting == counts_at(log, log.dst == "bw_wachtlijst", end)[0]
     assert (region.beschut.occupied - region.beschut.vacant
             == counts_at(log, log.dst == "beschut", end)[0])
     assert region.bw.capacity == places_capacity(model, model.bw.places, end - 1e-6)[0]
     # everyone ready in a shelter bed waits for a home (BW leavers may wait as well)
-    assert region.housing.waiting >= counts_at(log, log.dst == "klaar", end)[0]
-    # the queue counters equal their live entries
-    assert sum(live(q) for q in region.shelters.queues.values()) == region.shelters.waiting
-    assert live(region.bw.queue) == region.bw.waiting
-    assert live(region.beschut.queue) == region.beschut.waiting
-    assert sum(live(q) for q in region.housing.queues.values()) == region.housing.waiting
+    assert region.housing.lists.waiting >= counts_at(log, log.dst == "klaar", end)[0]
+    # the waiting-list counters equal their live entries
+    for lists in (region.shelters.lists, region.bw.lists, region.beschut.lists,
+                  region.housing.lists):
+        assert sum(lists.live(key) for key in lists.lists) == lists.waiting
 
 
 # --- capacity ---------------------------------------------------------------------------

@@ -1,0 +1,56 @@
+"""A client at run time: the person (or household) every component serves.
+
+It lives below the components (shelters, place pools, channels, waiting lists), which only
+read and set the few fields their contract needs: ``wake`` (the event a client waits on),
+``queued`` and ``since`` (their place on a waiting list) and ``v`` (their variates).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Any
+
+import simpy
+
+SEGMENTS: tuple[str, ...] = ("single_adult", "youth", "family")  # who a shelter route is for
+INF = math.inf
+
+# Columns of a client's personal variates, one row per episode (uniforms unless said
+# otherwise; sim.variates draws them and turns those known at set-up into natural units).
+(SEGMENT, ORIGIN, DECISION, ASSESS, PATIENCE, WORK, DEPART, BW_FLAG, SKAEVE, INDICATION,
+ HAZARD, HAZARD_PICK, BW_STAY, BW_EXIT, RETURN, RETURN_DELAY, BESCHUT_STAY, BESCHUT_EXIT,
+ HOME_STAY) = range(19)
+N_VARIATES = 19
+
+
+def exponential(mean: float, u: float) -> float:
+    """Inverse CDF of the exponential distribution."""
+    return -mean * math.log1p(-u)
+
+
+def pick(cumulative: list[float], names: list[str], u: float) -> str:
+    """Inverse CDF of a categorical distribution."""
+    return names[min(bisect.bisect_right(cumulative, u), len(names) - 1)]
+
+
+class Client:
+    """A person (or household) at run time."""
+
+    __slots__ = ("bw", "draws", "episode", "gi", "id", "k", "queued", "segment", "since",
+                 "skaeve", "v", "wake")
+
+    def __init__(self, cid: int, gi: int, segment: str, bw: bool, skaeve: bool,
+                 draws: Any, k: int) -> None:
+        self.id = cid
+        self.gi = gi  # index of the client's group (direct BW applicants after the groups)
+        self.segment = segment
+        self.bw = bw  # has a BW indication
+        self.skaeve = skaeve  # needs a Skaeve Huse home
+        self.draws = draws  # the group's personal variates (sim.variates.GroupDraws)
+        self.k = k  # this client's row in its group's draws
+        self.episode = 0
+        self.v: list[float] = draws.episode_row(k, 0)
+        self.queued = False
+        self.since = 0.0
+        self.wake: simpy.Event | None = None

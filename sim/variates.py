@@ -1,0 +1,104 @@
+"""Personal variates: each client's own random numbers, one row per episode.
+
+The k-th arrival of a group gets row k of its group's draws in every scenario of an
+experiment (common random numbers): uniforms come in fixed-size chunks from the stream
+``clients/<group>``, so asking for more rows only appends. The columns are named in
+:mod:`sim.client`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.client import (
+    ASSESS,
+    BESCHUT_STAY,
+    BW_FLAG,
+    BW_STAY,
+    DECISION,
+    DEPART,
+    INDICATION,
+    N_VARIATES,
+    ORIGIN,
+    PATIENCE,
+    SEGMENT,
+    SEGMENTS,
+    SKAEVE,
+    WORK,
+)
+from sim.model import Group, Model
+from sim.streams import Streams, gamma_rows, uniform_rows
+
+EPISODES = 4  # episodes per client drawn up front; later ones use an overflow stream
+
+
+class GroupDraws:
+    """The personal variates of every client of one group, drawn in fixed-size chunks.
+
+    Uniforms come from the stream ``clients/<group>``; the gamma-distributed recovery work
+    and BW stay from streams of their own, so that row k is the same whatever the number
+    of clients. Columns whose distribution is known at set-up are turned into natural
+    units here, in numpy (times in days, the decision as an outcome index); the others stay
+    uniforms and are transformed where the context is known.
+    """
+
+    def __init__(self, model: Model, streams: Streams, name: str, n: int,
+                 group: Group | None) -> None:
+        self.model = model
+        self.group = group
+        recovery = (group.recovery_days, group.recovery_shape) if group else (1.0, 1.0)
+        self.gammas = ((WORK, "work", *recovery),
+                       (BW_STAY, "bw_stay", model.bw.stay_days, model.bw.stay_shape))
+        rows = uniform_rows(streams.get(f"clients/{name}"), n, (EPISODES, N_VARIATES))
+        for col, label, mean, shape in self.gammas:
+            rng = streams.get(f"clients/{name}/{label}")
+            rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
+        self.attributes = self._attributes(rows[:, 0])
+        self._transform(rows)
+        self.rows = rows
+        self.first: list[list[float]] = rows[:, 0].tolist()
+        self.overflow = streams.get(f"clients/{name}/overflow")
+
+    def _attributes(self, u: np.ndarray) -> tuple[list[int], list[bool], list[bool], list[int]]:
+        """Segment index, BW indication, Skaeve Huse need and origin index of each client."""
+        g = self.group
+        origin_cum = np.cumsum(list(self.model.origin.values()))
+        origin = np.minimum(np.searchsorted(origin_cum, u[:, ORIGIN], side="right"),
+                            len(origin_cum) - 1)
+        if g is None:
+            n = len(u)
+            return [0] * n, [True] * n, [False] * n, origin.tolist()
+        segment = np.where(u[:, SEGMENT] < g.family_share, SEGMENTS.index("family"),
+                           np.where(u[:, SEGMENT] < g.family_share + g.youth_share,
+                                    SEGMENTS.index("youth"), SEGMENTS.index("single_adult")))
+        return (segment.tolist(), (u[:, BW_FLAG] < g.bw_indication_share).tolist(),
+                (u[:, SKAEVE] < g.skaeve_share).tolist(), origin.tolist())
+
+    def _transform(self, rows: np.ndarray) -> None:
+        """Uniforms to natural units for the columns known at set-up (in place)."""
+        bw = self.model.bw
+        means = [(INDICATION, bw.indication_days), (BESCHUT_STAY, bw.beschut_stay_days)]
+        g = self.group
+        if g is not None:
+            means += [(ASSESS, g.assessment_days), (PATIENCE, g.patience_days),
+                      (DEPART, 365.0 / g.departure_per_year if g.departure_per_year > 0
+                       else np.inf)]
+            cumulative = np.cumsum(list(g.decision.values()))
+            rows[..., DECISION] = np.minimum(
+                np.searchsorted(cumulative, rows[..., DECISION], side="right"),
+                len(cumulative) - 1)
+        with np.errstate(over="ignore"):  # a huge mean gives inf: never
+            for col, mean in means:
+                rows[..., col] = -mean * np.log1p(-rows[..., col])
+
+    def episode_row(self, k: int, episode: int) -> list[float]:
+        """Variates of episode ``episode`` of the k-th client of this group."""
+        if episode == 0:
+            return self.first[k]
+        if episode < EPISODES:
+            return self.rows[k, episode].tolist()
+        row = self.overflow.random((1, N_VARIATES))
+        for col, _, mean, shape in self.gammas:
+            row[0, col] = self.overflow.standard_gamma(shape) * (mean / shape)
+        self._transform(row)
+        return row[0].tolist()
