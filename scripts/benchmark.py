@@ -23,7 +23,7 @@ from sim.engine import run_record
 from sim.journey import Region
 from sim.metrics import derive
 from sim.modelfile import load
-from sim.recording import STAGE, Recorder
+from sim.recording import BCT, Recorder
 from sim.streams import Streams
 
 
@@ -60,8 +60,8 @@ def one_replication(model_path: str, replication: int) -> dict[str, float]:
     t3 = time.process_time()
     events = next(region.env._eid)
     log = recorder.events()
-    direct = np.count_nonzero(np.frombuffer(recorder.client_group, np.int16) == region.bw_direct)
-    processes = np.count_nonzero(log["dst"] == STAGE["bct"]) + direct  # one per episode
+    direct = np.count_nonzero(np.frombuffer(recorder.client_group, np.int16) >= len(region.groups))
+    processes = np.count_nonzero(log["dst"] == BCT) + direct  # one per episode
     return {"setup": t1 - t0, "loop": t2 - t1, "derive": t3 - t2, "total": t3 - t0,
             "events": events, "events_per_s": events / (t2 - t1), "processes": float(processes)}
 

@@ -18,10 +18,15 @@ INF = math.inf
 
 # Columns of a client's personal variates, one row per episode (uniforms unless said
 # otherwise; sim.variates draws them and turns those known at set-up into natural units).
+# After these come two columns per place pool: the stay and the exit (pool_columns).
 (SEGMENT, ORIGIN, DECISION, ASSESS, PATIENCE, WORK, DEPART, BW_FLAG, SKAEVE, INDICATION,
- HAZARD, HAZARD_PICK, BW_STAY, BW_EXIT, RETURN, RETURN_DELAY, BESCHUT_STAY, BESCHUT_EXIT,
- HOME_STAY) = range(19)
-N_VARIATES = 19
+ HAZARD, HAZARD_PICK, RETURN, RETURN_DELAY, HOME_STAY) = range(15)
+N_BASE = 15
+
+
+def pool_columns(pool: int) -> tuple[int, int]:
+    """The columns of a client's stay in and exit from the ``pool``-th place pool."""
+    return N_BASE + 2 * pool, N_BASE + 2 * pool + 1
 
 
 def exponential(mean: float, u: float) -> float:

@@ -12,29 +12,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-INDICATORS: tuple[tuple[str, str | None], ...] = (  # group None: every group (per channel)
-    ("rough_sleeper_nights", "total"),
-    ("mean_wait_for_bed_days", "total"),
-    ("stays_over_9_months", "total"),
-    ("bw_waiting_list", "total"),
-    ("outflow", None),
-)
+from sim.indicators import select
+
 COLUMNS = ["metric", "group", "scenario"]
 
 
 def per_replication(annual: pd.DataFrame, years: tuple[int, int] | None = None) -> pd.DataFrame:
     """The main indicators per scenario and replication, as yearly means over ``years``.
 
-    Rows come in the order of :data:`INDICATORS`, then group, then scenario as in ``annual``.
+    Rows come in the order of :data:`sim.indicators.KEY_INDICATORS`, then group, then
+    scenario as in ``annual``.
     """
-    rank = pd.Series(-1, index=annual.index)
-    for i, (metric, group) in enumerate(INDICATORS):
-        match = (annual["metric"] == metric) & (True if group is None else annual["group"] == group)
-        rank = rank.mask(match, i)
     if years is not None:
-        rank = rank.where(annual["year"].between(*years), -1)
-    chosen = annual.assign(_rank=rank)[rank >= 0]
-    chosen = chosen.sort_values(["_rank", "group"], kind="stable")
+        annual = annual[annual["year"].between(*years)]
+    chosen = select(annual)
     out = chosen.groupby([*COLUMNS, "replication"], sort=False, observed=True)["value"].mean()
     return out.reset_index()
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.journey import BW_DIRECT, Region
-from sim.metrics import RunRecord, derive
+from sim.journey import Region
+from sim.metrics import PoolRecord, RunRecord, derive
 from sim.model import Model
-from sim.recording import STAGES, Recorder
+from sim.recording import Recorder, stage_names
 from sim.streams import Streams
 
 
@@ -59,20 +59,19 @@ def run_record(region: Region) -> RunRecord:
         reasons=recorder.reason_names(),
         client_group=np.frombuffer(recorder.client_group, dtype=np.int16),
         client_origin=np.frombuffer(recorder.client_origin, dtype=np.int8),
-        group_names=[*model.groups, BW_DIRECT],
+        group_names=region.group_names,
         bct_groups=[g for g, grp in model.groups.items() if grp.via_bct],
         origin_names=list(model.origin),
         facility_names=[p.name for p in region.shelters.pools],
-        facility_report_as=[p.report_as for p in region.shelters.pools],
+        facility_regime=[p.report_as for p in region.shelters.pools],
         facility_cost=np.array([f.cost_per_day for f in model.facilities.values()]),
         facility_capacity=[_schedule([(t, c) for t, c, _, _ in p.changes])
                            for p in region.shelters.pools],
-        channel_parts={name: list(ch.homes_per_year) if len(ch.homes_per_year) > 1 else []
-                       for name, ch in model.channels.items()},
-        bw_capacity=_schedule(region.bw.changes),
-        beschut_capacity=_schedule(region.beschut.changes),
-        bw_cost=model.bw.cost_per_day,
-        beschut_cost=model.bw.beschut_cost_per_day,
+        regimes=list(model.recovery.regime),
+        channel_parts={name: ch.parts for name, ch in model.channels.items()},
+        pools=[PoolRecord(name, pool.label, _schedule(places.changes), pool.cost_per_day)
+               for name, pool, places in zip(region.pool_names, region.pools, region.places,
+                                             strict=True)],
         unused_time=np.frombuffer(recorder.unused_time, dtype=np.float64),
         unused_reason=np.frombuffer(recorder.unused_reason, dtype=np.int16),
         start=model.simulation.start,
@@ -91,14 +90,15 @@ def _events_frame(region: Region) -> pd.DataFrame:
     ev = region.rec.events()
     reasons = np.array(region.rec.reason_names() or [""], dtype=object)
     facilities = np.array(["", *[p.name for p in region.shelters.pools]], dtype=object)
-    stages = np.array(STAGES, dtype=object)
-    groups = np.array([*region.model.groups, BW_DIRECT], dtype=object)
+    names = stage_names(region.pool_names)
+    stages = np.array(names, dtype=object)
+    groups = np.array(region.group_names, dtype=object)
     client_group = np.frombuffer(region.rec.client_group, dtype=np.int16)
     return pd.DataFrame({
         "client": ev["client"], "time": ev["time"],
         "group": pd.Categorical(groups[client_group[ev["client"]]], categories=list(groups)),
-        "from": pd.Categorical(stages[ev["src"]], categories=STAGES),
-        "to": pd.Categorical(stages[ev["dst"]], categories=STAGES),
+        "from": pd.Categorical(stages[ev["src"]], categories=names),
+        "to": pd.Categorical(stages[ev["dst"]], categories=names),
         "facility": facilities[ev["facility"] + 1],
         "reason": reasons[ev["reason"]],
     })

@@ -1,9 +1,9 @@
-"""The client journey: arrivals, BCT decision, shelter, BW and outflow, as SimPy processes.
+"""The client journey: arrivals, BCT decision, shelter, place pools and outflow, as SimPy processes.
 
 Each client episode is one process. A client waits on a single ``wake`` event that either a
-personal timer (patience, departure, a hazard channel, a BW stay) or a component (a freed
-bed, a BW place, a home: the component succeeds it, see :mod:`sim.queues`) triggers,
-whichever comes first.
+personal timer (patience, departure, a hazard channel, a stay) or a component (a freed bed,
+a place, a home: the component succeeds it, see :mod:`sim.queues`) triggers, whichever comes
+first.
 
 Personal variates come from the client's own row of its group's draws
 (:class:`sim.variates.GroupDraws`): the k-th arrival of a group gets the same row in every
@@ -22,10 +22,6 @@ import simpy
 from sim.calendar import Calendar
 from sim.client import (
     ASSESS,
-    BESCHUT_EXIT,
-    BESCHUT_STAY,
-    BW_EXIT,
-    BW_STAY,
     DECISION,
     DEPART,
     HAZARD,
@@ -40,20 +36,22 @@ from sim.client import (
     Client,
     exponential,
     pick,
+    pool_columns,
 )
 from sim.housing import HomeSearch, Housing
 from sim.model import NON_SHELTER_OUTCOMES, Model
-from sim.places import Places
-from sim.recording import NO_FACILITY, STAGE, Recorder
+from sim.places import AMBULANT, Places
+from sim.recording import BCT, BUITEN, KLAAR, NO_FACILITY, OPVANG, UIT, WACHT, Recorder, pool_stages
 from sim.shelters import Pool, Shelters
 from sim.streams import Streams
 from sim.variates import GroupDraws
 
-BW_DIRECT = "bw_direct"  # pseudo-group of BW applicants who do not come through the shelters
+Process = Generator[Any, Any, None]
 
-BUITEN, BCT, WACHT, OPVANG, KLAAR, BW_WACHT, BW, BESCHUT, UIT = (
-    STAGE[s] for s in ("buiten", "bct", "wacht_op_bed", "opvang", "klaar", "bw_wachtlijst",
-                       "bw", "beschut", "uitstroom"))
+
+def direct_group(pool: str) -> str:
+    """The pseudo-group of a pool's clients who do not come through the shelters."""
+    return f"{pool}_direct"
 
 
 class Region:
@@ -71,15 +69,18 @@ class Region:
         self.shelters = Shelters(self.env, self.calendar, model.facilities, model.routes,
                                  model.recovery, model.winter)
         self.housing = Housing(self.env, self.calendar, model.channels, recorder)
-        self.bw = Places(self.env, model.bw.vacancy_days)
-        self.beschut = Places(self.env, model.bw.vacancy_days)
+        self.pools = list(model.places.values())
+        self.pool_names = list(model.places)
+        self.places = [Places(self.env, pool.vacancy_days) for pool in self.pools]
+        self.pool_index = {name: i for i, name in enumerate(self.pool_names)}
+        self.entry_pool = next((i for i, p in enumerate(self.pools) if p.indication_days is not None),
+                               None)
+        self.occupants: list[dict[int, Client]] = [{} for _ in self.pools]  # for a Wlz transfer
         self.groups = list(model.groups.values())
-        self.bw_direct = len(self.groups)  # group index of direct BW applicants
-        self.bw_occupants: dict[int, Client] = {}
+        self.group_names = [*model.groups, *map(direct_group, model.places)]
         self.draws: dict[str, GroupDraws] = {}  # personal variates per group, for inspection
         self._outcomes = [list(g.decision) for g in self.groups]
-        self._bw_exit = _categorical(model.bw.exit)
-        self._beschut_exit = _categorical(model.bw.beschut_exit)
+        self._exits = [_categorical(pool.exit) for pool in self.pools]
         self._searches: dict[tuple[int, str, bool], HomeSearch] = {}
         self._reason = recorder.reasons
         self._returns = dict(model.returns)  # by way out; a channel's parts share its entry
@@ -94,18 +95,20 @@ class Region:
         """Start every process: capacity schedules first, so that a dated capacity change
         takes effect before other events of the same day."""
         self.shelters.start(self.first_year, self.model.simulation.end_year)
-        self.bw.start(self.calendar, self.model.bw.places)
-        self.beschut.start(self.calendar, self.model.bw.beschut_places)
+        for places, pool in zip(self.places, self.pools, strict=True):
+            places.start(self.calendar, pool.schedule)
         self.housing.start(self.streams, self.horizon)
-        if self.model.bw.wlz_transfer is not None:
-            self.env.process(self._wlz_transfer())
+        for i, pool in enumerate(self.pools):
+            if pool.wlz_transfer is not None:
+                self.env.process(self._wlz_transfer(i))
         for gi, (name, group) in enumerate(self.model.groups.items()):
             rate = {int(y): r * group.first_report_share for y, r in group.arrivals.items()}
             times = self._arrival_times(rate, group.trend_per_year,
                                         self.streams.get(f"arrivals/{name}"))
             draws = self.draws[name] = GroupDraws(self.model, self.streams, name, len(times), group)
             self.env.process(self._arrivals(gi, times, draws))
-        self._start_bw_direct()
+        for i in range(len(self.pools)):
+            self._start_direct(i)
 
     def _arrival_times(self, table: dict[int, float], trend: float,
                        rng: np.random.Generator) -> list[float]:
@@ -128,8 +131,7 @@ class Region:
             times.append(a + np.sort(rng.random(n)) * (b - a))
         return np.concatenate(times).tolist()
 
-    def _arrivals(self, gi: int, times: list[float],
-                  draws: GroupDraws) -> Generator[Any, Any, None]:
+    def _arrivals(self, gi: int, times: list[float], draws: GroupDraws) -> Process:
         env, new_client = self.env, self.rec.new_client
         segment, bw, skaeve, origin = draws.attributes
         for k, t in enumerate(times):
@@ -138,32 +140,27 @@ class Region:
             client = Client(cid, gi, SEGMENTS[segment[k]], bw[k], skaeve[k], draws, k)
             env.process(self._episode(client))
 
-    def _start_bw_direct(self) -> None:
-        """BW applicants from clinics and home, and the BW stocks at the start of the run."""
-        bw = self.model.bw
-        times = self._arrival_times({self.first_year: bw.direct_applicants_per_year}, 0.0,
-                                    self.streams.get(f"arrivals/{BW_DIRECT}"))
-        n_initial = bw.initial_occupants + bw.initial_beschut
-        draws = self.draws[BW_DIRECT] = GroupDraws(self.model, self.streams, BW_DIRECT,
-                           n_initial + bw.initial_waiting + len(times), None)
-        clients = [self._new_bw_client(draws, k) for k in range(draws.rows.shape[0])]
-        for client in clients[: bw.initial_occupants]:
-            self.bw.occupied += 1
-            self.rec.log((client.id, self.env.now, BUITEN, BW, NO_FACILITY, self._reason["initial"]))
-            self.env.process(self._bw_stay(client))
-        for client in clients[bw.initial_occupants: n_initial]:
-            self.beschut.occupied += 1
-            self.rec.log((client.id, self.env.now, BUITEN, BESCHUT, NO_FACILITY,
-                         self._reason["initial"]))
-            self.env.process(self._beschut_stay(client))
-        arrival = [self.env.now] * bw.initial_waiting + times
-        for client, t in zip(clients[n_initial:], arrival, strict=True):
-            self.env.process(self._bw_applicant(client, t))
-
-    def _new_bw_client(self, draws: GroupDraws, k: int) -> Client:
-        origin = draws.attributes[3][k]
-        cid = self.rec.new_client(self.bw_direct, origin)
-        return Client(cid, self.bw_direct, "single_adult", True, False, draws, k)
+    def _start_direct(self, i: int) -> None:
+        """A pool's stock at the start of the run and its applicants from clinics and home."""
+        pool, gi = self.pools[i], len(self.groups) + i
+        name = self.group_names[gi]
+        times = self._arrival_times({self.first_year: pool.direct_applicants_per_year}, 0.0,
+                                    self.streams.get(f"arrivals/{name}"))
+        n = pool.initial_occupants + pool.initial_waiting + len(times)
+        if n == 0:
+            return
+        draws = self.draws[name] = GroupDraws(self.model, self.streams, name, n, None)
+        clients = [Client(self.rec.new_client(gi, draws.attributes[3][k]), gi, "single_adult",
+                          True, False, draws, k) for k in range(n)]
+        _, in_place = pool_stages(i)
+        for client in clients[: pool.initial_occupants]:
+            self.places[i].occupied += 1
+            self.rec.log((client.id, self.env.now, BUITEN, in_place, NO_FACILITY,
+                          self._reason["initial"]))
+            self.env.process(self._place_stay(client, i))
+        arrival = [self.env.now] * pool.initial_waiting + times
+        for client, t in zip(clients[pool.initial_occupants:], arrival, strict=True):
+            self.env.process(self._applicant(client, i, t))
 
     def _wait(self, client: Client, delay: float, reason: Any) -> simpy.Event:
         """An event that a component or, after ``delay``, a timer will trigger."""
@@ -176,10 +173,10 @@ class Region:
             self.env.timeout(delay).callbacks.append(ring)
         return wake
 
-    # --- the journey ---------------------------------------------------------------
+    # --- the journey through the shelters --------------------------------------------
 
-    def _episode(self, client: Client, delay: float = 0.0) -> Generator[Any, Any, None]:
-        """One episode: BCT, shelter, and out (to housing, BW or without housing)."""
+    def _episode(self, client: Client, delay: float = 0.0) -> Process:
+        """One episode: BCT, shelter, and out (to housing, a place pool or without housing)."""
         env, rec, cid = self.env, self.rec, client.id
         if delay:
             yield env.timeout(delay)
@@ -208,9 +205,14 @@ class Region:
             rec.log((cid, env.now, WACHT, OPVANG, pool.index, self._reason["bed"]))
         else:
             rec.log((cid, env.now, BCT, OPVANG, pool.index, self._reason[outcome]))
+        yield from self._shelter_stay(client, pool)
+
+    def _shelter_stay(self, client: Client, pool: Pool) -> Process:
+        """In a shelter bed: recover and wait for a home, or for a place with an indication."""
+        env, v = self.env, client.v
         t_depart = v[DEPART] / pool.departure
-        if client.bw:
-            yield from self._shelter_bw_track(client, pool, t_depart)
+        if client.bw and self.entry_pool is not None:
+            yield from self._shelter_indicated(client, pool, t_depart, self.entry_pool)
             return
         t_ready = v[WORK] / pool.speed
         if t_depart <= t_ready:
@@ -218,13 +220,12 @@ class Region:
             self._leave_shelter(client, pool, OPVANG, "departed")
             return
         yield env.timeout(t_ready)
-        rec.log((cid, env.now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
+        self.rec.log((client.id, env.now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
         label = yield from self._wait_for_home(client, "shelter", t_depart - t_ready)
         self._leave_shelter(client, pool, KLAAR, label)
 
-    def _shelter_bw_track(self, client: Client, pool: Pool,
-                          t_depart: float) -> Generator[Any, Any, None]:
-        """In shelter with a BW indication: wait for a BW place while holding the bed."""
+    def _shelter_indicated(self, client: Client, pool: Pool, t_depart: float, i: int) -> Process:
+        """In shelter with an indication: wait for a place of pool ``i`` while holding the bed."""
         env = self.env
         t_indication = client.v[INDICATION]
         if t_depart <= t_indication:
@@ -232,20 +233,21 @@ class Region:
             self._leave_shelter(client, pool, OPVANG, "departed")
             return
         yield env.timeout(t_indication)
-        self.rec.log((client.id, env.now, OPVANG, BW_WACHT, pool.index, self._reason["indicated"]))
+        waiting, in_place = pool_stages(i)
+        self.rec.log((client.id, env.now, OPVANG, waiting, pool.index, self._reason["indicated"]))
         wake = self._wait(client, t_depart - t_indication, None)
-        self.bw.request(client)
+        self.places[i].request(client)
         if (yield wake) is None:
-            self.bw.leave_queue(client)
-            self._leave_shelter(client, pool, BW_WACHT, "departed")
+            self.places[i].leave_queue(client)
+            self._leave_shelter(client, pool, waiting, "departed")
             return
         self.shelters.release(pool)
-        self.rec.log((client.id, env.now, BW_WACHT, BW, pool.index, self._reason["bw"]))
-        yield from self._bw_stay(client)
+        reason = self._reason[self.pool_names[i]]
+        self.rec.log((client.id, env.now, waiting, in_place, pool.index, reason))
+        yield from self._place_stay(client, i)
 
-    def _wait_for_home(self, client: Client, track: str,
-                       t_depart: float) -> Generator[Any, Any, str]:
-        """Wait in the housing queue; returns the channel label, or 'departed'."""
+    def _wait_for_home(self, client: Client, track: str, t_depart: float) -> Generator[Any, Any, str]:
+        """Wait on the housing lists; returns the channel label, or 'departed'."""
         key = (client.gi, track, client.skaeve)
         search = self._searches.get(key)
         if search is None:
@@ -272,68 +274,64 @@ class Region:
         """Schedule a return to the BCT, with the probability of this way out."""
         ret = self._returns.get(reason)
         v = client.v
-        if ret is not None and client.gi != self.bw_direct and v[RETURN] < ret.probability:
+        if ret is not None and client.gi < len(self.groups) and v[RETURN] < ret.probability:
             client.episode += 1
             self.env.process(self._episode(client, exponential(ret.mean_days, v[RETURN_DELAY])))
 
-    # --- beschermd wonen -------------------------------------------------------------
+    # --- place pools ------------------------------------------------------------------
 
-    def _bw_applicant(self, client: Client, t: float) -> Generator[Any, Any, None]:
-        """A BW applicant from outside the shelters: wait at home or in a clinic."""
+    def _applicant(self, client: Client, i: int, t: float) -> Process:
+        """An applicant from outside the shelters: wait at home or in a clinic for a place."""
         if t > self.env.now:
             yield self.env.timeout(t - self.env.now)
-        self.rec.log((client.id, self.env.now, BUITEN, BW_WACHT, NO_FACILITY,
-                     self._reason["indicated"]))
+        waiting, in_place = pool_stages(i)
+        self.rec.log((client.id, self.env.now, BUITEN, waiting, NO_FACILITY,
+                      self._reason["indicated"]))
         wake = self._wait(client, INF, None)
-        self.bw.request(client)
+        self.places[i].request(client)
         yield wake
-        self.rec.log((client.id, self.env.now, BW_WACHT, BW, NO_FACILITY, self._reason["bw"]))
-        yield from self._bw_stay(client)
+        reason = self._reason[self.pool_names[i]]
+        self.rec.log((client.id, self.env.now, waiting, in_place, NO_FACILITY, reason))
+        yield from self._place_stay(client, i)
 
-    def _bw_stay(self, client: Client) -> Generator[Any, Any, None]:
-        """A BW stay, then Wlz, beschut wonen, or a home with ambulant support."""
-        env, rec, cid, v = self.env, self.rec, client.id, client.v
-        wake = self._wait(client, v[BW_STAY], "end")
-        self.bw_occupants[cid] = client
-        how = yield wake
-        del self.bw_occupants[cid]
-        route = "wlz_transfer" if how == "wlz_transfer" else pick(*self._bw_exit, v[BW_EXIT])
-        if route in ("wlz", "wlz_transfer"):
-            self.bw.release()
-            rec.log((cid, env.now, BW, UIT, NO_FACILITY, self._reason[route]))
-            return
-        if route == "beschut_wonen":
-            wake = self._wait(client, INF, None)
-            self.beschut.request(client)
-            yield wake
-            self.bw.release()
-            rec.log((cid, env.now, BW, BESCHUT, NO_FACILITY, self._reason["beschut_wonen"]))
-            yield from self._beschut_stay(client)
-            return
-        label = yield from self._wait_for_home(client, "bw", INF)
-        self.bw.release()
-        rec.log((cid, env.now, BW, UIT, NO_FACILITY, self._reason[label]))
-        self._after_exit(client, label)
-
-    def _beschut_stay(self, client: Client) -> Generator[Any, Any, None]:
-        """A beschut-wonen stay, then Wlz or a home with ambulant support."""
-        env, v = self.env, client.v
-        yield env.timeout(v[BESCHUT_STAY])
-        if pick(*self._beschut_exit, v[BESCHUT_EXIT]) == "wlz":
-            label = "wlz"
+    def _place_stay(self, client: Client, i: int) -> Process:
+        """A stay in a place of pool ``i``, then its exit: another pool, a home, or the Wlz."""
+        env, cid = self.env, client.id
+        stay, exit_u = pool_columns(i)
+        if self.pools[i].wlz_transfer is None:
+            yield env.timeout(client.v[stay])
+            route = pick(*self._exits[i], client.v[exit_u])
         else:
-            label = yield from self._wait_for_home(client, "bw", INF)
-        self.beschut.release()
-        self.rec.log((client.id, env.now, BESCHUT, UIT, NO_FACILITY, self._reason[label]))
+            wake = self._wait(client, client.v[stay], "end")
+            self.occupants[i][cid] = client
+            how = yield wake
+            del self.occupants[i][cid]
+            route = "wlz_transfer" if how == "wlz_transfer" else pick(*self._exits[i], client.v[exit_u])
+        _, in_place = pool_stages(i)
+        j = self.pool_index.get(route, i)
+        if j != i:  # on the next pool's waiting list, keeping this place
+            waiting, next_place = pool_stages(j)
+            self.rec.log((cid, env.now, in_place, waiting, NO_FACILITY, self._reason["indicated"]))
+            wake = self._wait(client, INF, None)
+            self.places[j].request(client)
+            yield wake
+            self.places[i].release()
+            self.rec.log((cid, env.now, waiting, next_place, NO_FACILITY, self._reason[route]))
+            yield from self._place_stay(client, j)
+            return
+        label = (yield from self._wait_for_home(client, "bw", INF)) if route == AMBULANT else route
+        self.places[i].release()
+        self.rec.log((cid, env.now, in_place, UIT, NO_FACILITY, self._reason[label]))
         self._after_exit(client, label)
 
-    def _wlz_transfer(self) -> Generator[Any, Any, None]:
-        """Move a share of the BW occupants to the Wlz on one day (after its capacity change)."""
-        transfer = self.model.bw.wlz_transfer
+    def _wlz_transfer(self, i: int) -> Process:
+        """Move a share of a pool's occupants to the Wlz on one day (after its capacity change)."""
+        transfer = self.pools[i].wlz_transfer
         assert transfer is not None
         yield self.env.timeout(max(self.calendar.day(transfer.date) - self.env.now, 0.0))
-        occupants = list(self.bw_occupants.values())
-        chosen = self.streams.get("bw/wlz_transfer").random(len(occupants)) < transfer.share
+        occupants = list(self.occupants[i].values())
+        name = self.pool_names[i]
+        chosen = self.streams.get(f"{name}/wlz_transfer").random(len(occupants)) < transfer.share
         for client, moves in zip(occupants, chosen, strict=True):
             if moves:
                 assert client.wake is not None

@@ -1,11 +1,12 @@
-"""The model root: groups, returns, BW, and the cross-references between components.
+"""The model root: groups and returns, and the cross-references between components.
 
 A model is a frozen dataclass built from a TOML model file by :mod:`sim.schema` (types and
 unknown keys) and validated once at load time. Each component owns its slice of the schema
 and its checks (:mod:`sim.shelters`: facilities, winter, recovery and routes;
-:mod:`sim.housing`: channels); the checks here are the root's own fields and the references
-between slices (a decision outcome needs a route, a group's channels must exist). Reading
-model files, overrides and hashing are in :mod:`sim.modelfile`.
+:mod:`sim.housing`: channels; :mod:`sim.places`: place pools); the checks here are the
+root's own fields and the references between slices (a decision outcome needs a route, a
+group's channels must exist). Reading model files, overrides and hashing are in
+:mod:`sim.modelfile`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sim.checks import count, distribution, non_negative, parse_date, positive, probability, rate
+from sim.checks import distribution, non_negative, positive, probability, rate
 from sim.errors import InputError
 from sim.housing import Channel, validate_channels
+from sim.places import PlacePool, validate_places
 from sim.shelters import Facility, Recovery, Winter, validate_shelters
 
 NON_SHELTER_OUTCOMES: tuple[str, ...] = ("referred", "leaves")
 EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "wlz")
+# ways out of the system besides the channels: BCT outcomes, giving up the wait for a bed,
+# leaving shelter without housing, and the Wlz
 MAX_YEARS = 200  # simulated years after the start, and years of warm-up before it, at most
 
 
@@ -62,36 +66,6 @@ class Return:
 
 
 @dataclass(frozen=True)
-class WlzTransfer:
-    """A one-off move of BW occupants to the Wlz."""
-
-    date: dt.date
-    share: float
-
-
-@dataclass(frozen=True)
-class BW:
-    """Beschermd wonen and beschut wonen: places, waiting list, stays and exits."""
-
-    places: dict[str, int]
-    beschut_places: dict[str, int]
-    indication_days: float
-    direct_applicants_per_year: float
-    stay_days: float
-    beschut_stay_days: float
-    exit: dict[str, float]
-    beschut_exit: dict[str, float]
-    initial_occupants: int
-    initial_beschut: int
-    initial_waiting: int
-    cost_per_day: float
-    beschut_cost_per_day: float
-    stay_shape: float
-    vacancy_days: float
-    wlz_transfer: WlzTransfer | None = None
-
-
-@dataclass(frozen=True)
 class Model:
     """A whole region: validated, immutable, picklable."""
 
@@ -104,7 +78,7 @@ class Model:
     groups: dict[str, Group]
     channels: dict[str, Channel]
     returns: dict[str, Return]
-    bw: BW
+    places: dict[str, PlacePool]
     name: str = "model"
     description: str = ""
     source: str = field(default="", compare=False)
@@ -128,7 +102,12 @@ def validate(model: Model, file: str) -> None:
             raise InputError(file, key, f"unknown exit; expected one of {', '.join(sorted(valid_exits))}")
         probability(ret.probability, file, f"{key}.probability")
         positive(ret.mean_days, file, f"{key}.mean_days")
-    _validate_bw(model.bw, file)
+    validate_places(model.places, file)
+    if not any(p.indication_days is not None for p in model.places.values()):
+        for gid, group in model.groups.items():
+            if group.bw_indication_share > 0:
+                raise InputError(file, f"groups.{gid}.bw_indication_share",
+                                 "expected 0: no pool of [places] has indication_days")
 
 
 def _validate_simulation(sim: Simulation, file: str) -> None:
@@ -175,24 +154,3 @@ def _validate_group(model: Model, g: Group, file: str, key: str) -> None:
     for i, name in enumerate(g.channels):
         if name not in model.channels:
             raise InputError(file, f"{key}.channels[{i}]", f"unknown channel {name!r}")
-
-
-def _validate_bw(bw: BW, file: str) -> None:
-    for table in ("places", "beschut_places"):
-        entries = getattr(bw, table)
-        if not entries:
-            raise InputError(file, f"bw.{table}", "expected at least one dated entry")
-        for d, n in entries.items():
-            parse_date(d, file, f"bw.{table}.{d}")
-            count(n, file, f"bw.{table}.{d}")
-    for name in ("indication_days", "stay_days", "beschut_stay_days", "stay_shape"):
-        positive(getattr(bw, name), file, f"bw.{name}")
-    rate(bw.direct_applicants_per_year, file, "bw.direct_applicants_per_year")
-    for name in ("initial_occupants", "initial_beschut", "initial_waiting"):
-        count(getattr(bw, name), file, f"bw.{name}")
-    for name in ("vacancy_days", "cost_per_day", "beschut_cost_per_day"):
-        non_negative(getattr(bw, name), file, f"bw.{name}")
-    distribution(bw.exit, file, "bw.exit", allowed=("beschut_wonen", "ambulant", "wlz"))
-    distribution(bw.beschut_exit, file, "bw.beschut_exit", allowed=("ambulant", "wlz"))
-    if bw.wlz_transfer is not None:
-        probability(bw.wlz_transfer.share, file, "bw.wlz_transfer.share")

@@ -12,18 +12,31 @@ from array import array
 
 import numpy as np
 
-STAGES: tuple[str, ...] = (
-    "buiten",         # outside the system (before arrival, or while waiting at home for BW)
+BASE_STAGES: tuple[str, ...] = (
+    "buiten",         # outside the system (before arrival, or while waiting at home for a place)
     "bct",            # reported at the BCT, being assessed
     "wacht_op_bed",   # decision for shelter, no bed free: waiting outside (rough sleeping)
     "opvang",         # in a shelter bed, working toward ready to move on
     "klaar",          # in a shelter bed, ready, waiting for a home
-    "bw_wachtlijst",  # BW indication, waiting for a BW place (in a shelter bed or at home)
-    "bw",             # in beschermd wonen
-    "beschut",        # in beschut wonen
     "uitstroom",      # left the system (housed, referred, departed, Wlz, ...)
 )
-STAGE = {name: i for i, name in enumerate(STAGES)}
+BUITEN, BCT, WACHT, OPVANG, KLAAR, UIT = range(len(BASE_STAGES))
+
+
+def stage_names(pools: list[str]) -> tuple[str, ...]:
+    """Every stage of a model with these place pools, in code order.
+
+    After the base stages, each pool has two: ``<pool>_wachtlijst`` (on its waiting list, in
+    a shelter bed, at home, or in another pool's place) and ``<pool>`` (in one of its places).
+    """
+    return BASE_STAGES + tuple(s for p in pools for s in (f"{p}_wachtlijst", p))
+
+
+def pool_stages(pool: int) -> tuple[int, int]:
+    """Codes of the ``pool``-th pool's stages: (on its waiting list, in a place)."""
+    return len(BASE_STAGES) + 2 * pool, len(BASE_STAGES) + 2 * pool + 1
+
+
 NO_FACILITY = -1
 
 

@@ -212,7 +212,7 @@ class Shelters:
         points.sort(key=lambda p: (p[0], p[1] == "winter"))  # stable; a schedule entry first
         opened = min(p[0] for p in points if p[1] == "schedule")
         places, regime, room, in_winter = 0, "", "", False
-        out = []
+        out: list[Change] = []
         for t, kind, value in points:
             if kind == "winter":
                 in_winter = value
@@ -221,6 +221,8 @@ class Shelters:
                 regime = value.regime or regime
                 room = value.room_type or room
             if t >= opened:
+                if out and out[-1][0] == t:  # changes at one time: only the last state counts
+                    out.pop()
                 out.append((t, places + (winter_places if in_winter and places > 0 else 0),
                             regime, room))
         return out

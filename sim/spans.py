@@ -6,9 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.recording import STAGE
-
-SHELTER_STAGES = np.array([STAGE["opvang"], STAGE["klaar"], STAGE["bw_wachtlijst"]])
+from sim.recording import KLAAR, OPVANG, WACHT, pool_stages
 
 
 @dataclass(frozen=True)
@@ -19,6 +17,7 @@ class Intervals:
     start: np.ndarray
     end: np.ndarray
     facility: np.ndarray  # facility of the opening event (-1 if none)
+    opened_by: np.ndarray  # row index of the opening event in the log
     closed_by: np.ndarray  # row index of the closing event in the log, -1 if still open
 
     @property
@@ -55,7 +54,7 @@ def pair_intervals(client: np.ndarray, time: np.ndarray, facility: np.ndarray,
     matched = (pos < len(c)) & (c_key[pos_clipped] == o_key) if len(c) else np.zeros(len(o), bool)
     closed_by = np.where(matched, c[pos_clipped] if len(c) else -1, -1)
     end = np.where(matched, time[closed_by], horizon)
-    return Intervals(client[o], time[o], end, facility[o], closed_by)
+    return Intervals(client[o], time[o], end, facility[o], o, closed_by)
 
 
 def overlap_days(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -65,19 +64,46 @@ def overlap_days(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.nd
     return np.clip(b - a, 0.0, None)
 
 
-def stage_spans(events: dict[str, np.ndarray], horizon: float) -> dict[str, Intervals]:
-    """Spans in a shelter bed (any shelter stage), and in each waiting or housing stage."""
+@dataclass(frozen=True)
+class StageSpans:
+    """The spans a replication's indicators are built from."""
+
+    shelter: Intervals  # in a shelter bed (any stage that holds one)
+    wacht_op_bed: Intervals  # waiting outside for a bed
+    klaar: Intervals  # ready in a shelter bed, waiting for a home
+    pool_waiting: list[Intervals]  # on each place pool's waiting list
+    pool_in: list[Intervals]  # in a place of each pool
+
+    def holding(self, events: dict[str, np.ndarray], pool: int) -> list[Intervals]:
+        """The spans in which a client holds a place of ``pool``: in it, or waiting from it
+        for another pool's place."""
+        _, in_place = pool_stages(pool)
+        return [self.pool_in[pool], *(_subset(w, events["src"][w.opened_by] == in_place)
+                                      for w in self.pool_waiting)]
+
+
+def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int) -> StageSpans:
+    """Spans in a shelter bed, waiting for one, ready, and on each pool's list and in its places."""
     client, time, src, dst = events["client"], events["time"], events["src"], events["dst"]
     facility = events["facility"]
 
     def spans(opens: np.ndarray, closes: np.ndarray) -> Intervals:
         return pair_intervals(client, time, facility, opens, closes, horizon)
 
-    in_bed = np.isin(src, SHELTER_STAGES) & (facility >= 0)
-    out = {"shelter": spans(dst == STAGE["opvang"], in_bed & ~np.isin(dst, SHELTER_STAGES))}
-    for stage in ("wacht_op_bed", "klaar", "bw_wachtlijst", "bw", "beschut"):
-        out[stage] = spans(dst == STAGE[stage], src == STAGE[stage])
-    return out
+    codes = [pool_stages(i) for i in range(n_pools)]
+    holds_bed = np.array([OPVANG, KLAAR, *(w for w, _ in codes)])
+    in_bed = np.isin(src, holds_bed) & (facility >= 0)
+    return StageSpans(
+        shelter=spans(dst == OPVANG, in_bed & ~np.isin(dst, holds_bed)),
+        wacht_op_bed=spans(dst == WACHT, src == WACHT),
+        klaar=spans(dst == KLAAR, src == KLAAR),
+        pool_waiting=[spans(dst == w, src == w) for w, _ in codes],
+        pool_in=[spans(dst == p, src == p) for _, p in codes])
+
+
+def _subset(spans: Intervals, mask: np.ndarray) -> Intervals:
+    return Intervals(spans.client[mask], spans.start[mask], spans.end[mask], spans.facility[mask],
+                     spans.opened_by[mask], spans.closed_by[mask])
 
 
 def count_at(spans: Intervals, times: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

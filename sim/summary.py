@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-KEY_INDICATORS: tuple[tuple[str, str], ...] = (
-    ("rough_sleeper_nights", "total"),
-    ("mean_wait_for_bed_days", "total"),
-    ("stays_over_9_months", "total"),
-    ("mean_stay_days", "total"),
-    ("bw_waiting_list", "total"),
-    ("mean_wait_bw_days", "total"),
-    ("bct_returns", "total"),
-    ("pact_placements", "total"),
-    ("outflow", "departed"),
-    ("cost_eur", "opvang"),
-)
+from sim.indicators import select
 
 
 def interval(annual: pd.DataFrame) -> pd.DataFrame:
@@ -40,10 +29,10 @@ def against_targets(annual: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame
 
 
 def key_indicators(annual: pd.DataFrame) -> pd.DataFrame:
-    """The main indicators per year."""
-    sim = interval(annual)
-    keys = pd.DataFrame(KEY_INDICATORS, columns=["metric", "group"])
-    return keys.merge(sim, on=["metric", "group"], how="left")[
+    """The main indicators (:data:`sim.indicators.KEY_INDICATORS`) per year."""
+    chosen = select(annual)
+    order = chosen[["metric", "group"]].drop_duplicates()
+    return order.merge(interval(chosen), on=["metric", "group"], how="left")[
         ["metric", "group", "year", "mean", "lo95", "hi95"]]
 
 

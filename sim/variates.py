@@ -12,19 +12,18 @@ import numpy as np
 
 from sim.client import (
     ASSESS,
-    BESCHUT_STAY,
     BW_FLAG,
-    BW_STAY,
     DECISION,
     DEPART,
     INDICATION,
-    N_VARIATES,
+    N_BASE,
     ORIGIN,
     PATIENCE,
     SEGMENT,
     SEGMENTS,
     SKAEVE,
     WORK,
+    pool_columns,
 )
 from sim.model import Group, Model
 from sim.streams import Streams, gamma_rows, uniform_rows
@@ -36,8 +35,10 @@ class GroupDraws:
     """The personal variates of every client of one group, drawn in fixed-size chunks.
 
     Uniforms come from the stream ``clients/<group>``; the gamma-distributed recovery work
-    and BW stay from streams of their own, so that row k is the same whatever the number
-    of clients. Columns whose distribution is known at set-up are turned into natural
+    from ``clients/<group>/work``, and each place pool's stay and exit from streams of their
+    own (``clients/<group>/stay/<pool>``, ``clients/<group>/exit/<pool>``), so that row k
+    is the same whatever the number of clients, and a pool added to a model leaves the other
+    draws as they were. Columns whose distribution is known at set-up are turned into natural
     units here, in numpy (times in days, the decision as an outcome index); the others stay
     uniforms and are transformed where the context is known.
     """
@@ -47,9 +48,14 @@ class GroupDraws:
         self.model = model
         self.group = group
         recovery = (group.recovery_days, group.recovery_shape) if group else (1.0, 1.0)
-        self.gammas = ((WORK, "work", *recovery),
-                       (BW_STAY, "bw_stay", model.bw.stay_days, model.bw.stay_shape))
-        rows = uniform_rows(streams.get(f"clients/{name}"), n, (EPISODES, N_VARIATES))
+        self.gammas = [(WORK, "work", *recovery)]
+        columns = [uniform_rows(streams.get(f"clients/{name}"), n, (EPISODES, N_BASE))]
+        for i, (pid, pool) in enumerate(model.places.items()):
+            stay, _ = pool_columns(i)
+            self.gammas.append((stay, f"stay/{pid}", pool.stay_days, pool.stay_shape))
+            columns += [np.zeros((n, EPISODES, 1)),
+                        uniform_rows(streams.get(f"clients/{name}/exit/{pid}"), n, (EPISODES, 1))]
+        rows = np.concatenate(columns, axis=2)
         for col, label, mean, shape in self.gammas:
             rng = streams.get(f"clients/{name}/{label}")
             rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
@@ -76,8 +82,9 @@ class GroupDraws:
 
     def _transform(self, rows: np.ndarray) -> None:
         """Uniforms to natural units for the columns known at set-up (in place)."""
-        bw = self.model.bw
-        means = [(INDICATION, bw.indication_days), (BESCHUT_STAY, bw.beschut_stay_days)]
+        indication = [p.indication_days for p in self.model.places.values()
+                      if p.indication_days is not None]
+        means = [(INDICATION, indication[0] if indication else np.inf)]
         g = self.group
         if g is not None:
             means += [(ASSESS, g.assessment_days), (PATIENCE, g.patience_days),
@@ -87,7 +94,7 @@ class GroupDraws:
             rows[..., DECISION] = np.minimum(
                 np.searchsorted(cumulative, rows[..., DECISION], side="right"),
                 len(cumulative) - 1)
-        with np.errstate(over="ignore"):  # a huge mean gives inf: never
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge mean gives inf: never
             for col, mean in means:
                 rows[..., col] = -mean * np.log1p(-rows[..., col])
 
@@ -97,7 +104,7 @@ class GroupDraws:
             return self.first[k]
         if episode < EPISODES:
             return self.rows[k, episode].tolist()
-        row = self.overflow.random((1, N_VARIATES))
+        row = self.overflow.random((1, self.rows.shape[2]))
         for col, _, mean, shape in self.gammas:
             row[0, col] = self.overflow.standard_gamma(shape) * (mean / shape)
         self._transform(row)

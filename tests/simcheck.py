@@ -23,18 +23,13 @@ from sim.modelfile import from_mapping, read_toml
 ROOT = Path(__file__).resolve().parents[1]
 HAARLEM = ROOT / "models" / "haarlem.toml"
 
-SHELTER = ("opvang", "klaar", "bw_wachtlijst")  # stages that can hold a shelter bed
-FIRST = {"bct", "bw", "beschut", "bw_wachtlijst"}  # where a client can first appear
-# Every move sim/journey.py can log (besides a return, buiten -> bct after uitstroom).
-LEGAL = {
-    ("buiten", "bct"), ("buiten", "bw"), ("buiten", "beschut"), ("buiten", "bw_wachtlijst"),
-    ("bct", "uitstroom"), ("bct", "wacht_op_bed"), ("bct", "opvang"),
+BASE = ("buiten", "bct", "wacht_op_bed", "opvang", "klaar", "uitstroom")
+# Every move of a shelter client sim/journey.py can log (besides a return, buiten -> bct after
+# uitstroom); the moves of place pools are added per pool by Log.
+SHELTER_MOVES = {
+    ("buiten", "bct"), ("bct", "uitstroom"), ("bct", "wacht_op_bed"), ("bct", "opvang"),
     ("wacht_op_bed", "uitstroom"), ("wacht_op_bed", "opvang"),
-    ("opvang", "uitstroom"), ("opvang", "klaar"), ("opvang", "bw_wachtlijst"),
-    ("klaar", "uitstroom"),
-    ("bw_wachtlijst", "uitstroom"), ("bw_wachtlijst", "bw"),
-    ("bw", "uitstroom"), ("bw", "beschut"),
-    ("beschut", "uitstroom"),
+    ("opvang", "uitstroom"), ("opvang", "klaar"), ("klaar", "uitstroom"),
 }
 
 
@@ -85,10 +80,24 @@ def horizon(model: Model) -> float:
 
 
 class Log:
-    """The event log as plain numpy columns, in logging order, grouped by client."""
+    """The event log as plain numpy columns, in logging order, grouped by client.
+
+    The place pools are read from the stage categories: after the base stages, each pool ``p``
+    has ``p_wachtlijst`` and ``p``. ``shelter`` are the stages that can hold a shelter bed,
+    ``first`` those where a client can first appear, ``legal`` every move the engine can log.
+    """
 
     def __init__(self, events: pd.DataFrame) -> None:
         ev = events.reset_index(drop=True)
+        stages = list(ev["from"].cat.categories)
+        self.pools = [s for s in stages if s not in BASE and not s.endswith("_wachtlijst")]
+        waiting = [f"{p}_wachtlijst" for p in self.pools]
+        self.shelter = ("opvang", "klaar", *waiting)
+        self.entry = {"bct", *self.pools, *waiting}
+        self.legal = set(SHELTER_MOVES)
+        for p, w in zip(self.pools, waiting, strict=True):
+            self.legal |= {("buiten", p), ("buiten", w), ("opvang", w), (w, "uitstroom"), (w, p),
+                           (p, "uitstroom"), *((p, other) for other in waiting if other != w)}
         # a stable sort by client keeps each client's events in the order they were logged
         order = np.argsort(ev["client"].to_numpy(), kind="stable")
         self.order = order
@@ -110,7 +119,8 @@ class Log:
 def check_chains(log: Log) -> None:
     """Each client's events form one unbroken chain of legal moves, in time order."""
     assert (log.src[log.first] == "buiten").all(), "a client's first event does not start outside"
-    assert set(log.dst[log.first]) <= FIRST, f"first events into {set(log.dst[log.first]) - FIRST}"
+    assert set(log.dst[log.first]) <= log.entry, \
+        f"first events into {set(log.dst[log.first]) - log.entry}"
     first_bct = log.first & (log.dst == "bct")
     assert (log.reason[first_bct] == "arrival").all()
     assert not (log.dst == "buiten").any(), "nobody is ever logged back to 'buiten'"
@@ -132,7 +142,7 @@ def check_chains(log: Log) -> None:
         f"{bad.sum()} broken chains, e.g. client {log.client[bad][0]}: "
         f"{prev_dst[bad][0]} then {log.src[bad][0]}->{log.dst[bad][0]}")
     moves = set(zip(log.src, log.dst, strict=True))
-    assert moves <= LEGAL, f"illegal moves {moves - LEGAL}"
+    assert moves <= log.legal, f"illegal moves {moves - log.legal}"
     gaps = np.diff(log.time)[~log.first[1:]]
     assert (gaps >= 0).all(), f"time runs backwards within a client (min gap {gaps.min()})"
     assert np.isfinite(log.time).all()
@@ -146,7 +156,7 @@ def check_facility_column(log: Log) -> None:
         if log.first[i]:
             held = ""
         src, dst, fac = log.src[i], log.dst[i], log.facility[i]
-        if src in SHELTER and held:
+        if src in log.shelter and held:
             assert fac == held, f"client {log.client[i]} {src}->{dst} at {fac!r}, holds {held!r}"
         elif dst == "opvang":
             assert fac != "", f"client {log.client[i]} placed without a facility"
@@ -154,10 +164,10 @@ def check_facility_column(log: Log) -> None:
             assert fac == "", f"client {log.client[i]} {src}->{dst} names {fac!r} without a bed"
         if dst == "opvang":
             held = fac
-        elif dst not in SHELTER:
+        elif dst not in log.shelter:
             held = ""
-        if src == "opvang" and dst == "bw_wachtlijst":
-            assert held, "BW indication in shelter without a bed"
+        if src == "opvang" and dst.endswith("_wachtlijst"):
+            assert held, "an indication in shelter without a bed"
 
 
 def counts_at(log: Log, mask: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -188,28 +198,30 @@ def check_stocks_match_daily(log: Log, daily: pd.DataFrame,
     queue = daily_wide(daily, "queue")
     days = untied_days(log, occ.index.to_numpy().astype(float))
     idx = days.astype(int)
-    in_shelter = np.isin(log.dst, SHELTER) & (log.facility != "")
+    in_shelter = np.isin(log.dst, log.shelter) & (log.facility != "")
     for name in facilities:
         got = counts_at(log, in_shelter & (log.facility == name), days)
         want = occ.loc[idx, name].to_numpy()
         bad = np.flatnonzero(got != want)
         assert not len(bad), (f"{name}: day {idx[bad[0]]} log says {got[bad[0]]} in shelter, "
                               f"daily occupancy {want[bad[0]]}")
-    checks = (("bw", "bw", occ), ("beschut", "beschut", occ), ("klaar", "klaar", occ),
-              ("wacht_op_bed", "wacht_op_bed", queue), ("bw_wachtlijst", "bw", queue))
-    for stage, col, table in checks:
-        if col not in table or table[col].isna().all():
-            continue  # a column this version of the daily table does not have
-        got = counts_at(log, log.dst == stage, days)
+    checks = [("klaar", log.dst == "klaar", occ), ("wacht_op_bed", log.dst == "wacht_op_bed", queue)]
+    for pool in log.pools:
+        checks += [(pool, holds_place(log, pool), occ),
+                   (pool, log.dst == f"{pool}_wachtlijst", queue)]
+    for col, mask, table in checks:
+        got = counts_at(log, mask, days)
         want = table.loc[idx, col].to_numpy()
         bad = np.flatnonzero(got != want)
-        assert not len(bad), (f"{stage}: day {idx[bad[0]]} log says {got[bad[0]]}, "
-                              f"daily {col} {want[bad[0]]}")
-    if "woning" in queue and not queue["woning"].isna().all():
-        ready = counts_at(log, log.dst == "klaar", days)
-        homes = queue.loc[idx, "woning"].to_numpy()
-        assert (homes >= ready).all(), "fewer waiting for a home than ready in shelter"
+        assert not len(bad), (f"{col}: day {idx[bad[0]]} log says {got[bad[0]]}, "
+                              f"daily {want[bad[0]]}")
     return len(days)
+
+
+def holds_place(log: Log, pool: str) -> np.ndarray:
+    """Events after which the client holds a place of ``pool``: in it, or waiting from it
+    for another pool's place."""
+    return (log.dst == pool) | (np.char.endswith(log.dst.astype(str), "_wachtlijst") & (log.src == pool))
 
 
 # --- capacities ----------------------------------------------------------------------
@@ -260,7 +272,7 @@ def effective_days(model: Model, days: list[float]) -> list[float]:
 
 
 def places_capacity(model: Model, schedule: dict[str, int], t: np.ndarray) -> np.ndarray:
-    """BW or beschut places at model times ``t`` (none before the first entry)."""
+    """A place pool's places at model times ``t`` (none before the first entry)."""
     items = sorted((day_of(model, d), n) for d, n in schedule.items())
     days = np.array(effective_days(model, [d for d, _ in items]))
     values = np.array([n for _, n in items])
@@ -278,8 +290,8 @@ def check_daily_capacity(model: Model, daily: pd.DataFrame) -> None:
         bad = np.flatnonzero(got != want)
         assert not len(bad), (f"{fid}: day {int(days[bad[0]])} capacity {got[bad[0]]}, "
                               f"schedule says {want[bad[0]]}")
-    for col, schedule in (("bw", model.bw.places), ("beschut", model.bw.beschut_places)):
-        want = places_capacity(model, schedule, days)
+    for col, pool in model.places.items():
+        want = places_capacity(model, pool.schedule, days)
         got = cap[col].to_numpy()
         assert (got == want).all(), f"{col} capacity differs from its schedule"
 
@@ -299,7 +311,7 @@ def check_daily_never_over(model: Model, daily: pd.DataFrame) -> None:
     pools: list[tuple[str, float | None]] = [
         (fac.name, float(shelter_capacity(model, fid, warmup).max(initial=0)))
         for fid, fac in model.facilities.items()]
-    pools += [("bw", None), ("beschut", None)]
+    pools += [(name, None) for name in model.places]
     for name, before in pools:
         o, c = occ[name].to_numpy(), cap[name].to_numpy()
         bound = np.maximum(np.maximum(o[:-1], c[:-1]), c[1:])
@@ -314,8 +326,8 @@ def check_daily_never_over(model: Model, daily: pd.DataFrame) -> None:
 
 
 def check_placements_within_capacity(model: Model, log: Log) -> None:
-    """Replaying the log in order, nobody is placed into a full or closed facility, BW or
-    beschut place (a cut never evicts, but only frees places by people leaving)."""
+    """Replaying the log in order, nobody is placed into a full or closed facility or place of
+    a pool (a cut never evicts, but only frees places by people leaving)."""
     ev = log.raw
     t = ev["time"].to_numpy()
     src = ev["from"].astype(str).to_numpy()
@@ -325,17 +337,20 @@ def check_placements_within_capacity(model: Model, log: Log) -> None:
     name_to_fid = {f.name: fid for fid, f in model.facilities.items()}
     for name, fid in name_to_fid.items():
         into = (dst == "opvang") & (fac == name)
-        out = np.isin(src, SHELTER) & ~np.isin(dst, SHELTER) & (fac == name)
+        out = np.isin(src, log.shelter) & ~np.isin(dst, log.shelter) & (fac == name)
         occ = np.cumsum(into.astype(int) - out.astype(int))
         assert (occ >= 0).all(), f"{name}: more leave than entered"
         cap = shelter_capacity(model, fid, t[into])
         bad = np.flatnonzero(occ[into] > cap)
         assert not len(bad), (f"{name}: placement at t={t[into][bad[0]]} makes occupancy "
                               f"{occ[into][bad[0]]} above capacity {cap[bad[0]]}")
-    for stage, schedule in (("bw", model.bw.places), ("beschut", model.bw.beschut_places)):
-        occ = np.cumsum((dst == stage).astype(int) - (src == stage).astype(int))
+    for stage, pool in model.places.items():
+        hold = holds_place(log, stage).astype(int)
+        change = np.empty(len(hold), dtype=int)
+        change[log.order] = hold - np.where(log.first, 0, np.r_[0, hold[:-1]])
+        occ = np.cumsum(change)
         placed = (dst == stage) & (reason != "initial")
-        cap = places_capacity(model, schedule, t[placed])
+        cap = places_capacity(model, pool.schedule, t[placed])
         bad = np.flatnonzero(occ[placed] > cap)
         assert not len(bad), (f"{stage}: placement at t={t[placed][bad[0]]} makes occupancy "
                               f"{occ[placed][bad[0]]} above {cap[bad[0]]} places")
@@ -368,7 +383,7 @@ def run_region(model: Model, seed: int, replication: int = 0,
     and counters) and the event log as a table. ``probe(region)`` is called at every
     midnight, when all events before it have been handled."""
     from sim.journey import Region
-    from sim.recording import STAGES, Recorder
+    from sim.recording import Recorder, stage_names
     from sim.streams import Streams
 
     recorder = Recorder()
@@ -382,10 +397,11 @@ def run_region(model: Model, seed: int, replication: int = 0,
     ev = recorder.events()
     reasons = np.array(recorder.reason_names() or [""], dtype=object)
     names = np.array(["", *[p.name for p in region.shelters.pools]], dtype=object)
-    stages = np.array(STAGES, dtype=object)
+    stages = stage_names(region.pool_names)
     events = pd.DataFrame({
         "client": ev["client"], "time": ev["time"],
-        "from": stages[ev["src"]], "to": stages[ev["dst"]],
+        "from": pd.Categorical.from_codes(ev["src"], stages),
+        "to": pd.Categorical.from_codes(ev["dst"], stages),
         "facility": names[ev["facility"] + 1], "reason": reasons[ev["reason"]],
     })
     return region, events
@@ -393,13 +409,12 @@ def run_region(model: Model, seed: int, replication: int = 0,
 
 def check_no_idle_place(region: Any) -> None:
     """Work conservation: nobody waits for a bed while a bed on their route is free, and
-    nobody waits for a BW or beschut place while one is free."""
+    nobody waits for a place of a pool while one is free."""
     for key, pools in region.shelters.routes.items():
         if region.shelters.lists.live(key):
             free = [p.name for p in pools if p.occupied < p.capacity]
             assert not free, f"t={region.env.now}: {key} clients wait while {free} have beds"
-    for name in ("bw", "beschut"):
-        places = getattr(region, name)
+    for name, places in zip(region.pool_names, region.places, strict=True):
         if places.lists.live("place"):
             assert places.occupied >= places.capacity, \
                 f"t={region.env.now}: {name} has a free place and a waiting list"
@@ -429,7 +444,7 @@ def facility(name: str, places: int, regime: str = "24-uurs", room: str = "singl
 def minimal_raw(places: int = 5, arrivals_per_year: float = 100.0, end_year: int = 2019,
                 warmup: int = 0, stand_ins: bool = True) -> dict[str, Any]:
     """One group of single adults, all sent to one 24-hour facility ``f``; no outflow
-    channels, no returns, no BW flows. ``stand_ins`` adds a closed night shelter so that
+    channels, no returns, no place pools. ``stand_ins`` adds a closed night shelter so that
     every regime the metrics report on has a facility."""
     facilities = {"f": facility("F", places)}
     if stand_ins:
@@ -452,10 +467,5 @@ def minimal_raw(places: int = 5, arrivals_per_year: float = 100.0, end_year: int
             "channels": []}},
         "channels": {},
         "returns": {},
-        "bw": {"places": {"2000-01-01": 0}, "beschut_places": {"2000-01-01": 0},
-               "indication_days": 30.0, "direct_applicants_per_year": 0.0,
-               "stay_days": 100.0, "stay_shape": 1.0, "vacancy_days": 0.0, "beschut_stay_days": 100.0,
-               "exit": {"wlz": 1.0}, "beschut_exit": {"wlz": 1.0},
-               "initial_occupants": 0, "initial_beschut": 0, "initial_waiting": 0,
-               "cost_per_day": 0.0, "beschut_cost_per_day": 0.0},
+        "places": {},
     }

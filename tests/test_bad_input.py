@@ -147,12 +147,13 @@ def test_baseline_model_is_valid() -> None:
 BAD_MODELS: list[tuple[str, Edit, str, str]] = [
     ("string_for_number", setting("groups", "wmo", "patience_days", "thirty"),
      "groups.wmo.patience_days", "expected a number"),
-    ("string_for_integer", setting("bw", "initial_waiting", "120"),
-     "bw.initial_waiting", "expected an integer"),
+    ("string_for_integer", setting("places", "bw", "initial_waiting", "120"),
+     "places.bw.initial_waiting", "expected an integer"),
     ("float_for_integer_places",
      setting("facilities", "wilhelminastraat", "schedule", "2019-01-01", "places", 30.5),
      "facilities.wilhelminastraat.schedule.2019-01-01.places", "expected an integer"),
-    ("bool_for_number", setting("bw", "stay_days", True), "bw.stay_days", "expected a number"),
+    ("bool_for_number", setting("places", "bw", "stay_days", True), "places.bw.stay_days",
+     "expected a number"),
     ("string_for_date", setting("simulation", "start", "2019-01-01"),
      "simulation.start", "expected a date"),
     ("number_for_list", setting("groups", "eu", "channels", 3),
@@ -169,8 +170,8 @@ BAD_MODELS: list[tuple[str, Edit, str, str]] = [
      "facilities.tijdelijke_nachtopvang.schedule.2021-01-01.places", "from 0 to"),
     ("negative_winter_places", setting("facilities", "velserpoort", "winter_places", -15),
      "facilities.velserpoort.winter_places", "from 0 to"),
-    ("negative_bw_places", setting("bw", "places", "2021-01-01", -434),
-     "bw.places.2021-01-01", "from 0 to"),
+    ("negative_bw_places", setting("places", "bw", "schedule", "2021-01-01", -434),
+     "places.bw.schedule.2021-01-01", "from 0 to"),
     ("route_to_unknown_facility",
      setting("routes", "regional_mo", "family", ["gezinsopvang", "nowhere"]),
      "routes.regional_mo.family[1]", "unknown facility 'nowhere'"),
@@ -191,11 +192,15 @@ BAD_MODELS: list[tuple[str, Edit, str, str]] = [
                                        {"hotel": 0.7, "leaves": 0.3}),
      "groups.wmo.decision.hotel", "no route"),
     ("origin_sums_above_one", setting("origin", "other", 0.5), "origin", "sum to 1"),
-    ("bw_exit_sums_below_one", setting("bw", "exit", {"beschut_wonen": 0.3, "ambulant": 0.5}),
-     "bw.exit", "sum to 1"),
-    ("bw_exit_unknown_way", setting("bw", "exit",
-                                    {"beschut_wonen": 0.3, "home": 0.55, "wlz": 0.15}),
-     "bw.exit.home", "unknown key"),
+    ("bw_exit_sums_below_one", setting("places", "bw", "exit", {"beschut": 0.3, "ambulant": 0.5}),
+     "places.bw.exit", "sum to 1"),
+    ("bw_exit_unknown_way", setting("places", "bw", "exit",
+                                    {"beschut": 0.3, "home": 0.55, "wlz": 0.15}),
+     "places.bw.exit.home", "unknown key"),
+    ("two_pools_take_indications", setting("places", "beschut", "indication_days", 30.0),
+     "places.beschut.indication_days", "only one pool"),
+    ("indication_without_a_pool_for_it", deleting("places", "bw", "indication_days"),
+     "groups.wmo.bw_indication_share", "no pool"),
     ("unknown_top_level_key", setting("colour", "blue"), "colour", "unknown key"),
     ("unknown_nested_key", setting("groups", "wmo", "colour", 1),
      "groups.wmo.colour", "unknown key"),
@@ -207,15 +212,15 @@ BAD_MODELS: list[tuple[str, Edit, str, str]] = [
     ("missing_required_key", deleting("simulation", "start"), "simulation.start", "missing"),
     ("missing_group_key", deleting("groups", "eu", "patience_days"),
      "groups.eu.patience_days", "missing"),
-    ("missing_table", deleting("bw"), "bw", "missing"),
+    ("missing_table", deleting("places"), "places", "missing"),
     ("bad_month_in_schedule_date",
      renaming("facilities", "tijdelijke_nachtopvang", "schedule", "2020-03-15", "2020-13-15"),
      "facilities.tijdelijke_nachtopvang.schedule.2020-13-15", "YYYY-MM-DD"),
     ("word_as_schedule_date",
      renaming("facilities", "velserpoort", "schedule", "2021-01-01", "soon"),
      "facilities.velserpoort.schedule.soon", "YYYY-MM-DD"),
-    ("bad_day_in_bw_places_date", renaming("bw", "places", "2021-01-01", "2021-02-30"),
-     "bw.places.2021-02-30", "YYYY-MM-DD"),
+    ("bad_day_in_bw_places_date", renaming("places", "bw", "schedule", "2021-01-01", "2021-02-30"),
+     "places.bw.schedule.2021-02-30", "YYYY-MM-DD"),
     ("empty_schedule", setting("facilities", "frans_hals", "schedule", {}),
      "facilities.frans_hals.schedule", "at least one"),
     ("incomplete_first_schedule_entry",
@@ -389,10 +394,10 @@ def test_infinite_arrival_rate_is_rejected(tmp_path: Path,
 
 
 def test_unknown_key_inside_optional_table_is_named(tmp_path: Path) -> None:
-    path = write_model(tmp_path, setting("bw", "wlz_transfer", "colour", "red"))
+    path = write_model(tmp_path, setting("places", "bw", "wlz_transfer", "colour", "red"))
     with pytest.raises(InputError) as caught:
         load(path)
-    assert caught.value.key == "bw.wlz_transfer.colour"
+    assert caught.value.key == "places.bw.wlz_transfer.colour"
     assert "unknown key" in caught.value.expected
 
 
@@ -428,8 +433,8 @@ def test_override_may_add_an_entry_to_a_table_with_free_keys() -> None:
     assert model.groups["economic"].decision["regional_mo"] == 0.0
     assert raw == base_raw()
     with pytest.raises(InputError) as caught:  # a new entry is validated like any other
-        from_mapping(with_overrides(raw, {"bw.places.2025-13-01": 400}, "e.toml"), "e.toml")
-    assert caught.value.key == "bw.places.2025-13-01"
+        from_mapping(with_overrides(raw, {"places.bw.schedule.2025-13-01": 400}, "e.toml"), "e.toml")
+    assert caught.value.key == "places.bw.schedule.2025-13-01"
 
 
 def test_load_with_override_of_unknown_key_names_the_model_file() -> None:

@@ -41,9 +41,8 @@ def unlimited() -> tuple[Any, Any]:
     for group in raw["groups"].values():
         group["channels"] = sorted({*group["channels"], "regular"})
         group["skaeve_share"] = 0.0  # skaeve clients may only use Skaeve Huse
-    bw = raw["bw"]
-    bw["places"] = {"2010-01-01": 100_000}
-    bw["beschut_places"] = {"2010-01-01": 100_000}
+    for pool in raw["places"].values():
+        pool["schedule"] = {"2010-01-01": 100_000}
     for fac in raw["facilities"].values():
         first = min(fac["schedule"])
         fac["schedule"] = {"2010-01-01": {**fac["schedule"][first], "places": 10_000}}
@@ -106,10 +105,10 @@ def blocked() -> tuple[Any, Any]:
         group["arrivals"] = {y: 3 * r for y, r in group["arrivals"].items()}
         group["departure_per_year"] = 0.0
         group["patience_days"] = 1e9
-    bw = raw["bw"]
-    bw["places"] = {"2019-01-01": 0}
-    bw["exit"] = {"beschut_wonen": 0.0, "ambulant": 1.0, "wlz": 0.0}
-    bw["beschut_exit"] = {"ambulant": 1.0, "wlz": 0.0}
+    bw, beschut = raw["places"]["bw"], raw["places"]["beschut"]
+    bw["schedule"] = {"2019-01-01": 0}
+    bw["exit"] = {"beschut": 0.0, "ambulant": 1.0, "wlz": 0.0}
+    beschut["exit"] = {"ambulant": 1.0, "wlz": 0.0}
     bw["wlz_transfer"]["share"] = 0.0
     return run(raw, SEED)
 
@@ -181,8 +180,9 @@ def fixed() -> tuple[Any, Any]:
     group.update(recovery_days=169.0, recovery_shape=1e6, patience_days=50.0,
                  bw_indication_share=0.3, channels=["out"])
     raw["channels"] = {"out": {"kind": "hazard", "tracks": ["shelter"], "rate_per_year": 36.5}}
-    raw["bw"].update(places={"2000-01-01": 1000}, stay_days=400.0, stay_shape=1e6,
-                     indication_days=20.0)
+    raw["places"] = {"bw": {"label": "beschermd_wonen", "schedule": {"2000-01-01": 1000},
+                            "stay_days": 400.0, "stay_shape": 1e6, "indication_days": 20.0,
+                            "exit": {"wlz": 1.0}}}
     return run(raw, SEED)
 
 

@@ -16,7 +16,6 @@ import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from simcheck import (
-    SHELTER,
     Log,
     build,
     check_chains,
@@ -30,6 +29,7 @@ from simcheck import (
     daily_wide,
     day_of,
     haarlem_raw,
+    holds_place,
     horizon,
     metric,
     places_capacity,
@@ -131,22 +131,23 @@ def variants(draw: Any, closing: str | None = None) -> tuple[dict[str, Any], int
             channel["homes"] = draw(st.integers(0, 10))
             channel["stay_days"] = draw(unit(10.0, 2000.0))
 
-    bw = raw["bw"]
-    bw["places"] = {d: draw(st.integers(0, 600)) for d in bw["places"]}
-    bw["beschut_places"] = {d: draw(st.integers(0, 150)) for d in bw["beschut_places"]}
-    if draw(st.booleans()):  # places from before the warm-up
-        bw["places"]["2017-06-15"] = draw(st.integers(0, 600))
-        bw["beschut_places"]["2017-06-15"] = draw(st.integers(0, 150))
-    bw["initial_occupants"] = draw(st.integers(0, 600))
-    bw["initial_beschut"] = draw(st.integers(0, 150))
-    bw["initial_waiting"] = draw(st.integers(0, 200))
-    bw["direct_applicants_per_year"] = draw(unit(0.0, 300.0))
-    bw["indication_days"] = draw(unit(1.0, 200.0))
-    bw["stay_days"] = draw(unit(30.0, 2000.0))
-    bw["beschut_stay_days"] = draw(unit(30.0, 3000.0))
-    bw["exit"] = weights(draw, ["beschut_wonen", "ambulant", "wlz"])
-    bw["beschut_exit"] = weights(draw, ["ambulant", "wlz"])
-    bw["wlz_transfer"]["share"] = draw(unit(0.0, 1.0))
+    if draw(st.booleans()):  # a third pool, reached from beschermd wonen
+        raw["places"]["wlz"] = {"label": "wlz", "schedule": {"2019-01-01": 0}, "stay_days": 1000.0,
+                                "exit": {"ambulant": 1.0}}
+    for name, pool in raw["places"].items():
+        pool["schedule"] = {d: draw(st.integers(0, 600)) for d in pool["schedule"]}
+        if draw(st.booleans()):  # places from before the warm-up
+            pool["schedule"]["2017-06-15"] = draw(st.integers(0, 600))
+        pool["initial_occupants"] = draw(st.integers(0, 600))
+        pool["initial_waiting"] = draw(st.integers(0, 200))
+        pool["direct_applicants_per_year"] = draw(unit(0.0, 300.0))
+        pool["stay_days"] = draw(unit(30.0, 3000.0))
+        ways = dict.fromkeys([*(p for p in raw["places"] if p != name), "ambulant", "wlz"])
+        pool["exit"] = weights(draw, list(ways))
+        if "indication_days" in pool:
+            pool["indication_days"] = draw(unit(1.0, 200.0))
+        if "wlz_transfer" in pool:
+            pool["wlz_transfer"]["share"] = draw(unit(0.0, 1.0))
 
     for ret in raw["returns"].values():
         ret["probability"] = draw(unit(0.0, 1.0))
@@ -190,22 +191,22 @@ def test_counters_agree_with_the_log_and_no_place_idles(case: Any) -> None:
     log = Log(events)
     check_chains(log)
     end = np.array([horizon(model)])
-    in_bed = np.isin(log.dst, SHELTER) & (log.facility != "")
+    in_bed = np.isin(log.dst, log.shelter) & (log.facility != "")
     for pool, fid in zip(region.shelters.pools, model.facilities, strict=True):
         assert pool.occupied == counts_at(log, in_bed & (log.facility == pool.name), end)[0], \
             pool.name
         assert pool.capacity == shelter_capacity(model, fid, end - 1e-6)[0], pool.name
     assert region.shelters.lists.waiting == counts_at(log, log.dst == "wacht_op_bed", end)[0]
-    assert region.bw.occupied - region.bw.vacant == counts_at(log, log.dst == "bw", end)[0]
-    assert region.bw.lists.waiting == counts_at(log, log.dst == "bw_wachtlijst", end)[0]
-    assert (region.beschut.occupied - region.beschut.vacant
-            == counts_at(log, log.dst == "beschut", end)[0])
-    assert region.bw.capacity == places_capacity(model, model.bw.places, end - 1e-6)[0]
-    # everyone ready in a shelter bed waits for a home (BW leavers may wait as well)
+    for name, places in zip(region.pool_names, region.places, strict=True):
+        held = counts_at(log, holds_place(log, name), end)[0]
+        assert places.occupied - places.vacant == held, name
+        assert places.lists.waiting == counts_at(log, log.dst == f"{name}_wachtlijst", end)[0]
+        schedule = model.places[name].schedule
+        assert places.capacity == places_capacity(model, schedule, end - 1e-6)[0], name
+    # everyone ready in a shelter bed waits for a home (pool leavers may wait as well)
     assert region.housing.lists.waiting >= counts_at(log, log.dst == "klaar", end)[0]
     # the waiting-list counters equal their live entries
-    for lists in (region.shelters.lists, region.bw.lists, region.beschut.lists,
-                  region.housing.lists):
+    for lists in (region.shelters.lists, *(p.lists for p in region.places), region.housing.lists):
         assert sum(lists.live(key) for key in lists.lists) == lists.waiting
 
 

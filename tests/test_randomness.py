@@ -70,7 +70,7 @@ def test_capacity_variant_has_identical_arrivals_and_personal_draws(raw: dict) -
     fewer = from_mapping(short(raw, **{
         "facilities.velserpoort.schedule.2019-01-01.places": 20,
         "facilities.wilhelminastraat.winter_places": 0,
-        "bw.places.2019-01-01": 300,
+        "places.bw.schedule.2019-01-01": 300,
         "channels.pact.homes_per_year.haarlem": 10,
     }), MODEL)
     a = run_replication(base, seed=11, replication=2, events=True)

@@ -1,0 +1,28 @@
+"""The main indicators: one list, printed by ``opvang run`` and compared by ``opvang summary``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# (metric, group); group None: every group of the metric (per channel, per budget line)
+KEY_INDICATORS: tuple[tuple[str, str | None], ...] = (
+    ("rough_sleeper_nights", "total"),
+    ("mean_wait_for_bed_days", "total"),
+    ("stays_over_9_months", "total"),
+    ("mean_stay_days", "total"),
+    ("bw_waiting_list", "total"),
+    ("mean_wait_bw_days", "total"),
+    ("bct_returns", "total"),
+    ("outflow", None),
+    ("cost_eur", None),
+)
+
+
+def select(annual: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the key indicators, in the order of :data:`KEY_INDICATORS`, then group."""
+    rank = pd.Series(-1, index=annual.index)
+    for i, (metric, group) in enumerate(KEY_INDICATORS):
+        match = (annual["metric"] == metric) & (True if group is None else annual["group"] == group)
+        rank = rank.mask(match, i)
+    chosen = annual.assign(_rank=rank)[rank >= 0]
+    return chosen.sort_values(["_rank", "group"], kind="stable").drop(columns="_rank")

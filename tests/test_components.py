@@ -1,0 +1,267 @@
+"""Each component alone in a bare SimPy environment, and new kinds as model-file data only.
+
+The waiting-list base, shelters, place pools and channels are driven here without the
+journey: a test stands in for the client processes and checks what each component gives
+whom, and when. The last tests add a third place pool and a new regime to a model file
+and find their figures in the yearly table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pytest
+import simpy
+from simcheck import Log, check_chains, check_stocks_match_daily, haarlem_raw, metric, minimal_raw, run, short
+
+from sim.calendar import Calendar
+from sim.client import Client
+from sim.housing import Channel, Housing
+from sim.places import Places
+from sim.queues import WaitingLists
+from sim.recording import Recorder
+from sim.shelters import Facility, Recovery, ScheduleEntry, Shelters, Winter
+from sim.streams import Streams
+
+
+class Draws:
+    """Stands in for a group's variates: every column the same value."""
+
+    def __init__(self, value: float = 0.5) -> None:
+        self.value = value
+
+    def episode_row(self, k: int, episode: int) -> list[float]:
+        return [self.value] * 40
+
+
+def client(env: simpy.Environment, cid: int) -> Client:
+    """A client with a fresh wake event, as the journey makes one before it waits."""
+    c = Client(cid, 0, "single_adult", False, False, Draws(), cid)
+    c.wake = env.event()
+    return c
+
+
+def served(c: Client) -> Any:
+    """The value a client's wake was succeeded with (None: not served)."""
+    assert c.wake is not None
+    return c.wake.value if c.wake.triggered else None
+
+
+# --- the waiting-list base -----------------------------------------------------------------
+
+
+def test_serve_gives_to_the_oldest_waiter_across_the_lists_it_is_asked_for() -> None:
+    env = simpy.Environment()
+    lists: WaitingLists[str] = WaitingLists(env)
+    a, b, c = (client(env, i) for i in range(3))
+    lists.join(a, "x")
+    env.run(until=1.0)
+    lists.join(b, "y")
+    lists.join(c, "x")
+    assert lists.waiting == 3
+    assert lists.serve(["y"], "bed 1") is b  # only list y is asked: b, although a is older
+    assert lists.serve(["x", "y"], "bed 2") is a  # the oldest across x and y
+    assert served(a) == "bed 2" and served(b) == "bed 1" and served(c) is None
+    assert lists.waiting == 1 and lists.live("x") == 1
+
+
+def test_a_waiter_who_left_is_skipped_and_a_tie_goes_to_the_first_list() -> None:
+    env = simpy.Environment()
+    lists: WaitingLists[str] = WaitingLists(env)
+    a, b, c = (client(env, i) for i in range(3))
+    lists.join(a, "x")
+    lists.join(b, "y")
+    lists.join(c, "x")
+    lists.leave(a)  # a's timer fired: lazy removal
+    assert lists.waiting == 2 and lists.live("x") == 1
+    assert lists.serve(["y", "x"], 1) is b  # b and c joined at the same time: y comes first
+    assert lists.serve(["x"], 2) is c
+    assert lists.serve(["x", "y"], 3) is None
+    assert served(a) is None and lists.waiting == 0
+
+
+def test_a_waiter_with_a_new_wait_is_not_served_by_its_old_entry() -> None:
+    env = simpy.Environment()
+    lists: WaitingLists[str] = WaitingLists(env)
+    a = client(env, 0)
+    lists.join(a, "x")
+    lists.leave(a)
+    a.wake = env.event()  # a later wait, on another list
+    lists.join(a, "y")
+    assert lists.serve(["x"], "stale") is None
+    assert lists.serve(["y"], "fresh") is a and served(a) == "fresh"
+
+
+# --- shelters ----------------------------------------------------------------------------
+
+
+def shelters(env: simpy.Environment) -> Shelters:
+    """Two facilities on one route: A (2 places, 1 from day 10) and B (1 place)."""
+    entry = {"regime": "24-uurs", "room_type": "single"}
+    facilities = {
+        "a": Facility("A", "regional", "all", "24-uurs", {
+            "2000-01-01": ScheduleEntry(places=2, **entry),
+            "2000-01-11": ScheduleEntry(places=1)}, 100.0),
+        "b": Facility("B", "regional", "all", "24-uurs",
+                      {"2000-01-01": ScheduleEntry(places=1, **entry)}, 100.0),
+    }
+    recovery = Recovery({"24-uurs": 1.5}, {"single": 2.0}, {"24-uurs": 0.5})
+    out = Shelters(env, Calendar(dt.date(2000, 1, 1)), facilities,
+                   {"mo": {"single_adult": ("a", "b")}}, recovery, Winter())
+    out.start(2000, 2000)
+    return out
+
+
+def test_shelters_place_in_route_order_and_a_freed_bed_goes_to_the_longest_waiting() -> None:
+    env = simpy.Environment()
+    pools = shelters(env)
+    env.run(until=1.0)
+    key = ("mo", "single_adult")
+    placed = [pools.place(key) for _ in range(4)]
+    assert [p.name if p else None for p in placed] == ["A", "A", "B", None]
+    assert placed[0] is not None and placed[0].speed == 3.0 and placed[0].departure == 0.5
+    first, second = client(env, 0), client(env, 1)
+    pools.enqueue(first, key)
+    env.run(until=2.0)
+    pools.enqueue(second, key)
+    pools.release(placed[2])  # B frees up
+    assert served(first) is placed[2] and served(second) is None
+    env.run(until=20.0)  # A is cut to 1 place on day 10: a freed A bed is not given again
+    assert pools.pools[0].capacity == 1
+    pools.release(placed[0])
+    assert served(second) is None and pools.pools[0].occupied == 1
+    pools.release(placed[1])
+    assert served(second) is placed[1] and pools.pools[0].occupied == 1
+
+
+# --- place pools -------------------------------------------------------------------------
+
+
+def test_places_give_in_order_of_request_and_stand_empty_between_occupants() -> None:
+    env = simpy.Environment()
+    places = Places(env, vacancy_days=5.0)
+    places.start(Calendar(dt.date(2000, 1, 1)), {"2000-01-01": 1})
+    env.run(until=1.0)
+    a, b = client(env, 0), client(env, 1)
+    places.request(a)
+    places.request(b)
+    assert served(a) == "place" and served(b) is None
+    env.run(until=3.0)
+    places.release()  # a leaves on day 3: the place is vacant until day 8
+    env.run(until=7.9)
+    assert served(b) is None and places.vacant == 1
+    env.run(until=8.1)
+    assert served(b) == "place" and places.vacant == 0 and places.occupied == 1
+
+
+# --- channels ----------------------------------------------------------------------------
+
+
+def housing(env: simpy.Environment, channels: dict[str, Channel]) -> Housing:
+    out = Housing(env, Calendar(dt.date(2000, 1, 1)), channels, Recorder())
+    out.start(Streams(1, 0), 3650.0)
+    return out
+
+
+def test_a_home_search_splits_queued_channels_from_hazards() -> None:
+    env = simpy.Environment()
+    channels = {
+        "pact": Channel("quota", ("shelter",), homes_per_year={"x": 10.0}, realisation={"x": 1.0}),
+        "regular": Channel("hazard", ("shelter", "bw"), rate_per_year=36.5),
+        "other": Channel("hazard", ("shelter",), rate_per_year=73.0),
+        "skaeve": Channel("capacity", ("shelter",), homes=1, stay_days=10.0, only_skaeve=True),
+    }
+    search = housing(env, channels).search(("pact", "regular", "other", "skaeve"), "shelter", False)
+    assert search.eligibility == ("pact",)
+    assert search.names == ["regular", "other"]
+    assert search.mean_wait == pytest.approx(1 / 0.3)  # 0.1 + 0.2 a day
+    assert search.cumulative == pytest.approx([1 / 3, 1.0])
+    bw = housing(env, channels).search(("pact", "regular", "other"), "bw", False)
+    assert bw.eligibility == () and bw.names == ["regular"]
+
+
+def test_a_quota_channel_houses_the_longest_waiting_and_counts_unused_homes() -> None:
+    env = simpy.Environment()
+    homes = housing(env, {"pact": Channel("quota", ("shelter",), homes_per_year={"x": 365.0},
+                                          realisation={"x": 1.0})})
+    a, b = client(env, 0), client(env, 1)
+    homes.enqueue(a, ("pact",))
+    homes.enqueue(b, ("pact",))
+    env.run(until=30.0)  # about 30 homes: both housed, the rest unused
+    assert served(a) == "pact" and served(b) == "pact"
+    unused = len(homes.recorder.unused_time)
+    assert 10 < unused < 60
+
+
+def test_a_capacity_home_is_offered_again_when_its_stay_ends() -> None:
+    env = simpy.Environment()
+    homes = housing(env, {"skaeve": Channel("capacity", ("shelter",), homes=1, stay_days=10.0,
+                                            only_skaeve=True)})
+    env.run(until=1.0)  # the home is open and free
+    a, b = client(env, 0), client(env, 1)
+    homes.enqueue(a, ("skaeve",))  # takes the free home at once
+    homes.enqueue(b, ("skaeve",))
+    assert served(a) == "skaeve" and served(b) is None
+    stay = 1.0 - 10.0 * np.log1p(-0.5)  # the stand-in variates: every uniform is 0.5
+    env.run(until=stay - 0.01)
+    assert served(b) is None
+    env.run(until=stay + 0.01)
+    assert served(b) == "skaeve"
+
+
+# --- new kinds are data only -----------------------------------------------------------------
+
+
+def test_a_third_place_pool_is_a_table_in_the_model_file() -> None:
+    """A Wlz pool reached from beschermd wonen: its figures appear, and the clients flow."""
+    raw = short(haarlem_raw(), end_year=2020, warmup=1)
+    raw["places"]["wlz"] = {"label": "wlz_ggz", "schedule": {"2019-01-01": 40},
+                            "stay_days": 2000.0, "exit": {"wlz": 1.0}, "cost_per_day": 250.0}
+    raw["places"]["bw"]["exit"] = {"beschut": 0.3, "ambulant": 0.5, "wlz": 0.2}
+    model, rep = run(raw, 5)
+    log = Log(rep.events)
+    check_chains(log)
+    check_stocks_match_daily(log, rep.daily, [f.name for f in model.facilities.values()])
+    assert (log.dst == "wlz").sum() > 10 and ((log.src == "bw") & (log.dst == "wlz_wachtlijst")).any()
+    occupancy = metric(rep, "bw_occupancy", "wlz_ggz")
+    assert (occupancy > 0).all() and (occupancy <= 40).all()
+    assert (metric(rep, "bw_places", "wlz_ggz") == 40).all()
+    assert (metric(rep, "bw_exits", "wlz_ggz") > 0).all()
+    assert (metric(rep, "cost_eur", "wlz_ggz") > 0).all()
+    for name in ("wlz_waiting_list", "mean_wait_wlz_days", "wlz_indications"):
+        assert len(metric(rep, name)) == 2, name
+
+
+def test_a_pool_added_leaves_the_other_draws_as_they_were() -> None:
+    from sim.journey import Region
+    from sim.modelfile import from_mapping
+
+    raw = short(haarlem_raw(), end_year=2019, warmup=0)
+    base = from_mapping(raw, "<test>")
+    raw["places"]["extra"] = {"label": "extra", "schedule": {"2019-01-01": 0},
+                              "stay_days": 100.0, "exit": {"ambulant": 1.0}}
+    more = from_mapping(raw, "<test>")
+    regions = []
+    for model in (base, more):
+        region = Region(model, Streams(9, 0), Recorder())
+        region.start()
+        regions.append(region)
+    for name in base.groups:
+        old, new = regions[0].draws[name].rows, regions[1].draws[name].rows
+        np.testing.assert_array_equal(old, new[..., : old.shape[2]])
+
+
+def test_a_new_regime_is_reported_under_its_own_name() -> None:
+    raw = minimal_raw(places=5, arrivals_per_year=50.0, end_year=2020)
+    raw["recovery"]["regime"]["hotel"] = 1.0
+    raw["recovery"]["departure"]["hotel"] = 1.0
+    raw["facilities"]["f"]["schedule"]["2000-01-01"]["regime"] = "hotel"
+    raw["facilities"]["f"]["report_as"] = "hotel"
+    _, rep = run(raw, 3)
+    users, nights = metric(rep, "hotel_users"), metric(rep, "hotel_nights")
+    assert (users > 0).all() and (nights > 0).all()
+    assert nights.iloc[1] == pytest.approx(5 * 366, rel=0.02)  # five places, full all of 2020
+    assert (metric(rep, "share_of_facility_days_full", "hotel") > 0.9).all()
+    assert (metric(rep, "opvang_24uurs_users") == 0).all()  # nothing left in the 24-hour regime
