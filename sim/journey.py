@@ -12,8 +12,9 @@ scenario of an experiment.
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,8 @@ from sim.client import (
     pool_columns,
 )
 from sim.housing import HomeSearch, Housing
-from sim.model import NON_SHELTER_OUTCOMES, Model
+from sim.intake import NON_SHELTER_OUTCOMES
+from sim.model import Model
 from sim.places import AMBULANT, Places
 from sim.recording import BCT, BUITEN, KLAAR, NO_FACILITY, OPVANG, UIT, WACHT, Recorder, pool_stages
 from sim.shelters import Pool, Shelters
@@ -79,7 +81,7 @@ class Region:
         self.groups = list(model.groups.values())
         self.group_names = [*model.groups, *map(direct_group, model.places)]
         self.draws: dict[str, GroupDraws] = {}  # personal variates per group, for inspection
-        self._outcomes = [list(g.decision) for g in self.groups]
+        self._outcomes = [g.outcomes() for g in self.groups]
         self._exits = [_categorical(pool.exit) for pool in self.pools]
         self._searches: dict[tuple[int, str, bool], HomeSearch] = {}
         self._reason = recorder.reasons
@@ -101,31 +103,21 @@ class Region:
         for i, pool in enumerate(self.pools):
             if pool.wlz_transfer is not None:
                 self.env.process(self._wlz_transfer(i))
+        path = self.model.simulation.demand_path
         for gi, (name, group) in enumerate(self.model.groups.items()):
-            rate = {int(y): r * group.first_report_share for y, r in group.arrivals.items()}
-            times = self._arrival_times(rate, group.trend_per_year,
+            times = self._arrival_times(functools.partial(group.first_reports, path=path),
                                         self.streams.get(f"arrivals/{name}"))
             draws = self.draws[name] = GroupDraws(self.model, self.streams, name, len(times), group)
             self.env.process(self._arrivals(gi, times, draws))
         for i in range(len(self.pools)):
             self._start_direct(i)
 
-    def _arrival_times(self, table: dict[int, float], trend: float,
+    def _arrival_times(self, rate_in: Callable[[int], float],
                        rng: np.random.Generator) -> list[float]:
-        """Poisson arrivals with a rate a year that is constant within each calendar year.
-
-        Years before the table take its first rate; years after it its last, changed by
-        ``trend`` a year.
-        """
-        first, last = min(table), max(table)
+        """Poisson arrivals with a rate a year that is constant within each calendar year."""
         times = []
         for year in range(self.first_year, self.model.simulation.end_year + 1):
-            if year in table:
-                rate = table[year]
-            elif year < first:
-                rate = table[first]
-            else:
-                rate = table[last] * (1 + trend) ** (year - last)
+            rate = rate_in(year)
             a, b = self.calendar.year_start(year), self.calendar.year_start(year + 1)
             n = rng.poisson(rate * (b - a) / 365.0)
             times.append(a + np.sort(rng.random(n)) * (b - a))
@@ -144,7 +136,7 @@ class Region:
         """A pool's stock at the start of the run and its applicants from clinics and home."""
         pool, gi = self.pools[i], len(self.groups) + i
         name = self.group_names[gi]
-        times = self._arrival_times({self.first_year: pool.direct_applicants_per_year}, 0.0,
+        times = self._arrival_times(lambda _: pool.direct_applicants_per_year,
                                     self.streams.get(f"arrivals/{name}"))
         n = pool.initial_occupants + pool.initial_waiting + len(times)
         if n == 0:

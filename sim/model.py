@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sim.checks import distribution, non_negative, positive, probability, rate
+from sim.checks import distribution, positive, probability
 from sim.errors import InputError
 from sim.housing import Channel, validate_channels
+from sim.intake import NON_SHELTER_OUTCOMES, Group, validate_group
 from sim.places import PlacePool, validate_places
 from sim.shelters import Facility, Recovery, Winter, validate_shelters
 
-NON_SHELTER_OUTCOMES: tuple[str, ...] = ("referred", "leaves")
 EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "wlz")
 # ways out of the system besides the channels: BCT outcomes, giving up the wait for a bed,
 # leaving shelter without housing, and the Wlz
@@ -34,27 +34,7 @@ class Simulation:
     start: dt.date
     end_year: int
     warmup_years: int = 2
-
-
-@dataclass(frozen=True)
-class Group:
-    """A BCT client group: arrivals, who they are, the decision and their journey."""
-
-    arrivals: dict[str, float]
-    first_report_share: float
-    family_share: float
-    youth_share: float
-    decision: dict[str, float]
-    assessment_days: float
-    recovery_days: float
-    recovery_shape: float
-    departure_per_year: float
-    patience_days: float
-    bw_indication_share: float
-    channels: tuple[str, ...]
-    trend_per_year: float = 0.0
-    via_bct: bool = True
-    skaeve_share: float = 0.0
+    demand_path: str = "central"  # the groups' demand path after their anchor year
 
 
 @dataclass(frozen=True)
@@ -94,7 +74,8 @@ def validate(model: Model, file: str) -> None:
             raise InputError(file, f"routes.{outcome}", "a non-shelter outcome cannot have a route")
     validate_channels(model.channels, file)
     for gid, group in model.groups.items():
-        _validate_group(model, group, file, f"groups.{gid}")
+        validate_group(group, f"groups.{gid}", file, model.origin, model.routes, model.channels,
+                       model.simulation.demand_path)
     valid_exits = set(model.channels) | set(EXIT_REASONS)
     for name, ret in model.returns.items():
         key = f"returns.{name}"
@@ -118,39 +99,3 @@ def _validate_simulation(sim: Simulation, file: str) -> None:
     if not 0 <= sim.warmup_years <= MAX_YEARS:
         raise InputError(file, "simulation.warmup_years",
                          f"expected a number of years from 0 to {MAX_YEARS}, got {sim.warmup_years}")
-
-
-def _validate_group(model: Model, g: Group, file: str, key: str) -> None:
-    if not g.arrivals:
-        raise InputError(file, f"{key}.arrivals", "expected yearly rates, e.g. 2019 = 371")
-    for year, per_year in g.arrivals.items():
-        if not year.isdigit():
-            raise InputError(file, f"{key}.arrivals.{year}", "expected a year as key")
-        rate(per_year, file, f"{key}.arrivals.{year}")
-    for name in ("first_report_share", "family_share", "youth_share", "bw_indication_share",
-                 "skaeve_share"):
-        probability(getattr(g, name), file, f"{key}.{name}")
-    if g.family_share + g.youth_share > 1 + 1e-9:
-        raise InputError(file, f"{key}.youth_share", "family_share + youth_share must be <= 1")
-    if g.trend_per_year <= -1:
-        raise InputError(file, f"{key}.trend_per_year", "expected > -1")
-    for name in ("recovery_days", "patience_days", "recovery_shape", "assessment_days"):
-        positive(getattr(g, name), file, f"{key}.{name}")
-    non_negative(g.departure_per_year, file, f"{key}.departure_per_year")
-    distribution(g.decision, file, f"{key}.decision")
-    for outcome, p in g.decision.items():
-        if outcome in NON_SHELTER_OUTCOMES or p == 0:
-            continue
-        if outcome not in model.routes:
-            raise InputError(file, f"{key}.decision.{outcome}",
-                             f"no route for this outcome; expected one of "
-                             f"{', '.join([*model.routes, *NON_SHELTER_OUTCOMES])}")
-        shares = {"family": g.family_share, "youth": g.youth_share,
-                  "single_adult": 1 - g.family_share - g.youth_share}
-        for segment, share in shares.items():
-            if share > 0 and segment not in model.routes[outcome]:
-                raise InputError(file, f"routes.{outcome}.{segment}",
-                                 f"missing: group {key.split('.')[-1]} sends {segment} clients here")
-    for i, name in enumerate(g.channels):
-        if name not in model.channels:
-            raise InputError(file, f"{key}.channels[{i}]", f"unknown channel {name!r}")

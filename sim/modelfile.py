@@ -89,15 +89,19 @@ def with_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
     """Return a copy of ``raw`` with dotted keys replaced or added.
 
     The key must exist in the file, be a field of the schema left at its default (such as a
-    group's ``trend_per_year``), or be a new entry of a table with free keys (a dated
-    schedule entry, a decision outcome) unless ``add_entries`` is False; anything else is an
-    error naming the key. The result is validated when the model is built.
+    group's ``demand``), or be a new entry of a table with free keys (a dated schedule entry,
+    a decision outcome) unless ``add_entries`` is False; a table on the way that the file
+    does not have yet is added on the same terms (``facilities.x.schedule.2025-01-01.places``
+    adds that dated entry). Anything else is an error naming the key. The result is validated
+    when the model is built.
     """
     out = copy.deepcopy(dict(raw))
     for dotted, value in overrides.items():
         parts = split_dotted(dotted)
         node: Any = out
         for i, part in enumerate(parts[:-1]):
+            if isinstance(node, dict) and part not in node and _may_add(parts[: i + 1], add_entries):
+                node[part] = {}
             if not isinstance(node, dict) or part not in node:
                 raise InputError(file, ".".join(parts[: i + 1]), "override of a key that does not exist")
             node = node[part]
@@ -110,6 +114,23 @@ def with_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
     return out
 
 
+def _may_add(parts: list[str], add_entries: bool) -> bool:
+    """Whether a missing table at this path may be added: a schema field left at its default,
+    or a new entry of a table with free keys, whose type is a table that may be given in part
+    (a dated schedule entry: yes; a whole new group: no)."""
+    tp = _unoptional(field_type(Model, parts))
+    partial = get_origin(tp) is dict or (dataclasses.is_dataclass(tp) and all(
+        f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        for f in dataclasses.fields(tp)))
+    return partial and (_is_schema_field(parts) or (add_entries and _is_free_table(parts[:-1])))
+
+
+def _unoptional(tp: Any) -> Any:
+    while get_origin(tp) in (Union, types.UnionType):
+        tp = next(a for a in get_args(tp) if a is not type(None))
+    return tp
+
+
 def _is_free_table(parts: list[str]) -> bool:
     """Whether the table at this path takes any key (a dict in the schema)."""
     return get_origin(field_type(Model, parts)) is dict
@@ -117,9 +138,7 @@ def _is_free_table(parts: list[str]) -> bool:
 
 def _is_schema_field(parts: list[str]) -> bool:
     """Whether the last part names a field of a dataclass (not a free table key)."""
-    parent = field_type(Model, parts[:-1])
-    while get_origin(parent) in (Union, types.UnionType):
-        parent = next(a for a in get_args(parent) if a is not type(None))
+    parent = _unoptional(field_type(Model, parts[:-1]))
     return dataclasses.is_dataclass(parent) and field_type(Model, parts) is not None
 
 

@@ -25,7 +25,8 @@ from sim.client import (
     WORK,
     pool_columns,
 )
-from sim.model import Group, Model
+from sim.intake import Group, decision_table
+from sim.model import Model
 from sim.streams import Streams, gamma_rows, uniform_rows
 
 EPISODES = 4  # episodes per client drawn up front; later ones use an overflow stream
@@ -60,7 +61,8 @@ class GroupDraws:
             rng = streams.get(f"clients/{name}/{label}")
             rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
         self.attributes = self._attributes(rows[:, 0])
-        self._transform(rows)
+        self.origin = np.array(self.attributes[3])
+        self._transform(rows, self.origin)
         self.rows = rows
         self.first: list[list[float]] = rows[:, 0].tolist()
         self.overflow = streams.get(f"clients/{name}/overflow")
@@ -68,7 +70,8 @@ class GroupDraws:
     def _attributes(self, u: np.ndarray) -> tuple[list[int], list[bool], list[bool], list[int]]:
         """Segment index, BW indication, Skaeve Huse need and origin index of each client."""
         g = self.group
-        origin_cum = np.cumsum(list(self.model.origin.values()))
+        table = g.origin_table(self.model.origin) if g else self.model.origin
+        origin_cum = np.cumsum(list(table.values()))
         origin = np.minimum(np.searchsorted(origin_cum, u[:, ORIGIN], side="right"),
                             len(origin_cum) - 1)
         if g is None:
@@ -80,8 +83,9 @@ class GroupDraws:
         return (segment.tolist(), (u[:, BW_FLAG] < g.bw_indication_share).tolist(),
                 (u[:, SKAEVE] < g.skaeve_share).tolist(), origin.tolist())
 
-    def _transform(self, rows: np.ndarray) -> None:
-        """Uniforms to natural units for the columns known at set-up (in place)."""
+    def _transform(self, rows: np.ndarray, origin: np.ndarray) -> None:
+        """Uniforms to natural units for the columns known at set-up (in place); ``origin``:
+        each row's municipality of origin (the decision may depend on it)."""
         indication = [p.indication_days for p in self.model.places.values()
                       if p.indication_days is not None]
         means = [(INDICATION, indication[0] if indication else np.inf)]
@@ -90,10 +94,11 @@ class GroupDraws:
             means += [(ASSESS, g.assessment_days), (PATIENCE, g.patience_days),
                       (DEPART, 365.0 / g.departure_per_year if g.departure_per_year > 0
                        else np.inf)]
-            cumulative = np.cumsum(list(g.decision.values()))
-            rows[..., DECISION] = np.minimum(
-                np.searchsorted(cumulative, rows[..., DECISION], side="right"),
-                len(cumulative) - 1)
+            cumulative = decision_table(g, list(self.model.origin))[origin]  # (rows, outcomes)
+            u = rows[..., DECISION].reshape(len(rows), -1)
+            chosen = (u[:, :, None] >= cumulative[:, None, :]).sum(axis=2)
+            rows[..., DECISION] = np.minimum(chosen, cumulative.shape[1] - 1).reshape(
+                rows[..., DECISION].shape)
         with np.errstate(over="ignore", invalid="ignore"):  # a huge mean gives inf: never
             for col, mean in means:
                 rows[..., col] = -mean * np.log1p(-rows[..., col])
@@ -107,5 +112,5 @@ class GroupDraws:
         row = self.overflow.random((1, self.rows.shape[2]))
         for col, _, mean, shape in self.gammas:
             row[0, col] = self.overflow.standard_gamma(shape) * (mean / shape)
-        self._transform(row)
+        self._transform(row, self.origin[k: k + 1])
         return row[0].tolist()

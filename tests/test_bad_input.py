@@ -437,6 +437,21 @@ def test_override_may_add_an_entry_to_a_table_with_free_keys() -> None:
     assert caught.value.key == "places.bw.schedule.2025-13-01"
 
 
+def test_override_may_add_a_dated_entry_or_a_default_table_on_the_way() -> None:
+    model = load(MODEL, overrides={"facilities.wilhelminastraat.schedule.2025-01-01.places": 40,
+                                   "groups.wmo.demand.change_per_year": -0.05})
+    assert model.facilities["wilhelminastraat"].schedule["2025-01-01"].places == 40
+    assert model.groups["wmo"].demand.change_per_year == -0.05
+    for dotted, key in (("facilities.wilhelminastraat.schedul.2025-01-01.places",
+                         "facilities.wilhelminastraat.schedul"),
+                        ("facilities.wilhelminastraat.schedule.2025-01-01.beds",
+                         "facilities.wilhelminastraat.schedule.2025-01-01.beds"),
+                        ("groups.wmo.demand.paths.central.x", "groups.wmo.demand.paths.central")):
+        with pytest.raises(InputError) as caught:
+            load(MODEL, overrides={dotted: 1})
+        assert caught.value.key == key
+
+
 def test_load_with_override_of_unknown_key_names_the_model_file() -> None:
     with pytest.raises(InputError) as caught:
         load(MODEL, overrides={"groups.wmo.patience": 10.0})
