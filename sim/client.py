@@ -42,8 +42,8 @@ def pick(cumulative: list[float], names: list[str], u: float) -> str:
 class Client:
     """A person (or household) at run time."""
 
-    __slots__ = ("bw", "draws", "episode", "gi", "id", "k", "queued", "segment", "since",
-                 "skaeve", "v", "wake")
+    __slots__ = ("bw", "draws", "episode", "gi", "id", "k", "process", "queued", "segment",
+                 "since", "skaeve", "v", "wake")
 
     def __init__(self, cid: int, gi: int, segment: str, bw: bool, skaeve: bool,
                  draws: Any, k: int) -> None:
@@ -59,3 +59,4 @@ class Client:
         self.queued = False
         self.since = 0.0
         self.wake: simpy.Event | None = None
+        self.process: simpy.Process | None = None  # the current episode (a closure interrupts it)

@@ -44,11 +44,50 @@ from sim.intake import NON_SHELTER_OUTCOMES
 from sim.model import Model
 from sim.places import AMBULANT, Places
 from sim.recording import BCT, BUITEN, KLAAR, NO_FACILITY, OPVANG, UIT, WACHT, Recorder, pool_stages
-from sim.shelters import Pool, Shelters
+from sim.shelters import Pool, RouteKey, Shelters
 from sim.streams import Streams
 from sim.variates import GroupDraws
 
 Process = Generator[Any, Any, None]
+
+
+class Stay:
+    """A client's shelter stay as it stands, so that it can go on in another bed.
+
+    Clocks in units that do not depend on the bed: recovery work left (days at speed 1), the
+    departure clock left (days at departure multiplier 1), days until the indication, and the
+    days spent ready (waiting for a home), each brought up to date by :meth:`elapse`.
+    """
+
+    __slots__ = ("depart", "indication", "key", "pool", "ready_for", "since", "stage", "work")
+
+    def __init__(self, key: RouteKey, stage: int, work: float, depart: float,
+                 indication: float) -> None:
+        self.key = key
+        self.stage = stage
+        self.work = work
+        self.depart = depart
+        self.indication = indication
+        self.ready_for = 0.0
+        self.since = 0.0
+        self.pool: Pool | None = None
+
+    def enter(self, stage: int, now: float, pool: Pool) -> None:
+        """From ``now`` the client is in ``stage`` in ``pool``."""
+        self.elapse(now)
+        self.stage, self.pool = stage, pool
+
+    def elapse(self, now: float) -> None:
+        """Bring the clocks up to ``now``."""
+        days, self.since = now - self.since, now
+        if self.pool is None:
+            return
+        self.depart -= days * self.pool.departure
+        if self.stage == OPVANG:
+            self.work -= days * self.pool.speed
+            self.indication -= days
+        elif self.stage == KLAAR:
+            self.ready_for += days
 
 
 def direct_group(pool: str) -> str:
@@ -130,7 +169,7 @@ class Region:
             yield env.timeout(t - env.now)
             cid = new_client(gi, origin[k])
             client = Client(cid, gi, SEGMENTS[segment[k]], bw[k], skaeve[k], draws, k)
-            env.process(self._episode(client))
+            client.process = env.process(self._episode(client))
 
     def _start_direct(self, i: int) -> None:
         """A pool's stock at the start of the run and its applicants from clinics and home."""
@@ -186,60 +225,114 @@ class Region:
         pool = self.shelters.place(key)
         if pool is None:
             rec.log((cid, env.now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
-            wake = self._wait(client, v[PATIENCE], None)
-            self.shelters.enqueue(client, key)
-            pool = yield wake
-            if pool is None:
-                self.shelters.leave_queue(client)
-                rec.log((cid, env.now, WACHT, UIT, NO_FACILITY, self._reason["gave_up"]))
-                self._after_exit(client, "gave_up")
-                return
-            rec.log((cid, env.now, WACHT, OPVANG, pool.index, self._reason["bed"]))
+            pool = yield from self._wait_for_bed(client, key)
         else:
             rec.log((cid, env.now, BCT, OPVANG, pool.index, self._reason[outcome]))
-        yield from self._shelter_stay(client, pool)
+        yield from self._shelter_stay(client, pool, key)
 
-    def _shelter_stay(self, client: Client, pool: Pool) -> Process:
-        """In a shelter bed: recover and wait for a home, or for a place with an indication."""
-        env, v = self.env, client.v
-        t_depart = v[DEPART] / pool.departure
-        if client.bw and self.entry_pool is not None:
-            yield from self._shelter_indicated(client, pool, t_depart, self.entry_pool)
-            return
-        t_ready = v[WORK] / pool.speed
-        if t_depart <= t_ready:
-            yield env.timeout(t_depart)
-            self._leave_shelter(client, pool, OPVANG, "departed")
-            return
-        yield env.timeout(t_ready)
-        self.rec.log((client.id, env.now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
-        label = yield from self._wait_for_home(client, "shelter", t_depart - t_ready)
-        self._leave_shelter(client, pool, KLAAR, label)
+    def _wait_for_bed(self, client: Client, key: RouteKey) -> Generator[Any, Any, Pool | None]:
+        """Outside, on the route's waiting list: a bed, or giving up (None)."""
+        env, rec = self.env, self.rec
+        wake = self._wait(client, client.v[PATIENCE], None)
+        self.shelters.enqueue(client, key)
+        pool = yield wake
+        if pool is None:
+            self.shelters.leave_queue(client)
+            rec.log((client.id, env.now, WACHT, UIT, NO_FACILITY, self._reason["gave_up"]))
+            self._after_exit(client, "gave_up")
+            return None
+        rec.log((client.id, env.now, WACHT, OPVANG, pool.index, self._reason["bed"]))
+        return pool
 
-    def _shelter_indicated(self, client: Client, pool: Pool, t_depart: float, i: int) -> Process:
-        """In shelter with an indication: wait for a place of pool ``i`` while holding the bed."""
-        env = self.env
-        t_indication = client.v[INDICATION]
-        if t_depart <= t_indication:
-            yield env.timeout(t_depart)
-            self._leave_shelter(client, pool, OPVANG, "departed")
-            return
-        yield env.timeout(t_indication)
-        waiting, in_place = pool_stages(i)
-        self.rec.log((client.id, env.now, OPVANG, waiting, pool.index, self._reason["indicated"]))
-        wake = self._wait(client, t_depart - t_indication, None)
+    def _shelter_stay(self, client: Client, pool: Pool | None, key: RouteKey) -> Process:
+        """In a shelter bed: recover and wait for a home, or for a place with an indication.
+
+        When the facility closes, the stay goes on in another free bed on the client's route,
+        or after a wait outside for one (:meth:`_moved`).
+        """
+        v = client.v
+        stay = Stay(key, OPVANG, v[WORK], v[DEPART], v[INDICATION])
+        while pool is not None:
+            if pool.capacity == 0:  # given a bed as its facility closed
+                pool = yield from self._moved(client, pool, stay)
+                continue
+            try:
+                yield from self._in_bed(client, pool, stay)
+                return
+            except simpy.Interrupt:
+                pool = yield from self._moved(client, pool, stay)
+
+    def _in_bed(self, client: Client, pool: Pool, stay: Stay) -> Process:
+        """The stay in one bed, from where ``stay`` stands."""
+        env, rec = self.env, self.rec
+        self.shelters.hold(pool, client)
+        stay.enter(stay.stage, env.now, pool)
+        t_depart = stay.depart / pool.departure
+        if stay.stage == OPVANG and client.bw and self.entry_pool is not None:
+            t_indication = stay.indication
+            if t_depart <= t_indication:
+                yield env.timeout(t_depart)
+                self._leave_shelter(client, pool, OPVANG, "departed")
+                return
+            yield env.timeout(t_indication)
+            t_depart -= t_indication
+            stay.enter(pool_stages(self.entry_pool)[0], env.now, pool)
+            rec.log((client.id, env.now, OPVANG, stay.stage, pool.index, self._reason["indicated"]))
+        elif stay.stage == OPVANG:
+            t_ready = stay.work / pool.speed
+            if t_depart <= t_ready:
+                yield env.timeout(t_depart)
+                self._leave_shelter(client, pool, OPVANG, "departed")
+                return
+            yield env.timeout(t_ready)
+            t_depart -= t_ready
+            stay.enter(KLAAR, env.now, pool)
+            rec.log((client.id, env.now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
+        if stay.stage == KLAAR:
+            label = yield from self._wait_for_home(client, "shelter", t_depart, stay.ready_for)
+            self._leave_shelter(client, pool, KLAAR, label)
+        else:
+            yield from self._wait_for_place(client, pool, stay.stage, t_depart)
+
+    def _wait_for_place(self, client: Client, pool: Pool, waiting: int, t_depart: float) -> Process:
+        """In a shelter bed, on the entry pool's waiting list: a place, or leaving without one."""
+        i = self.entry_pool
+        assert i is not None
+        wake = self._wait(client, t_depart, None)
         self.places[i].request(client)
         if (yield wake) is None:
             self.places[i].leave_queue(client)
             self._leave_shelter(client, pool, waiting, "departed")
             return
-        self.shelters.release(pool)
-        reason = self._reason[self.pool_names[i]]
-        self.rec.log((client.id, env.now, waiting, in_place, pool.index, reason))
+        self.shelters.release(pool, client)
+        self.rec.log((client.id, self.env.now, waiting, pool_stages(i)[1], pool.index,
+                      self._reason[self.pool_names[i]]))
         yield from self._place_stay(client, i)
 
-    def _wait_for_home(self, client: Client, track: str, t_depart: float) -> Generator[Any, Any, str]:
-        """Wait on the housing lists; returns the channel label, or 'departed'."""
+    def _moved(self, client: Client, closed: Pool, stay: Stay) -> Generator[Any, Any, Pool | None]:
+        """The client's facility closed: another free bed on the route, or a wait outside."""
+        env, rec = self.env, self.rec
+        stay.elapse(env.now)
+        stay.pool = None  # the clocks stand still while the client is not in a bed
+        if client.queued:  # on a list for a home or a place: stop waiting there
+            (self.housing if stay.stage == KLAAR else self.places[self.entry_pool or 0]).leave_queue(client)
+        self.shelters.release(closed, client)
+        pool = self.shelters.place(stay.key)
+        if pool is not None:
+            rec.log((client.id, env.now, stay.stage, stay.stage, pool.index, self._reason["moved"]))
+            return pool
+        rec.log((client.id, env.now, stay.stage, WACHT, closed.index, self._reason["closed"]))
+        pool = yield from self._wait_for_bed(client, stay.key)
+        if pool is not None and stay.stage != OPVANG:
+            rec.log((client.id, env.now, OPVANG, stay.stage, pool.index, self._reason["resumed"]))
+        return pool
+
+    def _wait_for_home(self, client: Client, track: str, t_depart: float,
+                       waited: float = 0.0) -> Generator[Any, Any, str]:
+        """Wait on the housing lists; returns the channel label, or 'departed'.
+
+        ``waited``: days already spent ready in another bed (a hazard channel's clock goes on).
+        """
         key = (client.gi, track, client.skaeve)
         search = self._searches.get(key)
         if search is None:
@@ -247,7 +340,7 @@ class Region:
                         else tuple(self.model.channels))
             search = self._searches[key] = self.housing.search(channels, track, client.skaeve)
         v = client.v
-        t_hazard = exponential(search.mean_wait, v[HAZARD]) if search.mean_wait < INF else INF
+        t_hazard = exponential(search.mean_wait, v[HAZARD]) - waited if search.mean_wait < INF else INF
         reason = (pick(search.cumulative, search.names, v[HAZARD_PICK]) if t_hazard < t_depart
                   else "departed")
         wake = self._wait(client, min(t_hazard, t_depart), reason)
@@ -258,7 +351,7 @@ class Region:
         return str(label)
 
     def _leave_shelter(self, client: Client, pool: Pool, stage: int, reason: str) -> None:
-        self.shelters.release(pool)
+        self.shelters.release(pool, client)
         self.rec.log((client.id, self.env.now, stage, UIT, pool.index, self._reason[reason]))
         self._after_exit(client, reason)
 
@@ -268,7 +361,8 @@ class Region:
         v = client.v
         if ret is not None and client.gi < len(self.groups) and v[RETURN] < ret.probability:
             client.episode += 1
-            self.env.process(self._episode(client, exponential(ret.mean_days, v[RETURN_DELAY])))
+            delay = exponential(ret.mean_days, v[RETURN_DELAY])
+            client.process = self.env.process(self._episode(client, delay))
 
     # --- place pools ------------------------------------------------------------------
 

@@ -100,7 +100,8 @@ class Daily:
 
 def derive(rec: RunRecord) -> tuple[Daily, list[Row]]:
     """The daily stocks and the yearly indicators of one replication."""
-    spans = stage_spans(rec.events, rec.horizon, len(rec.pools))
+    moved = rec.reasons.index("moved") if "moved" in rec.reasons else -1
+    spans = stage_spans(rec.events, rec.horizon, len(rec.pools), moved)
     daily = daily_stocks(rec, spans)
     context = Context(rec, spans, daily)
     out = Annual(rec.years, rec.year_edges)

@@ -149,8 +149,8 @@ def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -
 class Pool:
     """One facility at run time."""
 
-    __slots__ = ("capacity", "changes", "departure", "fid", "index", "name", "occupied",
-                 "regime", "report_as", "room_type", "routes", "speed")
+    __slots__ = ("capacity", "changes", "departure", "fid", "index", "name", "occupants",
+                 "occupied", "regime", "report_as", "room_type", "routes", "speed")
 
     def __init__(self, index: int, fid: str, name: str, report_as: str) -> None:
         self.index = index
@@ -165,6 +165,7 @@ class Pool:
         self.departure = 1.0  # multiplies the rate of leaving without housing
         self.routes: list[RouteKey] = []
         self.changes: list[Change] = []
+        self.occupants: dict[int, Client] = {}  # by client id, for a closure
 
 
 class Shelters:
@@ -231,7 +232,17 @@ class Shelters:
         _, pool.capacity, pool.regime, pool.room_type = change
         pool.speed = self.recovery.regime[pool.regime] * self.recovery.room_type[pool.room_type]
         pool.departure = self.recovery.departure[pool.regime]
+        if pool.capacity == 0 and pool.occupants:  # a closure: after the other changes of today
+            self.env.timeout(0).callbacks.append(functools.partial(self._close, pool))
         self._fill(pool)
+
+    def _close(self, pool: Pool, _: object) -> None:
+        """A facility closed: its occupants move (their process handles the interrupt)."""
+        if pool.capacity > 0:
+            return  # reopened at the same time
+        for client in list(pool.occupants.values()):
+            assert client.process is not None
+            client.process.interrupt("closed")
 
     def place(self, key: RouteKey) -> Pool | None:
         """Take a free bed on the route, first pool first; None when all are full."""
@@ -249,9 +260,14 @@ class Shelters:
         """A waiting client gives up."""
         self.lists.leave(client)
 
-    def release(self, pool: Pool) -> None:
+    def hold(self, pool: Pool, client: Client) -> None:
+        """The client is in a bed of ``pool`` (given by :meth:`place` or the waiting list)."""
+        pool.occupants[client.id] = client
+
+    def release(self, pool: Pool, client: Client) -> None:
         """A bed frees up: give it to the longest-waiting client whose route includes it."""
         pool.occupied -= 1
+        pool.occupants.pop(client.id, None)
         self._fill(pool)
 
     def _fill(self, pool: Pool) -> None:

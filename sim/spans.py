@@ -82,8 +82,13 @@ class StageSpans:
                                       for w in self.pool_waiting)]
 
 
-def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int) -> StageSpans:
-    """Spans in a shelter bed, waiting for one, ready, and on each pool's list and in its places."""
+def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int,
+                moved: int = -1) -> StageSpans:
+    """Spans in a shelter bed, waiting for one, ready, and on each pool's list and in its places.
+
+    ``moved``: the reason code of a move to another bed when a facility closes (the event
+    ends the span in one facility and starts one in the next).
+    """
     client, time, src, dst = events["client"], events["time"], events["src"], events["dst"]
     facility = events["facility"]
 
@@ -93,8 +98,9 @@ def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int) -> 
     codes = [pool_stages(i) for i in range(n_pools)]
     holds_bed = np.array([OPVANG, KLAAR, *(w for w, _ in codes)])
     in_bed = np.isin(src, holds_bed) & (facility >= 0)
+    bed_change = events["reason"] == moved
     return StageSpans(
-        shelter=spans(dst == OPVANG, in_bed & ~np.isin(dst, holds_bed)),
+        shelter=spans((dst == OPVANG) | bed_change, (in_bed & ~np.isin(dst, holds_bed)) | bed_change),
         wacht_op_bed=spans(dst == WACHT, src == WACHT),
         klaar=spans(dst == KLAAR, src == KLAAR),
         pool_waiting=[spans(dst == w, src == w) for w, _ in codes],

@@ -61,7 +61,7 @@ class GroupDraws:
             rng = streams.get(f"clients/{name}/{label}")
             rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
         self.attributes = self._attributes(rows[:, 0])
-        self.origin = np.array(self.attributes[3])
+        self.origin = np.array(self.attributes[3], dtype=np.intp)
         self._transform(rows, self.origin)
         self.rows = rows
         self.first: list[list[float]] = rows[:, 0].tolist()
@@ -95,10 +95,10 @@ class GroupDraws:
                       (DEPART, 365.0 / g.departure_per_year if g.departure_per_year > 0
                        else np.inf)]
             cumulative = decision_table(g, list(self.model.origin))[origin]  # (rows, outcomes)
-            u = rows[..., DECISION].reshape(len(rows), -1)
-            chosen = (u[:, :, None] >= cumulative[:, None, :]).sum(axis=2)
-            rows[..., DECISION] = np.minimum(chosen, cumulative.shape[1] - 1).reshape(
-                rows[..., DECISION].shape)
+            u = rows[..., DECISION]  # (rows,) or (rows, episodes)
+            bounds = cumulative.reshape(cumulative.shape[0], *([1] * (u.ndim - 1)), cumulative.shape[1])
+            rows[..., DECISION] = np.minimum((u[..., None] >= bounds).sum(axis=-1),
+                                             cumulative.shape[1] - 1)
         with np.errstate(over="ignore", invalid="ignore"):  # a huge mean gives inf: never
             for col, mean in means:
                 rows[..., col] = -mean * np.log1p(-rows[..., col])

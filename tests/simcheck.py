@@ -95,6 +95,9 @@ class Log:
         self.shelter = ("opvang", "klaar", *waiting)
         self.entry = {"bct", *self.pools, *waiting}
         self.legal = set(SHELTER_MOVES)
+        # a facility closes: its occupants move to another bed (same stage, reason "moved") or
+        # wait outside ("closed"); placed again, they resume where they were ("resumed")
+        self.legal |= {(s, s) for s in self.shelter} | {(s, "wacht_op_bed") for s in self.shelter}
         for p, w in zip(self.pools, waiting, strict=True):
             self.legal |= {("buiten", p), ("buiten", w), ("opvang", w), (w, "uitstroom"), (w, p),
                            (p, "uitstroom"), *((p, other) for other in waiting if other != w)}
@@ -149,20 +152,24 @@ def check_chains(log: Log) -> None:
 
 
 def check_facility_column(log: Log) -> None:
-    """A client holds one shelter bed from placement until leaving the shelter stages, and
-    every event while holding it names that facility; other events name none."""
+    """A client holds one shelter bed from placement until leaving the shelter stages (or
+    moving to another when it closes), and every event while holding it names that facility;
+    other events name none."""
     held = ""
     for i in range(len(log.client)):
         if log.first[i]:
             held = ""
         src, dst, fac = log.src[i], log.dst[i], log.facility[i]
-        if src in log.shelter and held:
+        moved = log.reason[i] == "moved"
+        if moved:
+            assert held and fac not in ("", held), f"client {log.client[i]} moved from {held!r} to {fac!r}"
+        elif src in log.shelter and held:
             assert fac == held, f"client {log.client[i]} {src}->{dst} at {fac!r}, holds {held!r}"
         elif dst == "opvang":
             assert fac != "", f"client {log.client[i]} placed without a facility"
         else:
             assert fac == "", f"client {log.client[i]} {src}->{dst} names {fac!r} without a bed"
-        if dst == "opvang":
+        if dst == "opvang" or moved:
             held = fac
         elif dst not in log.shelter:
             held = ""
@@ -334,10 +341,14 @@ def check_placements_within_capacity(model: Model, log: Log) -> None:
     dst = ev["to"].astype(str).to_numpy()
     fac = ev["facility"].astype(str).to_numpy()
     reason = ev["reason"].astype(str).to_numpy()
+    moved = reason == "moved"  # a move from the facility of the client's previous event
+    before = np.empty(len(fac), dtype=object)
+    before[log.order] = np.where(log.first, "", np.r_[[""], log.facility[:-1]])
     name_to_fid = {f.name: fid for fid, f in model.facilities.items()}
     for name, fid in name_to_fid.items():
-        into = (dst == "opvang") & (fac == name)
-        out = np.isin(src, log.shelter) & ~np.isin(dst, log.shelter) & (fac == name)
+        into = ((dst == "opvang") | moved) & (fac == name)
+        out = (np.isin(src, log.shelter) & ~np.isin(dst, log.shelter) & (fac == name)) | (
+            moved & (before == name))
         occ = np.cumsum(into.astype(int) - out.astype(int))
         assert (occ >= 0).all(), f"{name}: more leave than entered"
         cap = shelter_capacity(model, fid, t[into])

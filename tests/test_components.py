@@ -126,13 +126,14 @@ def test_shelters_place_in_route_order_and_a_freed_bed_goes_to_the_longest_waiti
     pools.enqueue(first, key)
     env.run(until=2.0)
     pools.enqueue(second, key)
-    pools.release(placed[2])  # B frees up
+    occupant = client(env, 9)
+    pools.release(placed[2], occupant)  # B frees up
     assert served(first) is placed[2] and served(second) is None
     env.run(until=20.0)  # A is cut to 1 place on day 10: a freed A bed is not given again
     assert pools.pools[0].capacity == 1
-    pools.release(placed[0])
+    pools.release(placed[0], occupant)
     assert served(second) is None and pools.pools[0].occupied == 1
-    pools.release(placed[1])
+    pools.release(placed[1], occupant)
     assert served(second) is placed[1] and pools.pools[0].occupied == 1
 
 

@@ -264,7 +264,7 @@ def test_waits_are_never_negative_and_match_the_log(case: Any) -> None:
 @SETTINGS
 @given(st.sampled_from(ROUTED).flatmap(
     lambda fid: st.tuples(st.just(fid), variants(closing=fid))))
-def test_a_closed_facility_takes_no_one_new(case: Any) -> None:
+def test_a_closed_facility_takes_no_one_new_and_moves_its_occupants(case: Any) -> None:
     fid, (raw, seed) = case
     model, rep = run(raw, seed)
     assert rep.events is not None
@@ -277,7 +277,10 @@ def test_a_closed_facility_takes_no_one_new(case: Any) -> None:
     occ = daily_wide(rep.daily, "occupancy")
     after = cap.index >= closed_at
     assert (cap.loc[after, fac.name] == 0).all(), "winter places reopened a closed facility"
-    assert (np.diff(occ.loc[after, fac.name].to_numpy()) <= 0).all(), "occupancy rose"
+    assert (occ.loc[after, fac.name] == 0).all(), "occupants stayed in a closed facility"
+    # they moved to another bed on their route, or outside to wait for one
+    left = events[(events["time"] == closed_at) & events["reason"].isin(["moved", "closed"])]
+    assert left["reason"].eq("closed").eq(left["to"].eq("wacht_op_bed")).all()
     # and in general: no placement anywhere on a day its daily capacity is 0
     moved_in = events[(events["to"] == "opvang") & (events["time"] >= 0)]
     day = np.floor(moved_in["time"].to_numpy()).astype(int)
