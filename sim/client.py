@@ -42,13 +42,14 @@ def pick(cumulative: list[float], names: list[str], u: float) -> str:
 class Client:
     """A person (or household) at run time."""
 
-    __slots__ = ("bw", "draws", "episode", "gi", "id", "k", "process", "queued", "segment",
-                 "since", "skaeve", "v", "wake")
+    __slots__ = ("bw", "draws", "episode", "gi", "id", "k", "origin", "process", "queued",
+                 "segment", "since", "skaeve", "v", "wake")
 
     def __init__(self, cid: int, gi: int, segment: str, bw: bool, skaeve: bool,
-                 draws: Any, k: int) -> None:
+                 draws: Any, k: int, origin: str = "") -> None:
         self.id = cid
         self.gi = gi  # index of the client's group (direct BW applicants after the groups)
+        self.origin = origin  # municipality of origin
         self.segment = segment
         self.bw = bw  # has a BW indication
         self.skaeve = skaeve  # needs a Skaeve Huse home

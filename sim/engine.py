@@ -8,9 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.housing import KINDS
+from sim.intake import Group
 from sim.journey import Region
-from sim.metrics import PoolRecord, RunRecord, derive
+from sim.metrics import derive
 from sim.model import Model
+from sim.record import PoolRecord, RunRecord
 from sim.recording import Recorder, stage_names
 from sim.streams import Streams
 
@@ -54,24 +57,39 @@ def run_record(region: Region) -> RunRecord:
     """What a finished replication recorded, as arrays."""
     model, recorder = region.model, region.rec
     start_year, end_year = model.simulation.start.year, model.simulation.end_year
+    home_channels = [[_queued_channels(region, group, origin) for origin in model.origin]
+                     for group in model.groups.values()]
     return RunRecord(
         events=recorder.events(),
         reasons=recorder.reason_names(),
         client_group=np.frombuffer(recorder.client_group, dtype=np.int16),
         client_origin=np.frombuffer(recorder.client_origin, dtype=np.int8),
         group_names=region.group_names,
+        groups=list(model.groups),
         bct_groups=[g for g, grp in model.groups.items() if grp.via_bct],
         origin_names=list(model.origin),
         facility_names=[p.name for p in region.shelters.pools],
         facility_regime=[p.report_as for p in region.shelters.pools],
         facility_cost=np.array([f.cost_per_day for f in model.facilities.values()]),
+        facility_budget=[f.budget for f in model.facilities.values()],
         facility_capacity=[_schedule([(t, c) for t, c, _, _ in p.changes])
                            for p in region.shelters.pools],
         regimes=list(model.recovery.regime),
         channel_parts={name: ch.parts for name, ch in model.channels.items()},
-        pools=[PoolRecord(name, pool.label, _schedule(places.changes), pool.cost_per_day)
+        pools=[PoolRecord(name, pool.label, _schedule(places.changes), pool.cost_per_day, pool.budget)
                for name, pool, places in zip(region.pool_names, region.pools, region.places,
                                              strict=True)],
+        homeless=model.homeless,
+        outside_region=model.outside_region,
+        facility_report_group=[f.report_group for f in model.facilities.values()],
+        home_channels=home_channels,
+        beschikking_days=[g.beschikking_days for g in model.groups.values()],
+        channel_support={name: (ch.support_cost_per_day, ch.support_days, ch.budget)
+                         for name, ch in model.channels.items() if ch.support_cost_per_day > 0},
+        budget_income={line: {int(y): e for y, e in b.income.items()}
+                       for line, b in model.budgets.items()},
+        trajectory_from=[None if g.trajectory_from is None else region.calendar.day(g.trajectory_from)
+                         for g in model.groups.values()],
         unused_time=np.frombuffer(recorder.unused_time, dtype=np.float64),
         unused_reason=np.frombuffer(recorder.unused_reason, dtype=np.int16),
         start=model.simulation.start,
@@ -79,6 +97,18 @@ def run_record(region: Region) -> RunRecord:
         year_edges=region.calendar.year_bounds(start_year, end_year),
         horizon=region.horizon,
     )
+
+
+def _queued_channels(region: Region, group: Group, origin: str) -> list[tuple[str, float]]:
+    """(name, start) of the channels with a waiting list a ready shelter client of the group
+    may use, in the group's order."""
+    out = []
+    for name in group.channels:
+        channel = region.model.channels[name]
+        if KINDS[channel.kind].queued and channel.open_to("shelter", False, origin):
+            start = region.calendar.day(channel.start) if channel.start else -np.inf
+            out.append((name, start))
+    return out
 
 
 def _schedule(changes: list[tuple[float, int]]) -> tuple[np.ndarray, np.ndarray]:

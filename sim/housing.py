@@ -17,10 +17,11 @@ queue-served channels they may use.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 import math
-from collections.abc import Generator
+from collections.abc import Collection, Generator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -28,7 +29,7 @@ import numpy as np
 import simpy
 
 from sim.calendar import Calendar
-from sim.checks import count, non_negative, positive, probability, rate
+from sim.checks import count, non_negative, parse_date, positive, probability, rate
 from sim.client import HOME_STAY, Client, exponential
 from sim.errors import InputError
 from sim.queues import WaitingLists
@@ -52,10 +53,16 @@ class Channel:
     homes: int = 0
     stay_days: float = 0.0
     only_skaeve: bool = False
+    origins: tuple[str, ...] = ()  # municipalities of origin it houses (empty: every one)
+    support_cost_per_day: float = 0.0  # support at home after a placement (Housing First) ...
+    support_days: float = 0.0  # ... for this long, unless the client comes back earlier
+    budget: str = ""  # the budget line that pays for the support
+    dated: dict[str, dict[str, float]] = field(default_factory=dict)  # date -> new homes_per_year
 
-    def open_to(self, track: str, skaeve: bool) -> bool:
-        """Whether a client on ``track`` (needing Skaeve Huse or not) may use it."""
-        return track in self.tracks and self.only_skaeve == skaeve
+    def open_to(self, track: str, skaeve: bool, origin: str) -> bool:
+        """Whether a client on ``track`` (needing Skaeve Huse or not, from ``origin``) may use it."""
+        return (track in self.tracks and self.only_skaeve == skaeve
+                and (not self.origins or origin in self.origins))
 
     @property
     def parts(self) -> list[str]:
@@ -63,14 +70,22 @@ class Channel:
         return list(self.homes_per_year) if len(self.homes_per_year) > 1 else []
 
 
-def validate_channels(channels: dict[str, Channel], file: str) -> None:
-    """Check every channel against its kind."""
+def validate_channels(channels: dict[str, Channel], origins: Collection[str], file: str) -> None:
+    """Check every channel against its kind, and the municipalities it names."""
     for name, ch in channels.items():
         key = f"channels.{name}"
         if ch.kind not in KINDS:
             raise InputError(file, f"{key}.kind", f"expected one of {', '.join(KINDS)}, got {ch.kind!r}")
         if not ch.tracks:
             raise InputError(file, f"{key}.tracks", "expected at least one of 'shelter', 'bw'")
+        non_negative(ch.support_cost_per_day, file, f"{key}.support_cost_per_day")
+        non_negative(ch.support_days, file, f"{key}.support_days")
+        if ch.support_cost_per_day > 0 and not ch.budget:
+            raise InputError(file, f"{key}.budget", "missing: a support cost needs a budget line")
+        for i, origin in enumerate(ch.origins):
+            if origin not in origins:
+                raise InputError(file, f"{key}.origins[{i}]",
+                                 f"unknown municipality; expected one of {', '.join(origins)}")
         KINDS[ch.kind].validate(ch, file, key)
 
 
@@ -96,16 +111,24 @@ class Housing:
         self.by_channel: dict[str, list[Eligibility]] = {n: [] for n in channels}
         self.channels = {name: KINDS[ch.kind](name, ch, self) for name, ch in channels.items()}
 
-    def search(self, names: tuple[str, ...], track: str, skaeve: bool) -> HomeSearch:
-        """The home search of a client who may use channels ``names`` on ``track``."""
-        open_ = [self.channels[n] for n in names if self.channels[n].spec.open_to(track, skaeve)]
-        hazards = [(c.name, c.hazard_per_day()) for c in open_ if c.hazard_per_day() > 0]
+    def search(self, names: tuple[str, ...], track: str, skaeve: bool, origin: str,
+               now: float = 0.0) -> HomeSearch:
+        """The home search, from ``now``, of a client from ``origin`` who may use channels
+        ``names`` on ``track``."""
+        open_ = [self.channels[n] for n in names
+                 if self.channels[n].spec.open_to(track, skaeve, origin)]
+        rates = [(c.name, c.hazard_per_day(now)) for c in open_]
+        hazards = [(name, r) for name, r in rates if r > 0]
         total = sum(r for _, r in hazards)
         return HomeSearch(
             eligibility=tuple(c.name for c in open_ if c.queued),
             mean_wait=1.0 / total if total > 0 else math.inf,
             cumulative=list(itertools.accumulate(r / total for _, r in hazards)) if total > 0 else [],
             names=[n for n, _ in hazards])
+
+    def period(self, now: float) -> tuple[int, ...]:
+        """Which dated hazard rates are in force at ``now`` (a home search depends on it)."""
+        return tuple(c.period(now) for c in self.channels.values() if isinstance(c, Hazard))
 
     def start(self, streams: Streams, horizon: float) -> None:
         """Start releasing homes: every channel, in model order."""
@@ -154,8 +177,9 @@ class Kind:
     def validate(spec: Channel, file: str, key: str) -> None:
         """Check the fields this kind uses."""
 
-    def hazard_per_day(self) -> float:
-        """The rate at which it houses each eligible waiting client (hazard kinds only)."""
+    def hazard_per_day(self, now: float) -> float:
+        """The rate at which it houses each eligible waiting client from ``now`` (hazard
+        kinds only)."""
         return 0.0
 
     def start(self, streams: Streams, start: float, horizon: float) -> None:
@@ -174,12 +198,29 @@ class Hazard(Kind):
 
     queued = False
 
+    def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
+        super().__init__(name, spec, housing)
+        dated = sorted((housing.calendar.day(dt.date.fromisoformat(d)), c["rate_per_year"])
+                       for d, c in spec.dated.items())
+        self.changes = [t for t, _ in dated]
+        self.rates = [spec.rate_per_year / 365.0, *(r / 365.0 for _, r in dated)]
+
     @staticmethod
     def validate(spec: Channel, file: str, key: str) -> None:
         non_negative(spec.rate_per_year, file, f"{key}.rate_per_year")  # a rate per client
+        for d, change in spec.dated.items():
+            parse_date(d, file, f"{key}.dated.{d}")
+            if set(change) != {"rate_per_year"}:
+                raise InputError(file, f"{key}.dated.{d}", "expected { rate_per_year = ... }")
+            non_negative(change["rate_per_year"], file, f"{key}.dated.{d}.rate_per_year")
 
-    def hazard_per_day(self) -> float:
-        return self.spec.rate_per_year / 365.0
+    def hazard_per_day(self, now: float) -> float:
+        """The rate in force at ``now`` (a client keeps the rate of the day they start waiting)."""
+        return self.rates[bisect.bisect_right(self.changes, now)]
+
+    def period(self, now: float) -> int:
+        """Which of the dated rates is in force at ``now``."""
+        return bisect.bisect_right(self.changes, now)
 
 
 class Quota(Kind):
@@ -195,6 +236,13 @@ class Quota(Kind):
         for part, homes in spec.homes_per_year.items():
             rate(homes, file, f"{key}.homes_per_year.{part}")
             probability(spec.realisation[part], file, f"{key}.realisation.{part}")
+        for d, change in spec.dated.items():
+            parse_date(d, file, f"{key}.dated.{d}")
+            for part, homes in change.items():
+                if part not in spec.homes_per_year:
+                    raise InputError(file, f"{key}.dated.{d}.{part}",
+                                     f"unknown part; expected one of {', '.join(spec.homes_per_year)}")
+                rate(homes, file, f"{key}.dated.{d}.{part}")
 
     def start(self, streams: Streams, start: float, horizon: float) -> None:
         times, parts = self._release_times(streams.get(f"channel/{self.name}"), start, horizon)
@@ -202,15 +250,20 @@ class Quota(Kind):
 
     def _release_times(self, rng: np.random.Generator, start: float,
                        horizon: float) -> tuple[list[float], list[str]]:
-        spec = self.spec
+        """Release times of every part: a Poisson process whose rate follows ``dated``."""
+        spec, calendar = self.spec, self.housing.calendar
         parts = list(spec.homes_per_year)
+        changes = sorted((calendar.day(dt.date.fromisoformat(d)), c) for d, c in spec.dated.items())
         times, labels = [], []
-        span = max(horizon - start, 0.0)
         for i, part in enumerate(parts):
-            per_day = spec.homes_per_year[part] * spec.realisation[part] / 365.0
-            n = rng.poisson(per_day * span)
-            times.append(start + np.sort(rng.random(n)) * span)
-            labels.append(np.full(n, i))
+            homes = spec.homes_per_year[part]
+            edges = [start, *(max(t, start) for t, _ in changes), horizon]
+            rates = [homes] + [homes := c.get(part, homes) for _, c in changes]
+            for a, b, per_year in zip(edges[:-1], edges[1:], rates, strict=True):
+                span = max(min(b, horizon) - a, 0.0)
+                n = rng.poisson(per_year * spec.realisation[part] / 365.0 * span)
+                times.append(a + np.sort(rng.random(n)) * span)
+                labels.append(np.full(n, i))
         all_times = np.concatenate(times)
         order = np.argsort(all_times, kind="stable")
         label_idx = np.concatenate(labels)[order]

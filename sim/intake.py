@@ -9,6 +9,7 @@ the others are referred to their own municipality) and the parameters of their j
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -60,6 +61,8 @@ class Group:
     decision_by_origin: dict[str, dict[str, float]] = field(default_factory=dict)
     via_bct: bool = True
     skaeve_share: float = 0.0
+    beschikking_days: float | None = None  # a decision for shelter runs out and is extended
+    trajectory_from: dt.date | None = None  # trajectory support in shelter from this date
 
     def outcomes(self) -> list[str]:
         """Every decision outcome of the group, in file order."""
@@ -121,6 +124,8 @@ def validate_group(g: Group, key: str, file: str, origins: Mapping[str, float],
     for name in ("recovery_days", "patience_days", "recovery_shape", "assessment_days"):
         positive(getattr(g, name), file, f"{key}.{name}")
     non_negative(g.departure_per_year, file, f"{key}.departure_per_year")
+    if g.beschikking_days is not None:
+        positive(g.beschikking_days, file, f"{key}.beschikking_days")
     _validate_demand(g.demand, f"{key}.demand", file, demand_path)
     if g.origin is not None:
         distribution(g.origin, file, f"{key}.origin", allowed=tuple(origins))

@@ -122,7 +122,8 @@ class Region:
         self.draws: dict[str, GroupDraws] = {}  # personal variates per group, for inspection
         self._outcomes = [g.outcomes() for g in self.groups]
         self._exits = [_categorical(pool.exit) for pool in self.pools]
-        self._searches: dict[tuple[int, str, bool], HomeSearch] = {}
+        self._searches: dict[tuple[int, str, bool, str, tuple[int, ...]], HomeSearch] = {}
+        self._origins = list(model.origin)
         self._reason = recorder.reasons
         self._returns = dict(model.returns)  # by way out; a channel's parts share its entry
         for name, channel in model.channels.items():
@@ -168,7 +169,8 @@ class Region:
         for k, t in enumerate(times):
             yield env.timeout(t - env.now)
             cid = new_client(gi, origin[k])
-            client = Client(cid, gi, SEGMENTS[segment[k]], bw[k], skaeve[k], draws, k)
+            client = Client(cid, gi, SEGMENTS[segment[k]], bw[k], skaeve[k], draws, k,
+                            self._origins[origin[k]])
             client.process = env.process(self._episode(client))
 
     def _start_direct(self, i: int) -> None:
@@ -181,8 +183,9 @@ class Region:
         if n == 0:
             return
         draws = self.draws[name] = GroupDraws(self.model, self.streams, name, n, None)
-        clients = [Client(self.rec.new_client(gi, draws.attributes[3][k]), gi, "single_adult",
-                          True, False, draws, k) for k in range(n)]
+        origin = draws.attributes[3]
+        clients = [Client(self.rec.new_client(gi, origin[k]), gi, "single_adult", True, False,
+                          draws, k, self._origins[origin[k]]) for k in range(n)]
         _, in_place = pool_stages(i)
         for client in clients[: pool.initial_occupants]:
             self.places[i].occupied += 1
@@ -333,12 +336,14 @@ class Region:
 
         ``waited``: days already spent ready in another bed (a hazard channel's clock goes on).
         """
-        key = (client.gi, track, client.skaeve)
+        now = self.env.now
+        key = (client.gi, track, client.skaeve, client.origin, self.housing.period(now))
         search = self._searches.get(key)
         if search is None:
             channels = (self.groups[client.gi].channels if client.gi < len(self.groups)
                         else tuple(self.model.channels))
-            search = self._searches[key] = self.housing.search(channels, track, client.skaeve)
+            search = self._searches[key] = self.housing.search(channels, track, client.skaeve,
+                                                               client.origin, now)
         v = client.v
         t_hazard = exponential(search.mean_wait, v[HAZARD]) - waited if search.mean_wait < INF else INF
         reason = (pick(search.cumulative, search.names, v[HAZARD_PICK]) if t_hazard < t_depart

@@ -12,109 +12,58 @@ keys of ``recovery.regime``), every channel and part, every place pool.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from sim.model import EXIT_REASONS
+from sim import monitoring
+from sim.annual import Annual, Context, Row, closed_into, ratio, regime_metric, unique_per_year
+from sim.homeless import STATES, out_of_sight, waiting_state
+from sim.record import Daily, RunRecord
 from sim.recording import BCT, OPVANG, UIT, pool_stages
-from sim.spans import Intervals, StageSpans, count_at, overlap_days, stage_spans, step_at
+from sim.spans import (
+    Intervals,
+    StageSpans,
+    count_at,
+    next_event,
+    overlap_days,
+    stage_spans,
+    step_at,
+    subset,
+)
 
 LONG_STAY_DAYS = 270.0  # "stays over 9 months" (the municipality's indicators)
-Schedule = tuple[np.ndarray, np.ndarray]  # (change times, capacity from then on)
-Row = tuple[int, str, str, float]
-
-
-@dataclass(frozen=True)
-class PoolRecord:
-    """A place pool of the run: its name, the label it is reported under, places and cost."""
-
-    name: str
-    label: str
-    capacity: Schedule
-    cost_per_day: float
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """Everything one replication recorded, as numpy arrays, plus what names the codes."""
-
-    events: dict[str, np.ndarray]
-    reasons: list[str]
-    client_group: np.ndarray
-    client_origin: np.ndarray
-    group_names: list[str]
-    bct_groups: list[str]  # groups that come in through the BCT
-    origin_names: list[str]
-    facility_names: list[str]
-    facility_regime: list[str]  # the regime each facility is reported under
-    facility_cost: np.ndarray
-    facility_capacity: list[Schedule]
-    regimes: list[str]  # every regime of the model
-    channel_parts: dict[str, list[str]]  # channel -> its parts reported apart (Pact: municipalities)
-    pools: list[PoolRecord]
-    unused_time: np.ndarray
-    unused_reason: np.ndarray
-    start: dt.date
-    years: list[int]
-    year_edges: np.ndarray  # model times of 1 January of each year and the year after
-    horizon: float
-
-
-def regime_metric(regime: str) -> str:
-    """The metric prefix of a regime: ``nachtopvang``, ``24-uurs`` -> ``opvang_24uurs``."""
-    name = "".join(c if c.isalnum() else "_" for c in regime.replace("-", ""))
-    return f"opvang_{name}" if name[:1].isdigit() else name
-
-
-@dataclass(frozen=True)
-class Daily:
-    """Stocks at the start of each reported day: facility or stage -> kind -> values."""
-
-    days: np.ndarray
-    values: dict[str, dict[str, np.ndarray]]
-
-    def table(self, start: dt.date) -> pd.DataFrame:
-        """Long table: day, date, facility (or stage), occupancy, capacity, queue."""
-        n, names = len(self.days), list(self.values)
-        nan = np.full(n, np.nan)
-
-        def column(kind: str) -> np.ndarray:
-            return np.concatenate([self.values[name].get(kind, nan) for name in names])
-
-        day = np.tile(self.days.astype(np.int32), len(names))
-        origin = np.datetime64(start.isoformat(), "D")
-        return pd.DataFrame({
-            "day": day,
-            "date": origin + day.astype("timedelta64[D]"),
-            "facility": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), n),
-                                                  pd.Index(names)),
-            "occupancy": column("occupancy").astype(float),
-            "capacity": column("capacity").astype(float),
-            "queue": column("queue").astype(float),
-        })
+VO_REGIME = "vrouwenopvang"  # the regime the sources' vrouwenopvang table counts
 
 
 def derive(rec: RunRecord) -> tuple[Daily, list[Row]]:
     """The daily stocks and the yearly indicators of one replication."""
     moved = rec.reasons.index("moved") if "moved" in rec.reasons else -1
     spans = stage_spans(rec.events, rec.horizon, len(rec.pools), moved)
-    daily = daily_stocks(rec, spans)
-    context = Context(rec, spans, daily)
+    states = homeless_spans(rec, spans)
+    daily = daily_stocks(rec, spans, states)
+    context = Context(rec, spans, daily, states)
     out = Annual(rec.years, rec.year_edges)
     for section in SECTIONS:
         section(context, out)
     return daily, out.rows
 
 
-def daily_stocks(rec: RunRecord, spans: StageSpans) -> Daily:
+def homeless_spans(rec: RunRecord, spans: StageSpans) -> dict[str, Intervals]:
+    """The spans of every state of people without a bed or home (:mod:`sim.homeless`)."""
+    waits = spans.wacht_op_bed
+    state = waiting_state(rec.homeless, rec.events["reason"][waits.opened_by], rec.reasons)
+    out = {name: subset(waits, state == i) for i, name in enumerate(STATES)}
+    out["out_of_sight"] = out_of_sight(rec.events, rec.homeless, rec.reasons, rec.horizon)
+    return out
+
+
+def daily_stocks(rec: RunRecord, spans: StageSpans, states: dict[str, Intervals]) -> Daily:
     """Occupancy, capacity and queues at the start of each day of the reported years.
 
     A pool's occupancy counts the places held: by their occupants, and by occupants waiting
-    for another pool's place (who keep theirs until they move).
+    for another pool's place (who keep theirs until they move). The states of people
+    without a bed or home are rows of their own (occupancy: persons in that state).
     """
     days = np.arange(rec.year_edges[0], rec.year_edges[-1])
     values: dict[str, dict[str, np.ndarray]] = {}
@@ -129,66 +78,9 @@ def daily_stocks(rec: RunRecord, spans: StageSpans) -> Daily:
         values[pool.name] = {"occupancy": np.asarray(held),
                              "capacity": step_at(*pool.capacity, days),
                              "queue": count_at(spans.pool_waiting[i], days)}
+    for name, state in states.items():
+        values[name] = {"occupancy": count_at(state, days)}
     return Daily(days, values)
-
-
-class Annual:
-    """Collects (year, metric, group, value) rows."""
-
-    def __init__(self, years: list[int], edges: np.ndarray) -> None:
-        self.years = years
-        self.edges = edges
-        self.rows: list[Row] = []
-
-    def add(self, metric: str, group: str, values: np.ndarray) -> None:
-        """One value per year."""
-        self.rows += [(y, metric, group, float(x)) for y, x in zip(self.years, values, strict=True)]
-
-    def count(self, metric: str, group: str, times: np.ndarray) -> None:
-        """Events per year."""
-        self.add(metric, group, np.histogram(times, self.edges)[0])
-
-    def mean_length(self, metric: str, group: str, spans: Intervals, ended: np.ndarray) -> None:
-        """Mean length of the ``ended`` spans, by the year they end."""
-        end, length = spans.end[ended], spans.length[ended]
-        self.add(metric, group, _ratio(np.histogram(end, self.edges, weights=length)[0],
-                                       np.histogram(end, self.edges)[0]))
-
-
-class Context:
-    """What the sections share: the record, its spans and daily stocks, and event columns."""
-
-    def __init__(self, rec: RunRecord, spans: StageSpans, daily: Daily) -> None:
-        self.rec, self.spans, self.daily = rec, spans, daily
-        ev = rec.events
-        self.client, self.time, self.src, self.dst = ev["client"], ev["time"], ev["src"], ev["dst"]
-        self.reason = ev["reason"]
-        self.code = {name: i for i, name in enumerate(rec.reasons)}
-        base = [r.split("/")[0] for r in rec.reasons] or [""]  # a channel part's channel
-        self.base_code = {name: i for i, name in enumerate(dict.fromkeys(base))}
-        self.reason_base = np.array([self.base_code[b] for b in base])
-        self.event_base = self.reason_base[self.reason]
-        self.n_years = len(rec.years)
-        self.day_year = np.searchsorted(rec.year_edges, daily.days, side="right") - 1
-        self.exits = sorted({*rec.channel_parts, *EXIT_REASONS, "wlz_transfer"})
-
-    def is_base(self, name: str) -> np.ndarray:
-        """Events whose reason is ``name`` (a channel: any of its parts)."""
-        return self.event_base == self.base_code.get(name, -2)
-
-    def by_year(self, x: np.ndarray, mean: bool = False) -> np.ndarray:
-        """Daily values summed (or averaged) per reported year."""
-        ok = (self.day_year >= 0) & (self.day_year < self.n_years)
-        total = np.bincount(self.day_year[ok], x[ok], self.n_years)
-        return _ratio(total, np.bincount(self.day_year[ok], minlength=self.n_years)) if mean else total
-
-
-def unique_per_year(client: np.ndarray, overlap: np.ndarray) -> np.ndarray:
-    """Unique clients with positive overlap, per year (overlap: spans x years)."""
-    return np.array([len(np.unique(client[overlap[:, j] > 0])) for j in range(overlap.shape[1])])
-
-
-# --- sections ---------------------------------------------------------------------------
 
 
 def bct_section(c: Context, out: Annual) -> None:
@@ -206,6 +98,13 @@ def bct_section(c: Context, out: Annual) -> None:
         out.add("bct_registrations", "total" if gi is None else rec.group_names[gi],
                 np.bincount(pairs % n_years, minlength=n_years))
     out.count("bct_returns", "total", c.time[registered & (c.reason == c.code.get("return", -1))])
+    first = registered & (c.reason == c.code.get("arrival", -1))  # a client's first report
+    out.count("bct_new_clients", "total", c.time[first])
+    for gi in bct_gi:
+        out.count("bct_new_clients", rec.group_names[gi], c.time[first & (group_of == gi)])
+    origin = rec.client_origin[c.client]
+    for i, name in enumerate(rec.origin_names):
+        out.count("bct_new_clients", name, c.time[first & (origin == i)])
     decided = (c.src == BCT) & via_bct
     for name in sorted({rec.reasons[r] for r in np.unique(c.reason[decided])}):
         out.count("bct_decisions", name, c.time[decided & (c.reason == c.code[name])])
@@ -232,16 +131,28 @@ def shelter_section(c: Context, out: Annual) -> None:
 
 
 def bed_wait_section(c: Context, out: Annual) -> None:
-    """Waiting outside for a bed (rough sleeping) and the wait from decision to bed."""
-    rough = c.spans.wacht_op_bed
-    rough_overlap = overlap_days(rough.start, rough.end, c.rec.year_edges)
-    out.add("rough_sleeper_nights", "total", rough_overlap.sum(axis=0))
-    out.add("rough_sleepers", "total", unique_per_year(rough.client, rough_overlap))
+    """The wait from a positive decision to a bed, and the placements."""
+    waits = c.spans.wacht_op_bed
     n_placed = np.histogram(c.time[c.dst == OPVANG], c.rec.year_edges)[0]
-    got_bed = _closed_into(rough, c.dst, OPVANG)
-    waited = np.histogram(rough.end[got_bed], c.rec.year_edges, weights=rough.length[got_bed])[0]
-    out.add("mean_wait_for_bed_days", "total", _ratio(waited, n_placed))
+    got_bed = closed_into(waits, c.dst, OPVANG)
+    waited = np.histogram(waits.end[got_bed], c.rec.year_edges, weights=waits.length[got_bed])[0]
+    out.add("mean_wait_for_bed_days", "total", ratio(waited, n_placed))
     out.add("shelter_placements", "total", n_placed)
+
+
+def homeless_section(c: Context, out: Annual) -> None:
+    """People without a bed or home, per state: person-nights a year and persons at year
+    end, in total and per client group."""
+    rec, year_end = c.rec, c.rec.year_edges[1:]
+    for name, spans in c.states.items():
+        overlap = overlap_days(spans.start, spans.end, rec.year_edges)
+        group = rec.client_group[spans.client]
+        out.add(f"{name}_nights", "total", overlap.sum(axis=0))
+        out.add(f"{name}_at_year_end", "total", count_at(spans, year_end))
+        for gi, gname in enumerate(rec.groups):
+            mine = group == gi
+            out.add(f"{name}_nights", gname, overlap[mine].sum(axis=0))
+            out.add(f"{name}_at_year_end", gname, count_at(spans, year_end, mine))
 
 
 def pool_section(c: Context, out: Annual) -> None:
@@ -251,7 +162,7 @@ def pool_section(c: Context, out: Annual) -> None:
         waiting = c.spans.pool_waiting[i]
         _, in_place = pool_stages(i)
         out.mean_length(f"mean_wait_{pool.name}_days", "total", waiting,
-                        _closed_into(waiting, c.dst, in_place))
+                        closed_into(waiting, c.dst, in_place))
         out.add(f"{pool.name}_waiting_list", "total", count_at(waiting, year_end))
         origin = rec.client_origin[waiting.client]
         for j, name in enumerate(rec.origin_names):
@@ -260,21 +171,7 @@ def pool_section(c: Context, out: Annual) -> None:
     for pool in rec.pools:
         out.add("bw_occupancy", pool.label, c.by_year(c.daily.values[pool.name]["occupancy"], True))
         out.add("bw_places", pool.label, step_at(*pool.capacity, year_end))
-    _pool_exits(c, out)
-
-
-def _pool_exits(c: Context, out: Annual) -> None:
-    """Moves out of every pool, by where to: another pool's label, ambulant, the Wlz."""
-    rec = c.rec
-    in_codes = [pool_stages(i)[1] for i in range(len(rec.pools))]
-    for j, pool in enumerate(rec.pools):  # moved into pool j from another pool's place
-        waiting = c.spans.pool_waiting[j]
-        moved = _closed_into(waiting, c.dst, in_codes[j]) & np.isin(c.src[waiting.opened_by], in_codes)
-        out.count("bw_exits", pool.label, waiting.end[moved])
-    leaving = np.isin(c.src, in_codes) & (c.dst == UIT)
-    to_wlz = leaving & (c.is_base("wlz") | c.is_base("wlz_transfer"))
-    out.count("bw_exits", "ambulant", c.time[leaving & ~to_wlz])
-    out.count("bw_exits", "wlz", c.time[to_wlz])
+        out.add(f"{pool.name}_clients", "total", count_at(c.spans.pool_in[rec.pools.index(pool)], year_end))
 
 
 def outflow_section(c: Context, out: Annual) -> None:
@@ -309,31 +206,88 @@ def fullness_section(c: Context, out: Annual) -> None:
         label = regime_metric(regime)
         out.add("share_of_days_full", label, c.by_year((cap > 0) & (occ >= cap), True))
         out.add("share_of_facility_days_full", label,
-                _ratio(c.by_year(full_days), c.by_year(open_days)))
+                ratio(c.by_year(full_days), c.by_year(open_days)))
         out.add("mean_occupied", label, c.by_year(occ, True))
 
 
 def cost_section(c: Context, out: Annual) -> None:
-    """Cost: occupied shelter place-days and held pool places times their day rates."""
+    """Money per budget line, in total and by municipality of origin, and the gap to the
+    national budget: each span that costs something (a shelter bed, a held place of a pool,
+    a night in a hotel, support at home after a placement) times its day rate."""
+    rec = c.rec
+    items = _cost_items(c)
+    lines = list(dict.fromkeys([*(line for _, _, line in items), *rec.budget_income]))
+    cost = {line: np.zeros(c.n_years) for line in lines}
+    by_origin = {line: np.zeros((len(rec.origin_names), c.n_years)) for line in lines}
+    for spans, rate, line in items:
+        euro = overlap_days(spans.start, spans.end, rec.year_edges) * rate[:, None]
+        cost[line] += euro.sum(axis=0)
+        np.add.at(by_origin[line], rec.client_origin[spans.client], euro)
+    for line in lines:
+        out.add("cost_eur", line, cost[line])
+        for i, name in enumerate(rec.origin_names):
+            out.add(f"cost_eur_{line}", name, by_origin[line][i])
+        income = rec.budget_income.get(line)
+        if income:
+            known = sorted(income)
+            got = [income[max([k for k in known if k <= y], default=known[0])] for y in rec.years]
+            out.add("budget_gap_eur", line, cost[line] - np.array(got))
+
+
+def _cost_items(c: Context) -> list[tuple[Intervals, np.ndarray, str]]:
+    """(spans, day rate of each span, budget line) of everything that costs money."""
     rec, stays = c.rec, c.spans.shelter
-    overlap = overlap_days(stays.start, stays.end, rec.year_edges)
-    bed_days = np.zeros((len(rec.facility_names), c.n_years))
-    np.add.at(bed_days, stays.facility, overlap)
-    out.add("cost_eur", "opvang", (bed_days * rec.facility_cost[:, None]).sum(axis=0))
-    for pool in rec.pools:
-        out.add("cost_eur", pool.label, c.by_year(c.daily.values[pool.name]["occupancy"])
-                * pool.cost_per_day)
+    line_of_stay = np.array(rec.facility_budget, dtype=object)[stays.facility]
+    items = []
+    for line in dict.fromkeys(rec.facility_budget):
+        mine = line_of_stay == line
+        items.append((subset(stays, mine), rec.facility_cost[stays.facility[mine]], line))
+    for i, pool in enumerate(rec.pools):
+        if pool.budget:
+            for spans in c.spans.holding(rec.events, i):
+                items.append((spans, np.full(len(spans.client), pool.cost_per_day), pool.budget))
+    for state, price in rec.homeless.cost_per_night.items():
+        spans = c.states[state]
+        items.append((spans, np.full(len(spans.client), price), rec.homeless.budget[state]))
+    for channel, (price, days, line) in rec.channel_support.items():
+        spans = _support(c, channel, days)
+        items.append((spans, np.full(len(spans.client), price), line))
+    return items
+
+
+def _support(c: Context, channel: str, days: float) -> Intervals:
+    """Support at home after a placement by ``channel``: ``days`` long, or until the client
+    reports at the BCT again."""
+    placed = np.flatnonzero((c.dst == UIT) & c.is_base(channel))
+    nxt = next_event(c.client, c.time, placed)
+    start = c.time[placed]
+    end = np.minimum(start + days, np.where(nxt >= 0, c.time[np.maximum(nxt, 0)], c.rec.horizon))
+    return Intervals(c.client[placed], start, end, c.rec.events["facility"][placed], placed,
+                     np.full(len(placed), -2))
+
+
+def own_entry_section(c: Context, out: Annual) -> None:
+    """Groups with their own entry (the vrouwenopvang): admissions of clients from the region
+    (``<regime>_admissions``, as "noodopnames afkomstig uit Kennemerland") and completed
+    trajectories (left for a home) per facility group (``vo_completed_trajectories``)."""
+    rec = c.rec
+    own = [i for i, g in enumerate(rec.group_names) if g in rec.groups and g not in rec.bct_groups]
+    group_of = rec.client_group[c.client]
+    from_region = rec.client_origin[c.client] != rec.origin_names.index(rec.outside_region) \
+        if rec.outside_region in rec.origin_names else np.ones(len(c.client), bool)
+    admitted = (c.dst == BCT) & np.isin(group_of, own) & from_region
+    out.count("vo_emergency_admissions", "kennemerland", c.time[admitted])
+    housed = (c.dst == UIT) & np.isin(c.event_base, [c.base_code.get(n, -2) for n in rec.channel_parts])
+    facility = c.rec.events["facility"]
+    sites = [(g, i) for i, (g, r) in enumerate(zip(rec.facility_report_group, rec.facility_regime,
+                                                   strict=True)) if r == VO_REGIME]
+    for group in dict.fromkeys(g for g, _ in sites):
+        mine = [i for g, i in sites if g == group]
+        out.count("vo_completed_trajectories", group, c.time[housed & np.isin(facility, mine)])
 
 
 SECTIONS: tuple[Callable[[Context, Annual], None], ...] = (
-    bct_section, shelter_section, bed_wait_section, pool_section, outflow_section,
-    fullness_section, cost_section)
+    bct_section, shelter_section, bed_wait_section, homeless_section, pool_section,
+    outflow_section, own_entry_section, fullness_section, cost_section, *monitoring.SECTIONS)
 
 
-def _closed_into(spans: Intervals, dst: np.ndarray, stage: int) -> np.ndarray:
-    """Which spans ended by a move into ``stage``."""
-    return (spans.closed_by >= 0) & (dst[np.maximum(spans.closed_by, 0)] == stage)
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    return np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sim.checks import distribution, positive, probability
+from sim.checks import distribution, non_negative, positive, probability
 from sim.errors import InputError
+from sim.homeless import Homeless, validate_homeless
 from sim.housing import Channel, validate_channels
 from sim.intake import NON_SHELTER_OUTCOMES, Group, validate_group
 from sim.places import PlacePool, validate_places
@@ -46,6 +47,13 @@ class Return:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """A budget line: the national money (rijksbudget) it receives a year."""
+
+    income: dict[str, float] = field(default_factory=dict)  # year -> euro
+
+
+@dataclass(frozen=True)
 class Model:
     """A whole region: validated, immutable, picklable."""
 
@@ -59,6 +67,9 @@ class Model:
     channels: dict[str, Channel]
     returns: dict[str, Return]
     places: dict[str, PlacePool]
+    homeless: Homeless = field(default_factory=Homeless)
+    outside_region: str = "elsewhere"  # the origin that stands for outside the region or unknown
+    budgets: dict[str, Budget] = field(default_factory=dict)
     name: str = "model"
     description: str = ""
     source: str = field(default="", compare=False)
@@ -72,7 +83,7 @@ def validate(model: Model, file: str) -> None:
     for outcome in model.routes:
         if outcome in NON_SHELTER_OUTCOMES:
             raise InputError(file, f"routes.{outcome}", "a non-shelter outcome cannot have a route")
-    validate_channels(model.channels, file)
+    validate_channels(model.channels, model.origin, file)
     for gid, group in model.groups.items():
         validate_group(group, f"groups.{gid}", file, model.origin, model.routes, model.channels,
                        model.simulation.demand_path)
@@ -84,6 +95,12 @@ def validate(model: Model, file: str) -> None:
         probability(ret.probability, file, f"{key}.probability")
         positive(ret.mean_days, file, f"{key}.mean_days")
     validate_places(model.places, file)
+    validate_homeless(model.homeless, file)
+    for line, budget in model.budgets.items():
+        for year, euro in budget.income.items():
+            if not year.isdigit():
+                raise InputError(file, f"budgets.{line}.income.{year}", "expected a year as key")
+            non_negative(euro, file, f"budgets.{line}.income.{year}")
     if not any(p.indication_days is not None for p in model.places.values()):
         for gid, group in model.groups.items():
             if group.bw_indication_share > 0:

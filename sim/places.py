@@ -59,6 +59,7 @@ class PlacePool:
     initial_occupants: int = 0
     initial_waiting: int = 0
     wlz_transfer: WlzTransfer | None = None
+    budget: str = "beschermd_wonen"  # the budget line that pays for it ("" for none: the Wlz)
 
 
 def validate_places(pools: dict[str, PlacePool], file: str) -> None:

@@ -65,6 +65,8 @@ class Facility:
     schedule: dict[str, ScheduleEntry]
     cost_per_day: float
     winter_places: int = 0
+    report_group: str = "total"  # counted apart under this group (the VO's satellite homes)
+    budget: str = "maatschappelijke_opvang"  # the budget line that pays for it
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ class Intervals:
     end: np.ndarray
     facility: np.ndarray  # facility of the opening event (-1 if none)
     opened_by: np.ndarray  # row index of the opening event in the log
-    closed_by: np.ndarray  # row index of the closing event in the log, -1 if still open
+    closed_by: np.ndarray  # row of the closing event; -1 still open, -2 ended by a rule (no event)
 
     @property
     def length(self) -> np.ndarray:
@@ -57,6 +57,18 @@ def pair_intervals(client: np.ndarray, time: np.ndarray, facility: np.ndarray,
     return Intervals(client[o], time[o], end, facility[o], o, closed_by)
 
 
+def next_event(client: np.ndarray, time: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The row of each given event's next event of the same client (in logging order), -1
+    when it is the client's last."""
+    order = np.lexsort((np.arange(len(time)), time, client))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    after = rank[rows] + 1
+    nxt = order[np.minimum(after, len(order) - 1)] if len(order) else after
+    same = (after < len(order)) & (client[nxt] == client[rows]) if len(order) else after > 0
+    return np.where(same, nxt, -1)
+
+
 def overlap_days(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Days each span overlaps each year: shape (n_spans, n_years)."""
     a = np.maximum(start[:, None], edges[None, :-1])
@@ -78,7 +90,7 @@ class StageSpans:
         """The spans in which a client holds a place of ``pool``: in it, or waiting from it
         for another pool's place."""
         _, in_place = pool_stages(pool)
-        return [self.pool_in[pool], *(_subset(w, events["src"][w.opened_by] == in_place)
+        return [self.pool_in[pool], *(subset(w, events["src"][w.opened_by] == in_place)
                                       for w in self.pool_waiting)]
 
 
@@ -107,14 +119,15 @@ def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int,
         pool_in=[spans(dst == p, src == p) for _, p in codes])
 
 
-def _subset(spans: Intervals, mask: np.ndarray) -> Intervals:
+def subset(spans: Intervals, mask: np.ndarray) -> Intervals:
+    """The spans where ``mask`` is true."""
     return Intervals(spans.client[mask], spans.start[mask], spans.end[mask], spans.facility[mask],
                      spans.opened_by[mask], spans.closed_by[mask])
 
 
 def count_at(spans: Intervals, times: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """How many spans cover each time (start <= t < end; open spans never end)."""
-    start, end = spans.start, np.where(spans.closed_by >= 0, spans.end, np.inf)
+    start, end = spans.start, np.where(spans.closed_by == -1, np.inf, spans.end)
     if mask is not None:
         start, end = start[mask], end[mask]
     return (np.searchsorted(np.sort(start), times, side="right")

@@ -446,7 +446,7 @@ def test_override_may_add_a_dated_entry_or_a_default_table_on_the_way() -> None:
                          "facilities.wilhelminastraat.schedul"),
                         ("facilities.wilhelminastraat.schedule.2025-01-01.beds",
                          "facilities.wilhelminastraat.schedule.2025-01-01.beds"),
-                        ("groups.wmo.demand.paths.central.x", "groups.wmo.demand.paths.central")):
+                        ("groups.wmo.demand.pathz.central", "groups.wmo.demand.pathz")):
         with pytest.raises(InputError) as caught:
             load(MODEL, overrides={dotted: 1})
         assert caught.value.key == key

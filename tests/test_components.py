@@ -174,12 +174,12 @@ def test_a_home_search_splits_queued_channels_from_hazards() -> None:
         "other": Channel("hazard", ("shelter",), rate_per_year=73.0),
         "skaeve": Channel("capacity", ("shelter",), homes=1, stay_days=10.0, only_skaeve=True),
     }
-    search = housing(env, channels).search(("pact", "regular", "other", "skaeve"), "shelter", False)
+    search = housing(env, channels).search(("pact", "regular", "other", "skaeve"), "shelter", False, "")
     assert search.eligibility == ("pact",)
     assert search.names == ["regular", "other"]
     assert search.mean_wait == pytest.approx(1 / 0.3)  # 0.1 + 0.2 a day
     assert search.cumulative == pytest.approx([1 / 3, 1.0])
-    bw = housing(env, channels).search(("pact", "regular", "other"), "bw", False)
+    bw = housing(env, channels).search(("pact", "regular", "other"), "bw", False, "")
     assert bw.eligibility == () and bw.names == ["regular"]
 
 

@@ -23,18 +23,33 @@ class MetricSettings:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """A one-sided component from a statement of the sources, not a count: the simulated
+    statistic stays at or above ``at_least`` in each of ``years`` and ``groups``."""
+
+    metric: str
+    groups: tuple[str, ...]
+    years: tuple[int, ...]
+    at_least: float
+    scale: float
+    source: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
 class ComponentSettings:
     """The contents of ``calibration/components.toml``."""
 
     defaults: MetricSettings
     metrics: dict[str, MetricSettings] = field(default_factory=dict)
+    facts: dict[str, Fact] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Components:
     """Observed values, scales and weights of every target row, in file order."""
 
-    table: pd.DataFrame  # year, metric, group, observed, scale, weight, not_modelled
+    table: pd.DataFrame  # year, metric, group, observed, scale, weight, not_modelled, one_sided
 
     @property
     def keys(self) -> pd.MultiIndex:
@@ -50,8 +65,10 @@ class Components:
         return values.reindex(self.keys).to_numpy(dtype=float)
 
     def discrepancies(self, simulated: np.ndarray) -> np.ndarray:
-        """Scaled discrepancy z of each component (NaN where not modelled)."""
-        return (simulated - self.table["observed"].to_numpy()) / self.table["scale"].to_numpy()
+        """Scaled discrepancy z of each component (NaN where not modelled); a one-sided
+        component (a fact) counts only a shortfall below its bound."""
+        z = (simulated - self.table["observed"].to_numpy()) / self.table["scale"].to_numpy()
+        return np.where(self.table["one_sided"].to_numpy(), np.minimum(z, 0.0), z)
 
     def distance(self, simulated: np.ndarray) -> float:
         """sqrt(sum w z^2 / sum w) over the weighted components; inf if one is missing."""
@@ -63,9 +80,14 @@ class Components:
         return float(np.sqrt(np.sum(weight[used] * z[used] ** 2) / np.sum(weight[used])))
 
 
-def load_components(targets_path: str | Path, settings_path: str | Path) -> Components:
-    """Pair every target row with its weight and scale."""
+def load_components(targets_path: str | Path, settings_path: str | Path,
+                    holdout_years: tuple[int, ...] = ()) -> Components:
+    """Pair every target row with its weight and scale, and add the facts' components.
+
+    Rows of the ``holdout_years`` are left out (a fit that is then checked against them).
+    """
     targets = load_targets(targets_path)
+    targets = targets[~targets["year"].isin(holdout_years)]
     settings = build(ComponentSettings, read_toml(Path(settings_path)), str(settings_path))
     rows = []
     for year, metric, group, value in zip(targets["year"], targets["metric"], targets["group"],
@@ -80,7 +102,13 @@ def load_components(targets_path: str | Path, settings_path: str | Path) -> Comp
             "scale": float(np.sqrt(max(observed, 1.0) + (error * observed) ** 2)),
             "weight": 0.0 if own.not_modelled else weight,
             "not_modelled": own.not_modelled,
+            "one_sided": False,
         })
+    for fact in settings.facts.values():
+        rows += [{"year": year, "metric": fact.metric, "group": group, "observed": fact.at_least,
+                  "scale": fact.scale, "weight": fact.weight, "not_modelled": False,
+                  "one_sided": True}
+                 for year in fact.years if year not in holdout_years for group in fact.groups]
     return Components(pd.DataFrame(rows))
 
 
