@@ -6,13 +6,18 @@ import pandas as pd
 
 # (metric, group); group None: every group of the metric (per channel, per budget line)
 KEY_INDICATORS: tuple[tuple[str, str | None], ...] = (
-    ("rough_sleeper_nights", "total"),
+    ("street_nights", "total"),
+    ("with_others_nights", "total"),
+    ("in_hotel_nights", "total"),
+    ("out_of_sight_nights", "total"),
+    ("street_at_year_end", "total"),
     ("mean_wait_for_bed_days", "total"),
     ("stays_over_9_months", "total"),
     ("mean_stay_days", "total"),
     ("bw_waiting_list", "total"),
     ("mean_wait_bw_days", "total"),
     ("bct_returns", "total"),
+    ("returning_regularly", "total"),
     ("outflow", None),
     ("cost_eur", None),
 )

@@ -228,9 +228,9 @@ def cost_section(c: Context, out: Annual) -> None:
         for i, name in enumerate(rec.origin_names):
             out.add(f"cost_eur_{line}", name, by_origin[line][i])
         income = rec.budget_income.get(line)
-        if income:
-            known = sorted(income)
-            got = [income[max([k for k in known if k <= y], default=known[0])] for y in rec.years]
+        if income:  # the last known year's income holds on; before the first it is unknown
+            got = [income[max(k for k in income if k <= y)] if y >= min(income) else np.nan
+                   for y in rec.years]
             out.add("budget_gap_eur", line, cost[line] - np.array(got))
 
 

@@ -1,4 +1,8 @@
-"""Summaries over replications: mean and 95 % interval beside the observed value."""
+"""Summaries over replications: median and 2.5-97.5 % quantiles beside the observed value.
+
+The yearly figures are skewed (nights without a bed, waits, long stays): the median and the
+quantiles describe them, the mean is given beside them.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ from sim.indicators import select
 
 
 def interval(annual: pd.DataFrame) -> pd.DataFrame:
-    """Mean and the 2.5-97.5 % range of the replications, per year, metric and group."""
+    """Median, 2.5 and 97.5 % quantiles and mean of the replications, per year, metric and group."""
     grouped = annual.groupby(["year", "metric", "group"], sort=True)["value"]
     out = pd.DataFrame({
+        "median": grouped.median(),
+        "p2.5": grouped.quantile(0.025),
+        "p97.5": grouped.quantile(0.975),
         "mean": grouped.mean(),
-        "lo95": grouped.quantile(0.025),
-        "hi95": grouped.quantile(0.975),
         "replications": grouped.count(),
     })
     return out.reset_index()
@@ -24,7 +29,7 @@ def against_targets(annual: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame
     sim = interval(annual)
     obs = targets[["year", "metric", "group", "value"]].rename(columns={"value": "observed"})
     out = obs.merge(sim, on=["year", "metric", "group"], how="left")
-    out["inside95"] = (out["observed"] >= out["lo95"]) & (out["observed"] <= out["hi95"])
+    out["inside95"] = (out["observed"] >= out["p2.5"]) & (out["observed"] <= out["p97.5"])
     return out
 
 
@@ -33,13 +38,13 @@ def key_indicators(annual: pd.DataFrame) -> pd.DataFrame:
     chosen = select(annual)
     order = chosen[["metric", "group"]].drop_duplicates()
     return order.merge(interval(chosen), on=["metric", "group"], how="left")[
-        ["metric", "group", "year", "mean", "lo95", "hi95"]]
+        ["metric", "group", "year", "median", "p2.5", "p97.5", "mean"]]
 
 
 def format_table(table: pd.DataFrame) -> str:
     """Plain text with numbers rounded for reading."""
     shown = table.copy()
-    for column in ("observed", "mean", "lo95", "hi95"):
+    for column in ("observed", "median", "p2.5", "p97.5", "mean"):
         if column in shown:
             shown[column] = shown[column].map(lambda x: "" if pd.isna(x) else f"{x:,.1f}")
     return shown.to_string(index=False)

@@ -215,23 +215,25 @@ def test_a_capacity_home_is_offered_again_when_its_stay_ends() -> None:
 # --- new kinds are data only -----------------------------------------------------------------
 
 
-def test_a_third_place_pool_is_a_table_in_the_model_file() -> None:
-    """A Wlz pool reached from beschermd wonen: its figures appear, and the clients flow."""
+def test_another_place_pool_is_a_table_in_the_model_file() -> None:
+    """A pool reached from beschermd wonen, added as data: its figures appear, clients flow."""
     raw = short(haarlem_raw(), end_year=2020, warmup=1)
-    raw["places"]["wlz"] = {"label": "wlz_ggz", "schedule": {"2019-01-01": 40},
-                            "stay_days": 2000.0, "exit": {"wlz": 1.0}, "cost_per_day": 250.0}
-    raw["places"]["bw"]["exit"] = {"beschut": 0.3, "ambulant": 0.5, "wlz": 0.2}
+    raw["places"]["langdurig"] = {"label": "langdurig", "schedule": {"2019-01-01": 40},
+                                  "stay_days": 2000.0, "exit": {"wlz": 1.0}, "cost_per_day": 250.0}
+    raw["places"]["bw"]["exit"] = {"beschut": 0.3, "ambulant": 0.4, "wlz_ggz": 0.1, "langdurig": 0.2}
     model, rep = run(raw, 5)
     log = Log(rep.events)
     check_chains(log)
     check_stocks_match_daily(log, rep.daily, [f.name for f in model.facilities.values()])
-    assert (log.dst == "wlz").sum() > 10 and ((log.src == "bw") & (log.dst == "wlz_wachtlijst")).any()
-    occupancy = metric(rep, "bw_occupancy", "wlz_ggz")
+    assert (log.dst == "langdurig").sum() > 10
+    assert ((log.src == "bw") & (log.dst == "langdurig_wachtlijst")).any()
+    occupancy = metric(rep, "bw_occupancy", "langdurig")
     assert (occupancy > 0).all() and (occupancy <= 40).all()
-    assert (metric(rep, "bw_places", "wlz_ggz") == 40).all()
-    assert (metric(rep, "bw_exits", "wlz_ggz") > 0).all()
-    assert (metric(rep, "cost_eur", "wlz_ggz") > 0).all()
-    for name in ("wlz_waiting_list", "mean_wait_wlz_days", "wlz_indications"):
+    assert (metric(rep, "bw_places", "langdurig") == 40).all()
+    assert (metric(rep, "bw_flows", "beschermd_wonen_to_langdurig") > 0).all()
+    assert (metric(rep, "cost_eur", "beschermd_wonen") > 0).all()
+    for name in ("langdurig_waiting_list", "mean_wait_langdurig_days", "langdurig_indications",
+                 "langdurig_clients"):
         assert len(metric(rep, name)) == 2, name
 
 

@@ -77,7 +77,8 @@ def test_places_beyond_demand_mean_no_waiting(unlimited: tuple[Any, Any]) -> Non
     assert ((wait_bw == 0) | wait_bw.isna()).all()
     assert (metric(rep, "bw_indications") > 0).all()
     assert (metric(rep, "mean_wait_for_bed_days") == 0).all()
-    assert (metric(rep, "rough_sleeper_nights") == 0).all()
+    for state in ("street", "with_others", "in_hotel"):
+        assert (metric(rep, f"{state}_nights") == 0).all(), state
     assert (metric(rep, "shelter_placements") > 100).all()
     log = Log(rep.events)
     assert not (log.dst == "wacht_op_bed").any()
@@ -95,6 +96,7 @@ def blocked() -> tuple[Any, Any]:
     arrivals."""
     raw = short(haarlem_raw(), end_year=2022, warmup=0)
     for channel in raw["channels"].values():
+        channel.pop("dated", None)
         if channel["kind"] == "quota":
             channel["homes_per_year"] = dict.fromkeys(channel["homes_per_year"], 0.0)
         elif channel["kind"] == "hazard":
@@ -105,11 +107,10 @@ def blocked() -> tuple[Any, Any]:
         group["arrivals"] = {y: 3 * r for y, r in group["arrivals"].items()}
         group["departure_per_year"] = 0.0
         group["patience_days"] = 1e9
-    bw, beschut = raw["places"]["bw"], raw["places"]["beschut"]
-    bw["schedule"] = {"2019-01-01": 0}
-    bw["exit"] = {"beschut": 0.0, "ambulant": 1.0, "wlz": 0.0}
-    beschut["exit"] = {"ambulant": 1.0, "wlz": 0.0}
-    bw["wlz_transfer"]["share"] = 0.0
+    for pool in raw["places"].values():
+        pool["exit"] = {"ambulant": 1.0}  # a home, which never comes
+    raw["places"]["bw"]["schedule"] = {"2019-01-01": 0}
+    raw["places"]["bw"]["wlz_transfer"]["share"] = 0.0
     return run(raw, SEED)
 
 
@@ -149,7 +150,7 @@ def test_without_outflow_the_shelters_fill(blocked: tuple[Any, Any]) -> None:
 
 def test_without_outflow_the_queues_grow_every_year(blocked: tuple[Any, Any]) -> None:
     model, rep = blocked
-    for name in ("rough_sleeper_nights", "rough_sleepers", "bw_waiting_list",
+    for name in ("street_nights", "street_at_year_end", "bw_waiting_list",
                  "mean_wait_for_bed_days"):
         values = metric(rep, name).to_numpy()
         assert (np.diff(values) > 0).all(), f"{name} does not grow: {values}"
