@@ -16,14 +16,18 @@ import numpy as np
 from sim.annual import Annual, Context, ratio
 from sim.intake import NON_SHELTER_OUTCOMES
 from sim.recording import BCT, KLAAR, OPVANG, UIT, pool_stages
+from sim.spans import pair_intervals
 
 LONG_STAY_DAYS = 270.0  # "verblijven langer dan 9 maanden"
 REGULAR_RETURNS = 2  # "regelmatig terugkeren": returned at least twice
 
 
 def returning_regularly_section(c: Context, out: Annual) -> None:
-    """Persons reporting at the BCT again in a year who have returned at least twice so far."""
-    reports = np.flatnonzero(c.dst == BCT)
+    """Persons reporting at the BCT again in a year who have returned at least twice so far
+    (groups with their own entry, the vrouwenopvang, are not MO)."""
+    via_bct = np.isin(c.rec.client_group[c.client],
+                      [c.rec.group_names.index(g) for g in c.rec.bct_groups])
+    reports = np.flatnonzero((c.dst == BCT) & via_bct)
     order = reports[np.lexsort((reports, c.client[reports]))]  # by client, in logging order
     first = np.r_[True, c.client[order][1:] != c.client[order][:-1]]
     start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
@@ -76,7 +80,10 @@ def beschikkingen_section(c: Context, out: Annual) -> None:
     """Decisions for shelter issued: new ones at the BCT, and extensions while the client is
     still in shelter at the end of one (for groups whose decisions run out, the economic
     homeless: "in bijna alle gevallen een beschikking voor 6 maanden ... wordt verlengd")."""
-    rec, stays = c.rec, c.spans.shelter
+    rec = c.rec
+    in_bed = np.isin(c.src, c.spans.holds_bed) & (rec.events["facility"] >= 0)
+    stays = pair_intervals(c.client, c.time, rec.events["facility"], c.dst == OPVANG,
+                           in_bed & ~np.isin(c.dst, c.spans.holds_bed), rec.horizon)  # moves go on
     shelter_outcome = np.array([r not in NON_SHELTER_OUTCOMES for r in rec.reasons] or [False])
     decided = (c.src == BCT) & shelter_outcome[c.reason] & np.isin(
         rec.client_group[c.client], [rec.group_names.index(g) for g in rec.bct_groups])

@@ -85,6 +85,7 @@ class StageSpans:
     klaar: Intervals  # ready in a shelter bed, waiting for a home
     pool_waiting: list[Intervals]  # on each place pool's waiting list
     pool_in: list[Intervals]  # in a place of each pool
+    holds_bed: np.ndarray  # the stages in which a client can hold a shelter bed
 
     def holding(self, events: dict[str, np.ndarray], pool: int) -> list[Intervals]:
         """The spans in which a client holds a place of ``pool``: in it, or waiting from it
@@ -116,7 +117,8 @@ def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int,
         wacht_op_bed=spans(dst == WACHT, src == WACHT),
         klaar=spans(dst == KLAAR, src == KLAAR),
         pool_waiting=[spans(dst == w, src == w) for w, _ in codes],
-        pool_in=[spans(dst == p, src == p) for _, p in codes])
+        pool_in=[spans(dst == p, src == p) for _, p in codes],
+        holds_bed=holds_bed)
 
 
 def subset(spans: Intervals, mask: np.ndarray) -> Intervals:
