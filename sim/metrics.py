@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim import monitoring
 from sim.annual import Annual, Context, Row, closed_into, ratio, regime_metric, unique_per_year
 from sim.homeless import STATES, out_of_sight, waiting_state
+from sim.monitoring import SECTIONS as MONITORING
 from sim.record import Daily, RunRecord
 from sim.recording import BCT, OPVANG, UIT, pool_stages
 from sim.spans import (
@@ -288,6 +288,6 @@ def own_entry_section(c: Context, out: Annual) -> None:
 
 SECTIONS: tuple[Callable[[Context, Annual], None], ...] = (
     bct_section, shelter_section, bed_wait_section, homeless_section, pool_section,
-    outflow_section, own_entry_section, fullness_section, cost_section, *monitoring.SECTIONS)
+    outflow_section, own_entry_section, fullness_section, cost_section, *MONITORING)
 
 
