@@ -1,12 +1,14 @@
-"""The on-disk layout of a sweep: one Parquet file per task and table, and a manifest.
+"""The on-disk layout of results: one Parquet file per task and table, and a manifest.
 
 ::
 
     results/NAME/manifest.json
     results/NAME/<table>/scenario=<scenario>/rep-<replication>.parquet
 
-Every file is written to a hidden temporary file beside its place and renamed into it, so a
-file that exists is complete. A task is done when the files of all its tables exist.
+Every file is written to a hidden temporary file beside its place, flushed to disk and
+renamed into it, so a file that exists was complete when it was written. Parquet pages
+carry checksums: :func:`damage` reads a file back and says what is wrong with it (cut
+short by a full disk, bytes changed), so that a resumed sweep rewrites it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from sim.errors import InputError
+from sim.folders import fsync_folder
 
 MANIFEST = "manifest.json"
 TEMPORARY_SUFFIX = ".tmp"
+LAYOUT = "<table>/scenario=<scenario>/rep-<replication>.parquet"
 
 
 def task_file(out: Path, table: str, scenario: str, replication: int) -> Path:
@@ -28,9 +35,25 @@ def task_file(out: Path, table: str, scenario: str, replication: int) -> Path:
     return out / table / f"scenario={scenario}" / f"rep-{replication:05d}.parquet"
 
 
-def is_done(out: Path, tables: tuple[str, ...], scenario: str, replication: int) -> bool:
-    """Whether every table of a task is on disk."""
-    return all(task_file(out, t, scenario, replication).is_file() for t in tables)
+def damage(path: Path, replication: int | None = None, seed: int | None = None) -> str | None:
+    """What is wrong with a result file, or None when it reads back whole.
+
+    The file must parse (footer and schema), pass its page checksums and, when they are
+    given, hold only rows of ``replication`` and ``seed``.
+    """
+    try:
+        table = pq.read_table(path, page_checksum_verification=True)
+    except (OSError, pa.ArrowException) as err:
+        return str(err).splitlines()[0] if str(err) else type(err).__name__
+    for column, expected in (("replication", replication), ("seed", seed)):
+        if expected is None:
+            continue
+        if column not in table.column_names:
+            return f"no column {column}"
+        values = set(table.column(column).unique().to_pylist())
+        if values - {expected}:
+            return f"holds {column} {sorted(values)}, expected {expected}"
+    return None
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -46,10 +69,16 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    fsync_folder(path.parent)
+
+
+def is_temporary(path: Path) -> bool:
+    """Whether ``path`` is a temporary file of :func:`write_atomic`."""
+    return path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIX)
 
 
 def remove_temporary(out: Path) -> int:
-    """Remove the temporary files a killed sweep left behind; return how many."""
+    """Remove the temporary files a killed process left behind; return how many."""
     leftovers = [p for p in out.rglob(f".*{TEMPORARY_SUFFIX}") if p.is_file()]
     for path in leftovers:
         path.unlink()
