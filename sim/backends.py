@@ -5,17 +5,17 @@ in task order (a calibration, ``opvang run``), keeping only a bounded number of 
 flight: results are handed on one by one and nothing piles up in the parent. Results do not
 depend on the backend, because a task is a pure function of its arguments.
 
-Local workers die with the process that started them (a parent-death signal on Linux, a
-watchdog thread elsewhere), and are stopped at once when it stops early (Ctrl-C, SIGTERM,
-an error). A Dask scheduler must complete its handshake within ``CONNECT_TIMEOUT``; a
-cluster without workers for ``NO_WORKERS_TIMEOUT`` stops the sweep with a message.
+Local workers die with the process that started them, however it ends (each watches a
+pipe whose only writer is that process: the kernel closes it when the process dies, even by
+SIGKILL), and are stopped at once when it stops early (Ctrl-C, SIGTERM, an error). A Dask
+scheduler must complete its handshake within ``CONNECT_TIMEOUT``; a cluster without workers
+for ``NO_WORKERS_TIMEOUT`` stops the sweep with a message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import itertools
 import multiprocessing
 import os
@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -36,7 +37,6 @@ from sim.errors import InputError
 CONNECT_TIMEOUT = 20.0  # seconds for a Dask scheduler to accept and complete its handshake
 NO_WORKERS_TIMEOUT = 60.0  # seconds a Dask cluster may have no workers before the sweep stops
 POLL_SECONDS = 1.0
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 ADDRESS = re.compile(r"(?:tcp://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})")
 T = TypeVar("T")
 R = TypeVar("R")
@@ -116,24 +116,27 @@ class PoolBackend:
         self.workers = workers
         self.description = f"{workers} local processes"
         self.executor: ProcessPoolExecutor | None = None
+        self.lifeline: tuple[Connection, Connection] | None = None
 
     def __enter__(self) -> PoolBackend:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload(["sim.tasks"])  # workers start with the engine imported
+        self.lifeline = context.Pipe(duplex=False)  # workers get the reading end only
         self.executor = ProcessPoolExecutor(self.workers, mp_context=context,
-                                            initializer=worker_setup, initargs=(os.getpid(),))
+                                            initializer=worker_setup, initargs=(self.lifeline[0],))
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self.executor is None:
-            return
-        if error is not None:  # stop the running tasks now instead of waiting for them
-            for process in list((self.executor._processes or {}).values()):  # no public API
-                process.terminate()
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.executor is not None:
+            if error is not None:  # stop the running tasks now instead of waiting for them
+                for process in list((self.executor._processes or {}).values()):  # no public API
+                    process.terminate()
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        for end in self.lifeline or ():
+            end.close()
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], ordered: bool = False) -> Iterator[R]:
         """Results with at most two tasks per worker in flight (four in task order)."""
@@ -156,30 +159,22 @@ class PoolBackend:
                                     "one worker") from err
 
 
-def worker_setup(parent: int) -> None:
-    """Run in each local worker: leave Ctrl-C to the parent, and die with the parent."""
+def worker_setup(lifeline: Connection) -> None:
+    """Run in each local worker: leave Ctrl-C to the parent, and end when the parent ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):  # the kernel kills this worker when its parent ends
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    # also where that signal is missing, and for a parent that ended before the call above
-    threading.Thread(target=_exit_when_gone, args=(parent,), daemon=True, name="watch-parent").start()
+    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True,
+                     name="lifeline").start()
 
 
-def _exit_when_gone(parent: int) -> None:
-    while _alive(parent):
-        time.sleep(POLL_SECONDS)
+def _exit_with_parent(lifeline: Connection) -> None:
+    """Block until the parent's end of the pipe closes (nothing is ever sent), then exit.
+
+    Only the parent holds the writing end (a forkserver and its other children do not), so
+    the read ends exactly when the parent closes the pool or dies, even by SIGKILL.
+    """
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv()
     os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class DaskBackend:

@@ -5,16 +5,22 @@
     results/NAME/manifest.json
     results/NAME/<table>/scenario=<scenario>/rep-<replication>.parquet
 
+    results/NAME/checksums.sha256
+
 Every file is written to a hidden temporary file beside its place, flushed to disk and
-renamed into it, so a file that exists was complete when it was written. Parquet pages
-carry checksums: :func:`damage` reads a file back and says what is wrong with it (cut
-short by a full disk, bytes changed), so that a resumed sweep rewrites it.
+renamed into it, so a file that exists was complete when it was written. Its SHA-256 is
+then appended to ``checksums.sha256`` (the format of ``sha256sum -c``), so that damage
+done later (a full disk, a bad copy, changed bytes) is found when a sweep resumes. A file
+that the list does not name yet (the process was killed between the rename and the
+append) is checked by reading it back: footer, page checksums and run keys (:func:`damage`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import string
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,7 @@ from sim.errors import InputError
 from sim.folders import fsync_folder
 
 MANIFEST = "manifest.json"
+CHECKSUMS = "checksums.sha256"
 TEMPORARY_SUFFIX = ".tmp"
 LAYOUT = "<table>/scenario=<scenario>/rep-<replication>.parquet"
 
@@ -54,6 +61,36 @@ def damage(path: Path, replication: int | None = None, seed: int | None = None) 
         if values - {expected}:
             return f"holds {column} {sorted(values)}, expected {expected}"
     return None
+
+
+def sha256(data: bytes) -> str:
+    """The hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_checksums(out: Path) -> dict[str, str]:
+    """The recorded SHA-256 of each file by its path under ``out`` (the last line wins).
+
+    A line that does not parse (cut short by a kill) is skipped: its file counts as not
+    recorded.
+    """
+    try:
+        text = (out / CHECKSUMS).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return {}
+    sums = {}
+    for line in text.splitlines():
+        digest, sep, name = line.partition("  ")
+        if sep and name and len(digest) == 64 and set(digest) <= set(string.hexdigits):
+            sums[name] = digest
+    return sums
+
+
+def record_checksum(out: Path, path: Path, data: bytes) -> None:
+    """Append the SHA-256 of a file just written (its contents are ``data``)."""
+    line = f"{sha256(data)}  {path.relative_to(out).as_posix()}\n"
+    with (out / CHECKSUMS).open("a", encoding="utf-8") as fh:
+        fh.write(line)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

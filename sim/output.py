@@ -10,6 +10,7 @@ replications.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import json
 import time
@@ -21,7 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.backends import make_backend
-from sim.dataset import LAYOUT, MANIFEST, task_file, write_atomic
+from sim.dataset import LAYOUT, MANIFEST, record_checksum, task_file, write_atomic
 from sim.errors import InputError
 from sim.folders import staged_folder
 from sim.model import Model
@@ -57,9 +58,12 @@ def write_run(out: Path, model: Model, replications: int, seed: int, *, events: 
             for output in tqdm(backend.map(run_task, tasks, ordered=True), total=replications,
                                desc=model.name, unit="rep", disable=not progress):
                 for table, data in output.files.items():
-                    write_atomic(task_file(tmp, table, output.scenario, output.replication), data)
+                    path = task_file(tmp, table, output.scenario, output.replication)
+                    write_atomic(path, data)
+                    record_checksum(tmp, path, data)
                 annual.append(pd.read_parquet(io.BytesIO(output.files["annual"])))
                 n_events += output.n_events
+                gc.collect()  # a replication's objects form cycles: free them before the next
         info = {"model_hash": model_hash(model), "simpy_events": n_events, "posterior": posterior,
                 "tables": list(names)}
         results = Results(model, seed, replications, {"annual": pd.concat(annual, ignore_index=True)},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ def run(model: Model, replications: int = 1, seed: int = 0, *, until_year: int |
             n_events += output.n_events
             for name, table in output.tables.items():
                 parts[name].append(table)
+            gc.collect()  # a replication's objects form cycles: free them before the next
     tables = {name: pd.concat(p, ignore_index=True) for name, p in parts.items()}
     return Results(model, seed, replications, tables, experiment, scenario,
                    time.perf_counter() - started,

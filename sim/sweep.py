@@ -23,12 +23,16 @@ from tqdm import tqdm
 
 from sim.backends import Backend, make_backend
 from sim.dataset import (
+    CHECKSUMS,
     LAYOUT,
     MANIFEST,
     damage,
     is_temporary,
+    read_checksums,
     read_manifest,
+    record_checksum,
     remove_temporary,
+    sha256,
     task_file,
     write_atomic,
     write_manifest,
@@ -111,6 +115,7 @@ def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, 
                 path = task_file(out, table, result.scenario, result.replication)
                 if not path.exists():  # a task cut short may have written some tables
                     write_atomic(path, data)
+                    record_checksum(out, path, data)
             computed += 1
             cpu_seconds += result.cpu_seconds
             bar.update()
@@ -129,6 +134,7 @@ def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, 
 
 def scan(out: Path, exp: Experiment) -> tuple[set[tuple[str, int]], list[str]]:
     """The tasks whose files are all on disk and whole, and the damaged files (removed)."""
+    sums = read_checksums(out)
     done: set[tuple[str, int]] = set()
     damaged: list[str] = []
     for r in range(exp.replications):
@@ -136,20 +142,33 @@ def scan(out: Path, exp: Experiment) -> tuple[set[tuple[str, int]], list[str]]:
             whole = True
             for table in exp.tables:
                 path = task_file(out, table, scenario, r)
-                if not path.is_file():
-                    whole = False
-                    continue
-                problem = damage(path, r, exp.seed)
-                if problem:
+                problem = _problem(out, path, sums, r, exp.seed) if path.is_file() else "missing"
+                if problem not in (None, "missing"):
                     damaged.append(f"{path.relative_to(out)} ({problem})")
                     path.unlink()
-                    whole = False
+                whole = whole and problem is None
             if whole:
                 done.add((scenario, r))
     if damaged:
         print(f"warning: {len(damaged)} damaged result file(s) removed and computed again: "
               f"{'; '.join(damaged[:3])}{' ...' if len(damaged) > 3 else ''}", file=sys.stderr)
     return done, damaged
+
+
+def _problem(out: Path, path: Path, sums: dict[str, str], replication: int, seed: int) -> str | None:
+    """What is wrong with a result file on disk, or None.
+
+    A file with a recorded checksum must match it; one without (written just before a kill)
+    must read back whole, and its checksum is recorded then.
+    """
+    data = path.read_bytes()
+    recorded = sums.get(path.relative_to(out).as_posix())
+    if recorded is not None:
+        return None if sha256(data) == recorded else f"checksum differs, {len(data)} bytes"
+    problem = damage(path, replication, seed)
+    if problem is None:
+        record_checksum(out, path, data)
+    return problem
 
 
 def check_out(out: Path, exp: Experiment) -> dict[str, Any] | None:
@@ -217,6 +236,8 @@ def new_manifest(exp: Experiment, previous: dict[str, Any] | None,
                              "model": to_jsonable(s.model)} for name, s in exp.scenarios.items()},
         "posterior": draws,
         "layout": LAYOUT,
+        "checksums": f"{CHECKSUMS}: the SHA-256 of each result file, appended as it is written "
+                     "(sha256sum -c format); a resumed sweep checks every file against it",
         "tasks": exp.replications * len(exp.scenarios),
         "status": "running",
         "started": first.get("started") or session["started"],

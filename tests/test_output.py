@@ -77,7 +77,8 @@ def test_one_file_per_replication_and_table(run: SimpleNamespace) -> None:
     for table in ("annual", "daily"):
         assert sorted(p.name for p in (run.path / table / "scenario=haarlem").iterdir()) == [
             "rep-00000.parquet", "rep-00001.parquet"]
-    assert sorted(p.name for p in run.path.iterdir()) == ["annual", "daily", "manifest.json"]
+    assert sorted(p.name for p in run.path.iterdir()) == ["annual", "checksums.sha256", "daily",
+                                                          "manifest.json"]
 
 
 def test_annual_table(run: SimpleNamespace) -> None:

@@ -68,7 +68,8 @@ def test_dataset_layout(reference: Path) -> None:
     expected = {f"{table}/scenario={s}/rep-{r:05d}.parquet"
                 for table in ("annual", "daily") for s in ("baseline", "fewer_places") for r in range(3)}
     assert set(parquet_files(reference)) == expected
-    assert sorted(p.name for p in reference.iterdir()) == ["annual", "daily", "manifest.json"]
+    assert sorted(p.name for p in reference.iterdir()) == ["annual", "checksums.sha256", "daily",
+                                                           "manifest.json"]
     assert hidden(reference) == []
     one = pd.read_parquet(reference / "annual" / "scenario=fewer_places" / "rep-00002.parquet")
     assert list(one.columns[:3]) == ["experiment", "replication", "seed"]  # scenario: the folder
