@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from types import TracebackType
@@ -257,8 +257,9 @@ def probe(address: str, timeout: float) -> None:
         comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
         await comm.close()
 
-    try:
-        asyncio.run(handshake())
+    try:  # in a thread of its own: the caller may run an event loop already (a notebook)
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, handshake()).result()
     except TimeoutError:
         raise InputError("--scheduler", "", f"no Dask scheduler answered at {address!r} within "
                          f"{timeout:g} s (the port is open but silent)") from None

@@ -93,6 +93,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
+    """The SIGTERM handler: a KeyboardInterrupt where the main thread is."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean stop; more signals do not cut it short
     raise KeyboardInterrupt("SIGTERM")
 

@@ -43,10 +43,9 @@ def check_writable(out: Path, option: str = "--out") -> None:
 @contextmanager
 def claim(out: Path) -> Iterator[None]:
     """Hold ``out`` for this process; an :class:`InputError` when another process holds it."""
-    out.parent.mkdir(parents=True, exist_ok=True)
     lock = lock_path(out)
     while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_lock(lock, out)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -67,6 +66,15 @@ def claim(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _open_lock(lock: Path, out: Path) -> int:
+    """Open (or create) the lock file; a folder that cannot be written is bad input."""
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise InputError(str(out), "", f"cannot be written ({err.strerror}: {err.filename})") from None
+
+
 def holder(out: Path) -> int | None:
     """The process that holds the claim on ``out`` now, or None (a stale lock file counts not)."""
     try:
@@ -78,6 +86,7 @@ def holder(out: Path) -> int | None:
 
 
 def _same_file(fd: int, path: Path) -> bool:
+    """Whether the open lock file is still the one at ``path`` (not removed meanwhile)."""
     try:
         return os.path.samestat(os.fstat(fd), os.stat(path))
     except FileNotFoundError:

@@ -15,6 +15,7 @@ class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line: ``error: --seed: expected ...`` (exit 2)."""
 
     def error(self, message: str) -> NoReturn:
+        """Print ``error: OPTION: message`` on one line and exit with code 2."""
         match = re.fullmatch(r"argument ([^:]+): (.*)", message, re.S)
         if match:
             names = match[1].split("/")
@@ -26,6 +27,7 @@ def integer(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: an integer from ``low`` to ``high``."""
 
     def parse(text: str) -> int:
+        """The integer in ``text``, or an error naming the range."""
         try:
             value = int(text)
         except ValueError:

@@ -370,6 +370,7 @@ ODD: dict[str, tuple[list[str], str]] = {  # name: (arguments, start of the erro
                                       "error: {file}: not a Parquet"),
     "model that is a folder": (["run", "{dir}"], "error: {dir}: cannot be read"),
     "targets that are a folder": (["run", MODEL, "--targets", "{dir}"], "error: {dir}: cannot be read"),
+    "targets that are empty": (["run", MODEL, "--targets", "{empty}"], "error: {empty}: cannot be read"),
     "unknown option": (["run", "--bogus"], "error: unrecognized arguments: --bogus"),
     "no command": ([], "error: the following arguments are required: command"),
     "unknown command": (["runn"], "error: command: invalid choice: 'runn'"),
@@ -388,6 +389,8 @@ ODD: dict[str, tuple[list[str], str]] = {  # name: (arguments, start of the erro
     "calibrate on zero workers": (["calibrate", "--workers", "0"], "error: --workers: expected"),
     "negative calibration seed": (["calibrate", "--seed", "-5"], "error: --seed: expected"),
     "particles that are no number": (["calibrate", "--particles", "many"], "error: --particles: expected"),
+    "too few particles for a kernel": (["calibrate", "--particles", "5", *CALIBRATION],
+                                       "error: --particles: expected at least"),
     "fit under a file": (["calibrate", "--out", "{file}/fit", *CALIBRATION],
                          "error: --out: {file}/fit is under"),
     "years the wrong way round": (["summary", "{dir}", "--years", "2025-2020"],
@@ -407,7 +410,9 @@ def test_odd_command_line_values_are_refused(tmp_path: Path, case: str,
     inputs = tmp_path / "inputs"
     (inputs / "folder").mkdir(parents=True)
     (inputs / "file.txt").write_text("text")
-    places = {"{file}": str(inputs / "file.txt"), "{dir}": str(inputs / "folder")}
+    (inputs / "empty.csv").write_text("")
+    places = {"{file}": str(inputs / "file.txt"), "{dir}": str(inputs / "folder"),
+              "{empty}": str(inputs / "empty.csv")}
 
     def fill(text: str) -> str:
         for key, value in places.items():

@@ -71,6 +71,8 @@ def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: 
     bar.update(1)
     for _ in range(1, generations):
         previous = history[-1]
+        if len(previous.particles) < min_particles(n_dim):
+            break  # too few for a proposal kernel (a fit asks for at least this many)
         tolerance = weighted_quantile(previous.distances, previous.weights, quantile)
         covariance = 2.0 * np.atleast_2d(np.cov(previous.particles.T, aweights=previous.weights))
         covariance += 1e-9 * np.eye(n_dim)
@@ -88,7 +90,7 @@ def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: 
                     kept_d.append(float(d))
             if simulations > n_particles / min_acceptance:
                 break
-        if len(kept) < max(10, n_dim + 2):
+        if len(kept) < min_particles(n_dim):
             break  # acceptance collapsed: keep the previous generation as the posterior
         particles = np.array(kept)
         log_density = _log_kernel_mixture(particles, previous, covariance)
@@ -100,6 +102,11 @@ def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: 
                         acceptance=f"{len(kept) / simulations:.2f}")
     bar.close()
     return history
+
+
+def min_particles(n_dim: int) -> int:
+    """The smallest population that gives a proposal kernel (a covariance of full rank)."""
+    return max(10, n_dim + 2)
 
 
 def _propose(rng: np.random.Generator, previous: Population, covariance: np.ndarray,

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.calibration.abc import min_particles
 from sim.calibration.components import load_components
 from sim.calibration.fit import FitSettings, check_fit_destination, fit, write_fit
 from sim.calibration.parameters import load_priors
+from sim.errors import InputError
 from sim.folders import check_writable, claim
 from sim.limits import CHECK_DRAWS_MAX, GENERATIONS_MAX, PARTICLES_MAX, SEED_MAX, WORKERS_MAX
 from sim.options import integer
@@ -58,8 +60,11 @@ def run_calibrate(args: argparse.Namespace) -> int:
         seed=args.seed, workers=args.workers)
     check_writable(args.out)
     check_fit_destination(args.out, args.replace)  # before the fit, not after it
-    load_priors(settings.priors, settings.model)  # bad input files: refused before any claim
+    priors = load_priors(settings.priors, settings.model)  # bad input: refused before any claim
     load_components(settings.targets, settings.components)
+    if settings.particles < min_particles(len(priors.names)):
+        raise InputError("--particles", "", f"expected at least {min_particles(len(priors.names))} "
+                         f"for {len(priors.names)} free parameters, got {settings.particles}")
     command = " ".join(shlex.quote(a) for a in ["opvang", *args.argv])
     with claim(args.out):  # a second fit into the same folder is refused, not raced
         check_fit_destination(args.out, args.replace)
