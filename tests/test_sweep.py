@@ -6,6 +6,7 @@ every other way of running it must give the same Parquet files, byte for byte.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import signal
@@ -20,6 +21,7 @@ from cli_runner import cli
 
 import sim.backends
 import sim.sweep
+from sim.dataset import read_checksums
 from sim.engine import run_replication
 from sim.errors import InputError
 from sim.experiment import read_experiment
@@ -71,6 +73,8 @@ def test_dataset_layout(reference: Path) -> None:
     assert sorted(p.name for p in reference.iterdir()) == ["annual", "checksums.sha256", "daily",
                                                            "manifest.json"]
     assert hidden(reference) == []
+    assert read_checksums(reference) == {  # what sha256sum -c checks
+        name: hashlib.sha256(data).hexdigest() for name, data in parquet_files(reference).items()}
     one = pd.read_parquet(reference / "annual" / "scenario=fewer_places" / "rep-00002.parquet")
     assert list(one.columns[:3]) == ["experiment", "replication", "seed"]  # scenario: the folder
     assert set(one["experiment"]) == {"smoke"}
