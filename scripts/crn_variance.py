@@ -15,27 +15,25 @@ over replications, and the mean difference with its 95 % t interval both ways.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.engine import run_replication
+from sim.backends import make_backend
 from sim.experiment import read_experiment
-from sim.model import Model
+from sim.tasks import Task, run_task
 
 METRICS = ("rough_sleeper_nights", "mean_wait_for_bed_days")
 OTHER_SEED = 1  # independent streams: the scenario's seed is the experiment's plus this
 
 
-def indicators(job: tuple[Model, int, int, tuple[int, int]]) -> dict[str, float]:
-    """Yearly means of the metrics (group total) over the years, for one replication."""
-    model, seed, replication, (first, last) = job
-    annual = run_replication(model, seed, replication, daily=False).annual
+def indicators(annual: pd.DataFrame, years: tuple[int, int]) -> dict[str, float]:
+    """Yearly means of the metrics (group total) over the years, from one replication's table."""
     chosen = annual[annual["metric"].isin(METRICS) & (annual["group"] == "total")
-                    & annual["year"].between(first, last)]
+                    & annual["year"].between(*years)]
     return {m: float(v) for m, v in chosen.groupby("metric")["value"].mean().items()}
 
 
@@ -72,9 +70,11 @@ def main() -> None:
     first, last = (int(y) for y in args.years.split("-"))
     base, alt = exp.scenarios[exp.baseline].model, exp.scenarios[name].model
     runs = {"baseline": (base, exp.seed), "crn": (alt, exp.seed), "independent": (alt, exp.seed + OTHER_SEED)}
-    jobs = [(model, seed, r, (first, last)) for model, seed in runs.values() for r in range(n)]
-    with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(indicators, jobs))
+    statistic = functools.partial(indicators, years=(first, last))
+    jobs = [Task(label, r, seed, model, tables=(), statistic=statistic)
+            for label, (model, seed) in runs.items() for r in range(n)]
+    with make_backend(args.workers) as backend:
+        results = [out.statistic for out in backend.map(run_task, jobs, ordered=True)]
     values = {label: pd.DataFrame(results[i * n:(i + 1) * n]) for i, label in enumerate(runs)}
 
     print(f"{args.experiment}: {name} minus {exp.baseline}, {n} replications, seed {exp.seed} "

@@ -1,26 +1,40 @@
-"""The on-disk layout of a sweep: one Parquet file per task and table, and a manifest.
+"""The on-disk layout of results: one Parquet file per task and table, and a manifest.
 
 ::
 
     results/NAME/manifest.json
     results/NAME/<table>/scenario=<scenario>/rep-<replication>.parquet
 
-Every file is written to a hidden temporary file beside its place and renamed into it, so a
-file that exists is complete. A task is done when the files of all its tables exist.
+    results/NAME/checksums.sha256
+
+Every file is written to a hidden temporary file beside its place, flushed to disk and
+renamed into it, so a file that exists was complete when it was written. Its SHA-256 is
+then appended to ``checksums.sha256`` (the format of ``sha256sum -c``), so that damage
+done later (a full disk, a bad copy, changed bytes) is found when a sweep resumes. A file
+that the list does not name yet (the process was killed between the rename and the
+append) is checked by reading it back: footer, page checksums and run keys (:func:`damage`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import string
 import uuid
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from sim.errors import InputError
+from sim.folders import fsync_folder
 
 MANIFEST = "manifest.json"
+CHECKSUMS = "checksums.sha256"
 TEMPORARY_SUFFIX = ".tmp"
+LAYOUT = "<table>/scenario=<scenario>/rep-<replication>.parquet"
 
 
 def task_file(out: Path, table: str, scenario: str, replication: int) -> Path:
@@ -28,9 +42,55 @@ def task_file(out: Path, table: str, scenario: str, replication: int) -> Path:
     return out / table / f"scenario={scenario}" / f"rep-{replication:05d}.parquet"
 
 
-def is_done(out: Path, tables: tuple[str, ...], scenario: str, replication: int) -> bool:
-    """Whether every table of a task is on disk."""
-    return all(task_file(out, t, scenario, replication).is_file() for t in tables)
+def damage(path: Path, replication: int | None = None, seed: int | None = None) -> str | None:
+    """What is wrong with a result file, or None when it reads back whole.
+
+    The file must parse (footer and schema), pass its page checksums and, when they are
+    given, hold only rows of ``replication`` and ``seed``.
+    """
+    try:
+        table = pq.read_table(path, page_checksum_verification=True)
+    except (OSError, pa.ArrowException) as err:
+        return str(err).splitlines()[0] if str(err) else type(err).__name__
+    for column, expected in (("replication", replication), ("seed", seed)):
+        if expected is None:
+            continue
+        if column not in table.column_names:
+            return f"no column {column}"
+        values = set(table.column(column).unique().to_pylist())
+        if values - {expected}:
+            return f"holds {column} {sorted(values)}, expected {expected}"
+    return None
+
+
+def sha256(data: bytes) -> str:
+    """The hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_checksums(out: Path) -> dict[str, str]:
+    """The recorded SHA-256 of each file by its path under ``out`` (the last line wins).
+
+    A line that does not parse (cut short by a kill) is skipped: its file counts as not
+    recorded.
+    """
+    try:
+        text = (out / CHECKSUMS).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return {}
+    sums = {}
+    for line in text.splitlines():
+        digest, sep, name = line.partition("  ")
+        if sep and name and len(digest) == 64 and set(digest) <= set(string.hexdigits):
+            sums[name] = digest
+    return sums
+
+
+def record_checksum(out: Path, path: Path, data: bytes) -> None:
+    """Append the SHA-256 of a file just written (its contents are ``data``)."""
+    line = f"{sha256(data)}  {path.relative_to(out).as_posix()}\n"
+    with (out / CHECKSUMS).open("a", encoding="utf-8") as fh:
+        fh.write(line)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -46,10 +106,16 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    fsync_folder(path.parent)
+
+
+def is_temporary(path: Path) -> bool:
+    """Whether ``path`` is a temporary file of :func:`write_atomic`."""
+    return path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIX)
 
 
 def remove_temporary(out: Path) -> int:
-    """Remove the temporary files a killed sweep left behind; return how many."""
+    """Remove the temporary files a killed process left behind; return how many."""
     leftovers = [p for p in out.rglob(f".*{TEMPORARY_SUFFIX}") if p.is_file()]
     for path in leftovers:
         path.unlink()

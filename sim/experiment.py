@@ -37,10 +37,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sim.errors import InputError
+from sim.limits import REPLICATIONS_MAX, SEED_MAX, WARMUP_YEARS_MAX, YEAR_MAX, out_of_range
 from sim.model import Model
 from sim.modelfile import from_mapping, model_hash, read_toml, resolve, split_dotted, with_overrides
-from sim.posterior import Posterior, read_posterior
+from sim.posterior import Posterior, check_draws, read_posterior
 from sim.schema import build
+from sim.tasks import Task, Variant
 
 TABLES = ("annual", "daily", "events")
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
@@ -100,18 +102,6 @@ class Experiment:
     base: dict[str, Any] = field(default_factory=dict, repr=False)  # raw model, horizon applied
 
 
-@dataclass(frozen=True)
-class Task:
-    """One replication of one scenario: everything a worker needs."""
-
-    experiment: str
-    scenario: str
-    replication: int
-    seed: int
-    model: Model
-    tables: tuple[str, ...]
-
-
 def read_experiment(path: str | Path) -> Experiment:
     """Read, expand and validate an experiment file."""
     path = Path(path)
@@ -144,26 +134,26 @@ def read_experiment(path: str | Path) -> Experiment:
     posterior = None
     if spec.posterior:
         posterior = read_posterior(_referenced(path, spec.posterior, "posterior"))
-        _check_posterior(posterior, base, scenarios, spec, file)
+        check_draws(posterior, base, file, spec.seed, spec.replications,
+                    {name: s.overrides for name, s in scenarios.items()})
     return Experiment(name, file, spec.description, str(model_path), baseline, spec.replications,
                       spec.seed, tuple(spec.tables), horizon, scenarios, posterior, base)
 
 
 def tasks(exp: Experiment, skip: Container[tuple[str, int]] = ()) -> Iterator[Task]:
-    """Every (scenario, replication) not in ``skip``, replication by replication, built lazily."""
+    """Every (scenario, replication) not in ``skip``, replication by replication, built lazily.
+
+    With a posterior, the worker builds each model from the base model, the replication's
+    draw and the scenario's overrides (:class:`sim.tasks.Variant`).
+    """
     for r in range(exp.replications):
+        draw = exp.posterior.overrides(exp.posterior.draw(exp.seed, r)) if exp.posterior else None
         for scenario in exp.scenarios.values():
             if (scenario.name, r) in skip:
                 continue
-            yield Task(exp.name, scenario.name, r, exp.seed, task_model(exp, scenario, r), exp.tables)
-
-
-def task_model(exp: Experiment, scenario: Scenario, replication: int) -> Model:
-    """The model of one replication: the scenario, over the posterior draw if there is one."""
-    if exp.posterior is None:
-        return scenario.model
-    draw = exp.posterior.overrides(exp.posterior.draw(exp.seed, replication))
-    return from_mapping(with_overrides(exp.base, {**draw, **scenario.overrides}, exp.file), exp.file)
+            model = (scenario.model if draw is None
+                     else Variant(exp.base, exp.file, draw, scenario.overrides))
+            yield Task(scenario.name, r, exp.seed, model, exp.tables, exp.name)
 
 
 def definition(exp: Experiment) -> dict[str, Any]:
@@ -191,10 +181,15 @@ def definition_hash(exp: Experiment) -> str:
 def _check_spec(spec: Spec, name: str, file: str) -> None:
     if not NAME.fullmatch(name):
         raise InputError(file, "name", f"expected letters, digits, _ . + - (a folder name), got {name!r}")
-    if spec.replications < 1:
-        raise InputError(file, "replications", f"expected an integer >= 1, got {spec.replications}")
-    if spec.seed < 0:
-        raise InputError(file, "seed", f"expected an integer >= 0, got {spec.seed}")
+    horizon = spec.horizon or Horizon()
+    ranges: dict[str, tuple[int | None, int, int]] = {
+        "replications": (spec.replications, 1, REPLICATIONS_MAX), "seed": (spec.seed, 0, SEED_MAX),
+        "horizon.end_year": (horizon.end_year, 1, YEAR_MAX),
+        "horizon.warmup_years": (horizon.warmup_years, 0, WARMUP_YEARS_MAX)}
+    for key, (value, low, high) in ranges.items():
+        problem = None if value is None else out_of_range(value, low, high)
+        if problem:
+            raise InputError(file, key, problem)
     if not spec.tables or len(set(spec.tables)) != len(spec.tables):
         raise InputError(file, "tables", f"expected distinct names among {', '.join(TABLES)}")
 
@@ -219,13 +214,20 @@ def _with_horizon(base: dict[str, Any], horizon: dict[str, int], file: str) -> d
     return out
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Dotted keys and leaf values of a table; top-level keys are dotted paths already."""
+def _flatten(table: Mapping[str, Any], file: str, origin: str,
+             prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Dotted keys and leaf values of a table; top-level keys are dotted paths already.
+
+    An empty table below the top would override nothing, silently: it is refused.
+    """
     for key, value in table.items():
         part = f'"{key}"' if prefix and "." in key else key
         dotted = f"{prefix}.{part}" if prefix else part
+        if isinstance(value, dict) and not value:
+            raise InputError(file, f"{origin}.{dotted}", "an empty table overrides nothing; give "
+                             "the keys to change with their values")
         if isinstance(value, dict):
-            yield from _flatten(value, dotted)
+            yield from _flatten(value, file, origin, dotted)
         else:
             yield dotted, value
 
@@ -242,14 +244,14 @@ def _tables(value: Any, file: str, key: str) -> dict[str, dict[str, Any]]:
 
 def _named(value: Any, file: str) -> dict[str, tuple[str, dict[str, Any]]]:
     """``[scenarios.NAME]`` tables: name -> (origin, overrides)."""
-    return {name: (f"scenarios.{name}", dict(_flatten(table)))
+    return {name: (f"scenarios.{name}", dict(_flatten(table, file, f"scenarios.{name}")))
             for name, table in _tables(value, file, "scenarios").items()}
 
 
 def _grids(value: Any, file: str, out: dict[str, tuple[str, dict[str, Any]]]) -> None:
     """``[grids.NAME]`` tables expanded into ``out``, one scenario per point of the product."""
     for grid, table in _tables(value, file, "grids").items():
-        axes = dict(_flatten(table))
+        axes = dict(_flatten(table, file, f"grids.{grid}"))
         if not axes:
             raise InputError(file, f"grids.{grid}", "expected at least one key with a list of values")
         for key, values in axes.items():
@@ -304,23 +306,3 @@ def _resolve(base: dict[str, Any], changes: dict[str, Any], file: str, origin: s
         return from_mapping(with_overrides(base, changes, file), file)
     except InputError as err:
         raise InputError(file, f"{origin}.{err.key}" if err.key else origin, err.expected) from None
-
-
-def _check_posterior(post: Posterior, base: dict[str, Any], scenarios: dict[str, Scenario],
-                     spec: Spec, file: str) -> None:
-    """The posterior's columns are model keys, and every drawn row gives valid models."""
-    for i, column in enumerate(post.columns):
-        try:
-            with_overrides(base, {column: post.rows[0][i]}, post.file, add_entries=False)
-        except InputError:
-            raise InputError(post.file, column, "a column that is not a key of the model "
-                             f"(expected dotted model keys and 'weight'; used by {file})") from None
-    rows = sorted({post.draw(spec.seed, r) for r in range(spec.replications)})
-    for row in rows:
-        for scenario in scenarios.values():
-            try:
-                from_mapping(with_overrides(base, {**post.overrides(row), **scenario.overrides},
-                                            file), file)
-            except InputError as err:
-                raise InputError(post.file, f"row {row}", f"with scenario {scenario.name}: "
-                                 f"{err.key}: {err.expected}") from None

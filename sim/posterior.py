@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.model import Model
+from sim.modelfile import from_mapping, with_overrides
 from sim.streams import Streams
 
 WEIGHT = "weight"
@@ -42,6 +45,37 @@ class Posterior:
     def overrides(self, row: int) -> dict[str, Any]:
         """The dotted-key overrides of one row."""
         return dict(zip(self.columns, self.rows[row], strict=True))
+
+
+def apply_draw(base: Mapping[str, Any], file: str, draw: Mapping[str, Any],
+               overrides: Mapping[str, Any] | None = None) -> Model:
+    """The model of one replication: ``base`` with a parameter draw, then ``overrides``.
+
+    The one place where a draw (a posterior row, or a calibration's proposal) meets a model:
+    ``opvang run --posterior``, experiments and calibration all build their models here. A
+    scenario's ``overrides`` (and a horizon) win over the draw. Errors name ``file``.
+    """
+    return from_mapping(with_overrides(base, {**draw, **(overrides or {})}, file), file)
+
+
+def check_draws(post: Posterior, base: Mapping[str, Any], file: str, seed: int, replications: int,
+                scenarios: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse a posterior before anything runs: its columns must be keys of the model, and
+    every row that replications ``0..replications-1`` draw must give a valid model with the
+    overrides of each scenario (errors name the posterior file and the row)."""
+    for i, column in enumerate(post.columns):
+        try:
+            with_overrides(base, {column: post.rows[0][i]}, post.file, add_entries=False)
+        except InputError:
+            raise InputError(post.file, column, "a column that is not a key of the model "
+                             f"(expected dotted model keys and 'weight'; used by {file})") from None
+    for row in sorted({post.draw(seed, r) for r in range(replications)}):
+        for name, overrides in scenarios.items():
+            try:
+                apply_draw(base, file, post.overrides(row), overrides)
+            except InputError as err:
+                raise InputError(post.file, f"row {row}", f"with scenario {name}: "
+                                 f"{err.key}: {err.expected}") from None
 
 
 def read_posterior(path: Path) -> Posterior:

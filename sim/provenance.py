@@ -1,40 +1,12 @@
-"""Provenance of results: package versions, the git commit, and folders written atomically."""
+"""Provenance of results: package versions and the git commit."""
 
 from __future__ import annotations
 
 import importlib.metadata
-import os
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 PACKAGES = ("opvang-sim", "simpy", "numpy", "scipy", "pandas", "pyarrow")
-
-
-@contextmanager
-def staged_folder(out: Path) -> Iterator[Path]:
-    """A temporary folder beside ``out`` that replaces ``out`` when the block succeeds.
-
-    Nothing half-written is ever at ``out``: on an error the temporary folder is removed and
-    ``out`` is left as it was. Whether ``out`` may be replaced is the caller's check.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def package_versions() -> dict[str, str]:

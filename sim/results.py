@@ -3,8 +3,9 @@
 >>> import sim.results
 >>> annual = sim.results.load("results/velserpoort_fewer_places", "annual")  # doctest: +SKIP
 
-Works on a sweep's dataset (``<table>/scenario=S/rep-R.parquet``) and on the output of
-``opvang run`` (``<table>/experiment=E/scenario=S/part-0.parquet``) alike.
+Works on a sweep's dataset and on the output of ``opvang run`` alike
+(``<table>/scenario=S/rep-R.parquet``), and on older runs' ``<table>/experiment=E/scenario=S/
+part-0.parquet``. A damaged file is an :class:`~sim.errors.InputError` that names it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from sim.dataset import read_manifest
+from sim.dataset import damage, read_manifest
 from sim.errors import InputError
 
 KEYS = ("experiment", "scenario", "replication", "seed")
@@ -35,9 +36,14 @@ def load(path: str | Path, table: str = "annual") -> pd.DataFrame:
         found = sorted(p.name for p in root.iterdir() if p.is_dir())
         raise InputError(str(root), table, "no such table; found: " + (", ".join(found) or "nothing"))
     keys = _partition_keys(folder)
-    dataset = ds.dataset(folder, format="parquet", partitioning=ds.partitioning(
-        pa.schema([(k, pa.string()) for k in keys]), flavor="hive"))
-    frame = dataset.to_table().to_pandas()
+    checked = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(
+        page_checksum_verification=True))
+    try:
+        dataset = ds.dataset(folder, format=checked, partitioning=ds.partitioning(
+            pa.schema([(k, pa.string()) for k in keys]), flavor="hive"))
+        frame = dataset.to_table().to_pandas()
+    except (OSError, pa.ArrowException) as err:
+        raise _damaged(folder, err) from None
     if frame.empty:
         raise InputError(str(folder), "", "holds no results yet")
     for key in ("experiment", "scenario"):
@@ -48,6 +54,16 @@ def load(path: str | Path, table: str = "annual") -> pd.DataFrame:
     rank = frame["scenario"].map({s: i for i, s in enumerate(order)}).astype(int)
     frame = frame.assign(_rank=rank).sort_values(["_rank", "replication"], kind="stable")
     return frame.drop(columns="_rank").reset_index(drop=True)
+
+
+def _damaged(folder: Path, err: Exception) -> InputError:
+    """The error for a table that does not read back: it names the first damaged file."""
+    for path in sorted(folder.rglob("*.parquet")):
+        problem = damage(path)
+        if problem:
+            return InputError(str(path), "", f"damaged result file ({problem}); a sweep rewrites "
+                              "it when run again, a run must be run again")
+    return InputError(str(folder), "", f"cannot be read ({' '.join(str(err).split())})")
 
 
 def _partition_keys(folder: Path) -> list[str]:

@@ -19,7 +19,7 @@ def load_targets(path: str | Path) -> pd.DataFrame:
         table = pd.read_csv(path, dtype={"metric": str, "group": str, "unit": str})
     except FileNotFoundError:
         raise InputError(str(path), "", "file not found") from None
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputError(str(path), "", f"cannot be read as CSV ({err})") from None
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:

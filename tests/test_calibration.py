@@ -180,6 +180,31 @@ def test_parameter_recovery(tmp_path: Path) -> None:
     assert summary["coverage95"]["inside"] >= summary["coverage95"]["of"] - 1
 
 
+def test_a_fit_is_the_same_for_any_number_of_workers(tmp_path: Path) -> None:
+    """Simulations run as tasks in order on the backends: one worker and two give the same fit."""
+    model_file = tmp_path / "short.toml"
+    model_file.write_text(f'base = "{MODEL}"\n[overrides]\n"simulation.warmup_years" = 1\n'
+                          '"simulation.end_year" = 2019\n')
+    priors = tmp_path / "priors.toml"
+    priors.write_text(
+        '[parameters."groups.wmo.first_report_share"]\nlow = 0.5\nhigh = 1.0\nwhy = "test"\n'
+        '[parameters."groups.wmo.patience_days"]\nlow = 5\nhigh = 60\nwhy = "test"\n')
+    targets = tmp_path / "targets.csv"
+    rows = pd.read_csv(TARGETS)
+    rows[(rows["year"] == 2019) & rows["metric"].isin(["bct_registrations", "nachtopvang_nights"])].to_csv(
+        targets, index=False)
+    fits = [fit(FitSettings(model=model_file, priors=priors, targets=targets, components=COMPONENTS,
+                            particles=12, generations=2, seed=11, workers=workers, check_draws=4),
+                progress=False) for workers in (1, 2)]
+    one, two = (f.history for f in fits)
+    assert len(one) == len(two) == 2
+    for a, b in zip(one, two, strict=True):
+        assert a.simulations == b.simulations and a.tolerance == b.tolerance
+        np.testing.assert_array_equal(a.particles, b.particles)
+        np.testing.assert_array_equal(a.weights, b.weights)
+        np.testing.assert_array_equal(a.distances, b.distances)
+
+
 # --- the quick fit through the command line ----------------------------------------------
 
 def test_quick_calibration_writes_a_usable_fit(tmp_path: Path, capsys) -> None:

@@ -16,6 +16,7 @@ from cli_runner import cli
 from sim.errors import InputError
 from sim.experiment import definition_hash, read_experiment, tasks
 from sim.modelfile import load, model_hash
+from sim.tasks import task_model
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"
@@ -138,9 +139,9 @@ def test_posterior_draws_are_overrides_by_weight(tmp_path: Path) -> None:
     assert [again.posterior.draw(exp.seed, r) for r in range(40)] == rows
     for task in tasks(exp):
         row = rows[task.replication]
-        group = task.model.groups["wmo"]
-        assert group.patience_days == [10.0, 20.0, 30.0][row]
-        single = task.model.recovery.room_type["single"]
+        model = task_model(task)  # built where the task runs, by sim.posterior.apply_draw
+        assert model.groups["wmo"].patience_days == [10.0, 20.0, 30.0][row]
+        single = model.recovery.room_type["single"]
         assert single == (1.0 if task.scenario == "fixed_single" else [1.1, 1.2, 1.5][row])
 
 
@@ -182,9 +183,19 @@ BAD = {  # name: (body after the header, expected key, words of the message)
     "no scenarios": ("", "scenarios", "at least one scenario"),
     "scenario name that is no folder name": ('[scenarios."a/b"]\n', "scenarios.a/b", "folder name"),
     "scenario that is not a table": ("scenarios = 3\n", "scenarios", "expected tables"),
-    "horizon before the start": ("[scenarios.a]\n", "horizon.end_year", "expected a year from 2019"),
-    "zero replications": ("[scenarios.a]\n", "replications", "expected an integer >= 1"),
-    "negative seed": ("[scenarios.a]\n", "seed", "expected an integer >= 0"),
+    "horizon before the start": ("[scenarios.a]\n", "horizon.end_year", "expected >= 2019"),
+    "zero replications": ("[scenarios.a]\n", "replications", "expected an integer from 1 to 100000"),
+    "too many replications": ("[scenarios.a]\n", "replications", "from 1 to 100000, got 1000000"),
+    "negative seed": ("[scenarios.a]\n", "seed", f"expected an integer from 0 to {2**63 - 1}"),
+    "seed beyond 2^63": ("[scenarios.a]\n", "seed", f"from 0 to {2**63 - 1}, got {2**63}"),
+    "end year far away": ("[scenarios.a]\n", "horizon.end_year", "from 1 to 2200, got 1000000000000"),
+    "warm-up of a million years": ("[scenarios.a]\n", "horizon.warmup_years", "from 0 to 50, got 1000000"),
+    "override with an empty table": ('[scenarios.a]\n"bw" = {}\n', "scenarios.a.bw",
+                                     "an empty table overrides nothing"),
+    "empty table nested in an override": (f'[scenarios.a.{VP21}]\nplaces = 30\nextra = {{}}\n',
+                                          f"scenarios.a.{VP21}.extra", "an empty table overrides nothing"),
+    "grid axis that is an empty table": ('[grids.g]\n"groups.wmo.patience_days" = [10, 20]\n"bw" = {}\n',
+                                         "grids.g.bw", "an empty table overrides nothing"),
     "unknown table": ('tables = ["annual", "weekly"]\n[scenarios.a]\n', "tables[1]", "expected one of"),
     "table twice": ('tables = ["annual", "annual"]\n[scenarios.a]\n', "tables", "distinct"),
     "unknown horizon key": ("[scenarios.a]\n", "horizon.until", "unknown key"),
@@ -193,6 +204,11 @@ HEADERS = {
     "horizon before the start": HEADER.replace("end_year = 2020", "end_year = 2010"),
     "zero replications": HEADER.replace("replications = 2", "replications = 0"),
     "negative seed": HEADER.replace("seed = 5", "seed = -1"),
+    "too many replications": HEADER.replace("replications = 2", "replications = 1000000"),
+    "seed beyond 2^63": HEADER.replace("seed = 5", f"seed = {2**63}"),
+    "end year far away": HEADER.replace("end_year = 2020", "end_year = 1000000000000"),
+    "warm-up of a million years": HEADER.replace("end_year = 2020",
+                                                 "end_year = 2020, warmup_years = 1000000"),
     "unknown horizon key": HEADER.replace("end_year = 2020", "until = 2025"),
 }
 

@@ -1,4 +1,5 @@
-"""``opvang run`` end to end: summary, hive-partitioned Parquet, manifest, atomic writing."""
+"""``opvang run`` end to end: summary, one Parquet file per replication and table (the layout of
+a sweep), manifest, atomic writing, a closed stdout, the targets of the default model."""
 
 from __future__ import annotations
 
@@ -19,16 +20,23 @@ import sim.cli
 import sim.output
 from sim.modelfile import load, model_hash, to_jsonable
 from sim.recording import stage_names
+from sim.results import load as load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "models/haarlem.toml"
 SEED = 424242
-ANNUAL_COLUMNS = ["replication", "seed", "year", "metric", "group", "value"]
+ANNUAL_COLUMNS = ["experiment", "replication", "seed", "year", "metric", "group", "value"]
 EVENT_COLUMNS = ["client", "time", "group", "from", "to", "facility", "reason"]
 
 
-def partition(out: Path, table: str) -> Path:
-    return out / table / "experiment=run" / "scenario=haarlem" / "part-0.parquet"
+def partition(out: Path, table: str, replication: int = 0) -> Path:
+    return out / table / "scenario=haarlem" / f"rep-{replication:05d}.parquet"
+
+
+def table_of(out: Path, name: str) -> pd.DataFrame:
+    """Every replication's file of one table, in order."""
+    files = sorted((out / name / "scenario=haarlem").glob("rep-*.parquet"))
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 
 def hidden_entries(folder: Path) -> list[Path]:
@@ -65,15 +73,18 @@ def test_summary_shows_observed_registrations_2019(run: SimpleNamespace) -> None
     assert f"seed {SEED}" in run.out
 
 
-def test_parquet_partitions_exist(run: SimpleNamespace) -> None:
+def test_one_file_per_replication_and_table(run: SimpleNamespace) -> None:
     for table in ("annual", "daily"):
-        assert partition(run.path, table).is_file()
-    assert sorted(p.name for p in run.path.iterdir()) == ["annual", "daily", "manifest.json"]
+        assert sorted(p.name for p in (run.path / table / "scenario=haarlem").iterdir()) == [
+            "rep-00000.parquet", "rep-00001.parquet"]
+    assert sorted(p.name for p in run.path.iterdir()) == ["annual", "checksums.sha256", "daily",
+                                                          "manifest.json"]
 
 
 def test_annual_table(run: SimpleNamespace) -> None:
-    annual = pd.read_parquet(partition(run.path, "annual"))
+    annual = table_of(run.path, "annual")
     assert list(annual.columns) == ANNUAL_COLUMNS
+    assert set(annual["experiment"]) == {"run"}
     assert sorted(annual["replication"].unique()) == [0, 1]
     assert set(annual["seed"]) == {SEED}
     assert set(annual["year"]) == {2019, 2020}
@@ -88,13 +99,16 @@ def test_hive_dataset_gives_run_keys(run: SimpleNamespace) -> None:
     annual = pd.read_parquet(run.path / "annual")
     assert set(annual["experiment"].astype(str)) == {"run"}
     assert set(annual["scenario"].astype(str)) == {"haarlem"}
-    assert len(annual) == len(pd.read_parquet(partition(run.path, "annual")))
+    assert len(annual) == len(table_of(run.path, "annual"))
+    loaded = load_results(run.path, "annual")
+    assert list(loaded.columns[:4]) == ["experiment", "scenario", "replication", "seed"]
+    assert len(loaded) == len(annual)
 
 
 def test_daily_table(run: SimpleNamespace) -> None:
-    daily = pd.read_parquet(partition(run.path, "daily"))
-    assert list(daily.columns[:2]) == ["replication", "seed"]
-    assert len(daily.columns) > 2
+    daily = table_of(run.path, "daily")
+    assert list(daily.columns[:3]) == ["experiment", "replication", "seed"]
+    assert len(daily.columns) > 3
     assert sorted(daily["replication"].unique()) == [0, 1]
     assert set(daily["seed"]) == {SEED}
     assert (daily["replication"] == 0).sum() == (daily["replication"] == 1).sum() > 0
@@ -142,7 +156,7 @@ def test_events_table(tmp_path: Path) -> None:
                   "--out", str(out), "--quiet"])
     assert result.code == 0, result.err
     events = pd.read_parquet(partition(out, "events"))
-    assert list(events.columns) == ["replication", "seed", *EVENT_COLUMNS]
+    assert list(events.columns) == ["experiment", "replication", "seed", *EVENT_COLUMNS]
     assert len(events) > 0
     assert set(events["replication"]) == {0}
     stages = set(stage_names(list(load(MODEL).places)))
@@ -171,7 +185,7 @@ def test_interrupted_run_writes_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     def interrupted(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.cli, "run", interrupted)
+    monkeypatch.setattr(sim.cli, "write_run", interrupted)
     out = tmp_path / "out"
     result = cli(["run", MODEL, "--out", str(out), "--quiet"])
     assert result.code == 1
@@ -192,3 +206,48 @@ def test_python_m_sim_check_bad_file(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: {path}: file not found"
+
+
+# --- the default model, another folder, a closed stdout, --version ----------------------------
+
+OBSERVED_2019 = re.compile(r"^\s*2019\s+bct_registrations\s+total\s+715\.0\s", re.M)
+
+
+def test_default_model_prints_the_observed_table(tmp_path: Path) -> None:
+    """The fitted model lives in calibration/fitted/: the project's targets are still found."""
+    assert sim.cli.default_model() == Path("calibration/fitted/haarlem.toml")
+    result = cli(["run", "--replications", "1", "--until", "2019", "--out", str(tmp_path / "out"),
+                  "--quiet"])
+    assert result.code == 0, result.err
+    assert "observed (calibration/targets.csv) beside simulated" in result.out
+    assert OBSERVED_2019.search(result.out), result.out
+
+
+def test_targets_are_found_from_the_model_file_in_another_folder(tmp_path: Path) -> None:
+    result = cli(["run", str(ROOT / "calibration/fitted/haarlem.toml"), "--replications", "1",
+                  "--until", "2019", "--out", str(tmp_path / "out"), "--quiet"], cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert f"observed ({ROOT / 'calibration/targets.csv'}) beside simulated" in result.out
+    assert OBSERVED_2019.search(result.out)
+
+
+def test_a_closed_stdout_still_writes_the_results(tmp_path: Path) -> None:
+    """``opvang run | head``: results first, then the summary; a closed pipe is no error."""
+    out = tmp_path / "out"
+    child = subprocess.Popen([sys.executable, "-m", "sim", "run", MODEL, "--replications", "1",
+                              "--until", "2019", "--out", str(out), "--quiet"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader is gone before the first line
+    err = child.stderr.read()
+    assert child.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert f"stdout was closed; the results are written to {out}" in err
+    assert partition(out, "annual").is_file() and (out / "manifest.json").is_file()
+
+
+def test_version() -> None:
+    done = subprocess.run([sys.executable, "-m", "sim", "--version"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"opvang {importlib.metadata.version('opvang-sim')}"

@@ -6,6 +6,7 @@ every other way of running it must give the same Parquet files, byte for byte.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import signal
@@ -20,12 +21,14 @@ from cli_runner import cli
 
 import sim.backends
 import sim.sweep
+from sim.dataset import read_checksums
 from sim.engine import run_replication
 from sim.errors import InputError
-from sim.experiment import Task, read_experiment
+from sim.experiment import read_experiment
 from sim.modelfile import model_hash
 from sim.results import load
 from sim.sweep import sweep
+from sim.tasks import Task, TaskOutput
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke.toml"
@@ -67,8 +70,11 @@ def test_dataset_layout(reference: Path) -> None:
     expected = {f"{table}/scenario={s}/rep-{r:05d}.parquet"
                 for table in ("annual", "daily") for s in ("baseline", "fewer_places") for r in range(3)}
     assert set(parquet_files(reference)) == expected
-    assert sorted(p.name for p in reference.iterdir()) == ["annual", "daily", "manifest.json"]
+    assert sorted(p.name for p in reference.iterdir()) == ["annual", "checksums.sha256", "daily",
+                                                           "manifest.json"]
     assert hidden(reference) == []
+    assert read_checksums(reference) == {  # what sha256sum -c checks
+        name: hashlib.sha256(data).hexdigest() for name, data in parquet_files(reference).items()}
     one = pd.read_parquet(reference / "annual" / "scenario=fewer_places" / "rep-00002.parquet")
     assert list(one.columns[:3]) == ["experiment", "replication", "seed"]  # scenario: the folder
     assert set(one["experiment"]) == {"smoke"}
@@ -114,7 +120,7 @@ def test_two_workers_give_identical_files(reference: Path, tmp_path: Path) -> No
 def test_dask_cluster_gives_identical_files(reference: Path, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  protocol="tcp://", dashboard_address=None) as cluster:
         result = cli(["sweep", str(SMOKE), "--scheduler", cluster.scheduler_address,
                       "--out", str(tmp_path / "smoke"), "--quiet"])
     assert result.code == 0, result.err
@@ -124,7 +130,7 @@ def test_dask_cluster_gives_identical_files(reference: Path, tmp_path: Path) -> 
 
 def test_unreachable_scheduler_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed")
-    monkeypatch.setattr(sim.backends, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(sim.backends, "CONNECT_TIMEOUT", 1.0)
     result = cli(["sweep", str(SMOKE), "--scheduler", "tcp://127.0.0.1:1",
                   "--out", str(tmp_path / "smoke"), "--quiet"])
     assert result.code == 2
@@ -156,7 +162,7 @@ def test_killed_sweep_resumes_to_the_same_dataset(tmp_path: Path) -> None:
     assert parquet_files(out) == parquet_files(whole)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
-    assert [s["status"] for s in manifest["sessions"]] == ["running", "complete"]
+    assert [s["status"] for s in manifest["sessions"]] == ["killed", "complete"]
     assert manifest["sessions"][1]["computed"] < 20
 
 
@@ -186,7 +192,7 @@ def test_failed_task_stops_the_sweep_and_resume_computes_only_the_rest(
     calls = []
     real = sim.sweep.run_task
 
-    def flaky(task: Task) -> sim.sweep.TaskOutput:
+    def flaky(task: Task) -> TaskOutput:
         calls.append(task)
         if len(calls) == 4:
             raise RuntimeError("worker lost")

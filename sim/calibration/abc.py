@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 from sim.streams import Streams
+
+Simulate = Callable[[Sequence[tuple[np.ndarray, int]]], np.ndarray]  # (point, index) -> rows, in order
 
 
 @dataclass
@@ -44,42 +44,13 @@ class Population:
         return float(1.0 / np.sum(self.weights ** 2))
 
 
-@dataclass
-class BatchRunner:
-    """Runs distance evaluations in order, in-process or on a pool of worker processes."""
-
-    function: Callable[[tuple[Any, ...]], np.ndarray]
-    initializer: Callable[..., None]
-    initargs: tuple[Any, ...]
-    workers: int
-
-    def __enter__(self) -> BatchRunner:
-        self.pool = (ProcessPoolExecutor(self.workers, initializer=self.initializer,
-                                         initargs=self.initargs)
-                     if self.workers > 1 else None)
-        if self.pool is None:
-            self.initializer(*self.initargs)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-
-    def map(self, tasks: Sequence[tuple[Any, ...]]) -> np.ndarray:
-        """Results of the tasks, in order, stacked as rows."""
-        if self.pool is None:
-            return np.array([self.function(t) for t in tasks], dtype=float)
-        chunk = max(1, len(tasks) // (4 * self.workers))
-        return np.array(list(self.pool.map(self.function, tasks, chunksize=chunk)), dtype=float)
-
-
-def abc_pmc(runner: BatchRunner, distance: Callable[[np.ndarray], float], n_dim: int,
+def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: int,
             n_particles: int, generations: int, seed: int, quantile: float = 0.5,
             min_acceptance: float = 0.01, progress: bool = True) -> list[Population]:
     """Run ABC-PMC; returns every generation (the last is the posterior sample).
 
-    ``runner`` maps tasks (unit point, simulation index) to simulated statistics;
-    ``distance`` turns those into the distance to the observations.
+    ``simulate`` maps (unit point, simulation index) pairs to simulated statistics, in
+    order; ``distance`` turns those into the distance to the observations.
     """
     rng = Streams(seed, 0).get("calibration/abc")
     next_index = 0
@@ -88,7 +59,7 @@ def abc_pmc(runner: BatchRunner, distance: Callable[[np.ndarray], float], n_dim:
         nonlocal next_index
         tasks = [(p, next_index + i) for i, p in enumerate(points)]
         next_index += len(points)
-        return np.array([distance(row) for row in runner.map(tasks)])
+        return np.array([distance(row) for row in simulate(tasks)])
 
     bar = tqdm(total=generations, desc="ABC-PMC generations", unit="gen", disable=not progress)
     started = time.perf_counter()
@@ -100,6 +71,8 @@ def abc_pmc(runner: BatchRunner, distance: Callable[[np.ndarray], float], n_dim:
     bar.update(1)
     for _ in range(1, generations):
         previous = history[-1]
+        if len(previous.particles) < min_particles(n_dim):
+            break  # too few for a proposal kernel (a fit asks for at least this many)
         tolerance = weighted_quantile(previous.distances, previous.weights, quantile)
         covariance = 2.0 * np.atleast_2d(np.cov(previous.particles.T, aweights=previous.weights))
         covariance += 1e-9 * np.eye(n_dim)
@@ -117,7 +90,7 @@ def abc_pmc(runner: BatchRunner, distance: Callable[[np.ndarray], float], n_dim:
                     kept_d.append(float(d))
             if simulations > n_particles / min_acceptance:
                 break
-        if len(kept) < max(10, n_dim + 2):
+        if len(kept) < min_particles(n_dim):
             break  # acceptance collapsed: keep the previous generation as the posterior
         particles = np.array(kept)
         log_density = _log_kernel_mixture(particles, previous, covariance)
@@ -129,6 +102,11 @@ def abc_pmc(runner: BatchRunner, distance: Callable[[np.ndarray], float], n_dim:
                         acceptance=f"{len(kept) / simulations:.2f}")
     bar.close()
     return history
+
+
+def min_particles(n_dim: int) -> int:
+    """The smallest population that gives a proposal kernel (a covariance of full rank)."""
+    return max(10, n_dim + 2)
 
 
 def _propose(rng: np.random.Generator, previous: Population, covariance: np.ndarray,

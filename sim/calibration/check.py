@@ -3,41 +3,35 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim.calibration.abc import BatchRunner, weighted_quantile
-from sim.calibration.simulate import init_worker, simulate_task
+from sim.calibration.abc import Population, Simulate, weighted_quantile
+from sim.calibration.components import Components
+from sim.calibration.parameters import Priors
 from sim.streams import Streams
-
-if TYPE_CHECKING:
-    from sim.calibration.fit import Fit
 
 CHECK_INDEX = 10_000_000  # simulation indices of the check start here, apart from the fit's
 QUANTILES = {"lo95": 0.025, "lo50": 0.25, "median": 0.5, "hi50": 0.75, "hi95": 0.975}
 
 
-def predictive_check(result: Fit, progress: bool = True) -> pd.DataFrame:
+def predictive_check(posterior: Population, components: Components, simulate: Simulate, seed: int,
+                     draws: int, progress: bool = True) -> pd.DataFrame:
     """Every target beside the simulated median and 50 % and 95 % intervals.
 
-    Parameter sets are resampled from the posterior by weight; each is simulated once with
-    its own seed, so the intervals carry parameter uncertainty and randomness.
+    ``draws`` parameter sets are resampled from the posterior by weight; each is simulated
+    once with its own seed, so the intervals carry parameter uncertainty and randomness.
     """
-    s = result.settings
-    post = result.posterior
-    rng = Streams(s.seed, 0).get("calibration/check")
-    picks = rng.choice(len(post.particles), size=s.check_draws, p=post.weights)
-    tasks = [(post.particles[i], CHECK_INDEX + j) for j, i in enumerate(picks)]
-    init = (s.model, result.priors, result.components, s.seed)
-    with BatchRunner(simulate_task, init_worker, init, s.workers) as runner:
-        simulated = np.vstack([runner.map(tasks[k:k + 50]) for k in
-                               tqdm(range(0, len(tasks), 50), desc="predictive check",
-                                    disable=not progress)])
-    table = result.components.table[["year", "metric", "group", "observed", "weight",
-                                     "not_modelled"]].copy()
+    rng = Streams(seed, 0).get("calibration/check")
+    picks = rng.choice(len(posterior.particles), size=draws, p=posterior.weights)
+    tasks = [(posterior.particles[i], CHECK_INDEX + j) for j, i in enumerate(picks)]
+    simulated = np.vstack([simulate(tasks[k:k + 50]) for k in
+                           tqdm(range(0, len(tasks), 50), desc="predictive check",
+                                disable=not progress)])
+    table = components.table[["year", "metric", "group", "observed", "weight",
+                              "not_modelled"]].copy()
     for name, q in QUANTILES.items():
         table[name] = np.quantile(simulated, q, axis=0)
     table["inside95"] = (table["observed"] >= table["lo95"]) & (table["observed"] <= table["hi95"])
@@ -45,16 +39,15 @@ def predictive_check(result: Fit, progress: bool = True) -> pd.DataFrame:
     return table
 
 
-def identifiability(result: Fit) -> pd.DataFrame:
+def identifiability(post: Population, priors: Priors) -> pd.DataFrame:
     """How much the data narrowed each parameter: posterior against prior, on the unit scale.
 
     ``width_ratio`` is the width of the 95 % posterior interval over that of the prior
     (0.95 of the range); ``sd_ratio`` the posterior over the prior standard deviation. A
     parameter counts as constrained when its 95 % interval is less than half the prior's.
     """
-    post = result.posterior
     rows = []
-    for j, (name, p) in enumerate(result.priors.parameters.items()):
+    for j, (name, p) in enumerate(priors.parameters.items()):
         u = post.particles[:, j]
         lo, med, hi = (weighted_quantile(u, post.weights, q) for q in (0.025, 0.5, 0.975))
         mean = np.sum(post.weights * u)

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.calibration.abc import min_particles
+from sim.calibration.components import load_components
 from sim.calibration.fit import FitSettings, check_fit_destination, fit, write_fit
+from sim.calibration.parameters import load_priors
+from sim.errors import InputError
+from sim.folders import check_writable, claim
+from sim.limits import CHECK_DRAWS_MAX, GENERATIONS_MAX, PARTICLES_MAX, SEED_MAX, WORKERS_MAX
+from sim.options import integer
 from sim.summary import format_table
 
 FULL = {"particles": 300, "generations": 6, "check_draws": 200}
@@ -27,11 +34,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true",
                    help=f"a small fit for CI ({QUICK['particles']} particles, "
                         f"{QUICK['generations']} generations)")
-    p.add_argument("--particles", type=int, default=None)
-    p.add_argument("--generations", type=int, default=None)
-    p.add_argument("--check-draws", type=int, default=None)
-    p.add_argument("--seed", type=int, default=20190101)
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--particles", type=integer(1, PARTICLES_MAX), default=None,
+                   help=f"particles per generation (default {FULL['particles']})")
+    p.add_argument("--generations", type=integer(1, GENERATIONS_MAX), default=None,
+                   help=f"generations (default {FULL['generations']})")
+    p.add_argument("--check-draws", type=integer(1, CHECK_DRAWS_MAX), default=None,
+                   help=f"simulations of the predictive check (default {FULL['check_draws']})")
+    p.add_argument("--seed", type=integer(0, SEED_MAX), default=20190101)
+    p.add_argument("--workers", type=integer(1, WORKERS_MAX), default=os.cpu_count() or 1,
+                   help="local worker processes (default: one per core)")
     p.add_argument("--replace", action="store_true", help="replace an existing fit in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_calibrate)
@@ -43,14 +54,22 @@ def run_calibrate(args: argparse.Namespace) -> int:
     settings = FitSettings(
         model=args.model, priors=args.priors, targets=args.targets,
         components=args.components,
-        particles=args.particles or size["particles"],
-        generations=args.generations or size["generations"],
-        check_draws=args.check_draws or size["check_draws"],
-        seed=args.seed, workers=max(1, args.workers))
+        particles=size["particles"] if args.particles is None else args.particles,
+        generations=size["generations"] if args.generations is None else args.generations,
+        check_draws=size["check_draws"] if args.check_draws is None else args.check_draws,
+        seed=args.seed, workers=args.workers)
+    check_writable(args.out)
     check_fit_destination(args.out, args.replace)  # before the fit, not after it
+    priors = load_priors(settings.priors, settings.model)  # bad input: refused before any claim
+    load_components(settings.targets, settings.components)
+    if settings.particles < min_particles(len(priors.names)):
+        raise InputError("--particles", "", f"expected at least {min_particles(len(priors.names))} "
+                         f"for {len(priors.names)} free parameters, got {settings.particles}")
     command = " ".join(shlex.quote(a) for a in ["opvang", *args.argv])
-    result = fit(settings, progress=not args.quiet)
-    summary = write_fit(result, args.out, args.replace, command, progress=not args.quiet)
+    with claim(args.out):  # a second fit into the same folder is refused, not raced
+        check_fit_destination(args.out, args.replace)
+        result = fit(settings, progress=not args.quiet)
+        summary = write_fit(result, args.out, args.replace, command, progress=not args.quiet)
     check = pd.read_csv(args.out / "predictive_check.csv")
     ident = pd.read_csv(args.out / "identifiability.csv")
     print(f"\nfit: {summary['simulations']} simulations in {summary['seconds']:.0f} s, "

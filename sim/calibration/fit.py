@@ -13,14 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.abc import BatchRunner, Population, abc_pmc, weighted_quantile
+from sim.backends import Backend, make_backend
+from sim.calibration.abc import Population, abc_pmc, weighted_quantile
 from sim.calibration.check import identifiability, predictive_check, write_figure
 from sim.calibration.components import Components, load_components
 from sim.calibration.parameters import Priors, load_priors
-from sim.calibration.simulate import init_worker, simulate_task
+from sim.calibration.simulate import Simulator
 from sim.errors import InputError
+from sim.folders import staged_folder
 from sim.modelfile import resolve
-from sim.provenance import git_commit, package_versions, staged_folder
+from sim.provenance import git_commit, package_versions
 
 
 @dataclass(frozen=True)
@@ -86,13 +88,18 @@ def fit(settings: FitSettings, progress: bool = True) -> Fit:
     priors = load_priors(settings.priors, settings.model)
     components = load_components(settings.targets, settings.components)
     started = time.perf_counter()
-    init = (settings.model, priors, components, settings.seed)
-    runner = BatchRunner(simulate_task, init_worker, init, settings.workers)
-    with runner:
-        history = abc_pmc(runner, components.distance, len(priors.names), settings.particles,
-                          settings.generations, settings.seed, settings.quantile,
-                          progress=progress)
+    with make_backend(settings.workers) as backend:
+        history = abc_pmc(simulator(settings, priors, components, backend), components.distance,
+                          len(priors.names), settings.particles, settings.generations,
+                          settings.seed, settings.quantile, progress=progress)
     return Fit(settings, priors, components, history, time.perf_counter() - started)
+
+
+def simulator(settings: FitSettings, priors: Priors, components: Components,
+              backend: Backend) -> Simulator:
+    """The simulations of a fit of ``settings.model`` on ``backend``."""
+    return Simulator(resolve(settings.model), str(settings.model), priors, components,
+                     settings.seed, backend)
 
 
 def check_fit_destination(out: Path, replace: bool) -> None:
@@ -105,17 +112,20 @@ def write_fit(result: Fit, out: Path, replace: bool, command: str = "",
               progress: bool = True) -> dict[str, Any]:
     """Write the fitted model, posterior draws, predictive check and summary to ``out``."""
     check_fit_destination(out, replace)
-    settings = result.settings
-    with staged_folder(out) as tmp:
-        name = settings.model.stem
-        base = resolve(settings.model)
+    s = result.settings
+    with staged_folder(out, replace=replace) as tmp:
+        name = s.model.stem
+        base = resolve(s.model)
         overrides = result.priors.overrides(result.point(), base)
-        write_derived_model(tmp / f"{name}.toml", settings.model, out, overrides, result, command)
+        write_derived_model(tmp / f"{name}.toml", s.model, out, overrides, result, command)
         result.draws(base).to_parquet(tmp / f"{name}_posterior.parquet", index=False)
-        check = predictive_check(result, progress=progress)
+        with make_backend(s.workers) as backend:
+            check = predictive_check(result.posterior, result.components,
+                                     simulator(s, result.priors, result.components, backend),
+                                     s.seed, s.check_draws, progress=progress)
         check.to_csv(tmp / "predictive_check.csv", index=False, float_format="%.6g")
         write_figure(check, tmp / "predictive_check.png")
-        ident = identifiability(result)
+        ident = identifiability(result.posterior, result.priors)
         ident.to_csv(tmp / "identifiability.csv", index=False, float_format="%.4g")
         summary = fit_summary(result, check, ident, command)
         (tmp / "fit_summary.json").write_text(json.dumps(summary, indent=2))

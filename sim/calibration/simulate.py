@@ -1,37 +1,45 @@
-"""One simulation of a fit, run in a worker process: parameter values to statistics."""
+"""The simulations of a fit: points on the unit cube to simulated statistics, on any backend."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sim.backends import Backend
 from sim.calibration.components import Components
 from sim.calibration.parameters import Priors
-from sim.engine import run_replication
-from sim.modelfile import from_mapping, resolve, with_overrides
-
-_STATE: dict[str, Any] = {}  # per worker process: base model, priors, components, seed
+from sim.tasks import Task, Variant, run_task
 
 
-def init_worker(model: Path, priors: Priors, components: Components, seed: int) -> None:
-    """Load what every simulation of a fit needs, once per worker process."""
-    _STATE.update(base=resolve(model), model=str(model), priors=priors,
-                  components=components, seed=seed)
+@dataclass(frozen=True)
+class Simulator:
+    """Runs a fit's simulations on a backend, results in task order.
 
+    A simulation is (point on the unit cube, simulation index): the prior's values at the
+    point applied to the base model (:class:`sim.tasks.Variant`), simulated as replication
+    ``index`` of the fit's seed up to the last target year, reduced in the worker to the
+    components' statistics. The same tasks give the same rows for any number of workers.
+    """
 
-def simulate_values(values: dict[str, float], index: int) -> np.ndarray:
-    """Simulated statistics of the components for parameter values: replication ``index``."""
-    base, priors, components = _STATE["base"], _STATE["priors"], _STATE["components"]
-    raw = with_overrides(base, priors.overrides(values, base), _STATE["model"])
-    model = from_mapping(raw, _STATE["model"])
-    annual = run_replication(model, _STATE["seed"], index, until_year=components.last_year,
-                             daily=False).annual
-    return components.simulated(annual)
+    base: dict[str, Any]  # the resolved base model
+    file: str
+    priors: Priors
+    components: Components
+    seed: int
+    backend: Backend
 
+    def task(self, unit: np.ndarray, index: int) -> Task:
+        """The task of one simulation."""
+        draw = self.priors.overrides(self.priors.values(unit), self.base)
+        return Task("fit", index, self.seed, Variant(self.base, self.file, draw), tables=(),
+                    experiment="calibration", until_year=self.components.last_year,
+                    statistic=self.components.simulated)
 
-def simulate_task(task: tuple[Any, ...]) -> np.ndarray:
-    """A task of the fit: (point on the unit cube, simulation index)."""
-    unit, index = task
-    return simulate_values(_STATE["priors"].values(unit), index)
+    def __call__(self, simulations: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
+        """Simulated statistics of each (point, index), stacked as rows in order."""
+        tasks = [self.task(unit, index) for unit, index in simulations]
+        return np.array([out.statistic for out in self.backend.map(run_task, tasks, ordered=True)],
+                        dtype=float)
