@@ -26,7 +26,7 @@ from sim.backends import make_backend
 from sim.experiment import read_experiment
 from sim.tasks import Task, run_task
 
-METRICS = ("rough_sleeper_nights", "mean_wait_for_bed_days")
+METRICS = ("street_nights", "mean_wait_for_bed_days")
 OTHER_SEED = 1  # independent streams: the scenario's seed is the experiment's plus this
 
 

@@ -209,7 +209,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     annual = results.tables["annual"]
     print(f"\n{model.name}: {args.replications} replications, seed {args.seed}, "
           f"{results.seconds:.1f} s; model hash {results.info['model_hash']}")
-    print("mean and 2.5-97.5 % range over replications\n")
+    print("median, 2.5-97.5 % quantiles and mean over replications\n")
     if targets is not None:
         print(f"observed ({targets[0]}) beside simulated, same definitions:")
         print(format_table(against_targets(annual, targets[1])))
@@ -306,8 +306,9 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         done = len(annual[["scenario", "replication"]].drop_duplicates())
         print(f"warning: the sweep is {status}: {done} of {manifest.get('tasks')} tasks "
               "are in; run `opvang sweep` again to finish it")
-    print(f"yearly means over {years[0]}-{years[1]}; mean and 95 % confidence interval (t) over "
-          "replications\n")
+    print(f"yearly means over {years[0]}-{years[1]}, described over the replications: median and "
+          "2.5-97.5 % quantiles (the figures to quote), and the mean with its 95 % t interval "
+          "(the precision of the estimate)\n")
     print(format_frame(intervals(values)))
     if len(scenarios) > 1:
         print(f"\npaired differences against {baseline} (scenario minus {baseline}, replication by "

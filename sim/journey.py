@@ -345,7 +345,8 @@ class Region:
             search = self._searches[key] = self.housing.search(channels, track, client.skaeve,
                                                                client.origin, now)
         v = client.v
-        t_hazard = exponential(search.mean_wait, v[HAZARD]) - waited if search.mean_wait < INF else INF
+        t_hazard = (max(exponential(search.mean_wait, v[HAZARD]) - waited, 0.0)
+                    if search.mean_wait < INF else INF)
         reason = (pick(search.cumulative, search.names, v[HAZARD_PICK]) if t_hazard < t_depart
                   else "departed")
         wake = self._wait(client, min(t_hazard, t_depart), reason)

@@ -34,13 +34,34 @@ def replication():
 
 
 def test_every_target_row_is_a_component_with_its_statistic(replication) -> None:
+    """Every row of targets.csv, and each fact for each of its years and groups, has a simulated
+    statistic (the 2023 rows need a run to 2023)."""
     components = load_components(TARGETS, COMPONENTS)
     targets = pd.read_csv(TARGETS)
-    assert len(components.table) == len(targets)
+    facts = components.table["one_sided"].to_numpy()
+    assert (~facts).sum() == len(targets)
+    assert facts.sum() == 3 * 5  # almost always full: three regimes, 2019-2023
     simulated = components.simulated(replication.annual)
-    modelled = ~components.table["not_modelled"].to_numpy()
-    assert np.isfinite(simulated[modelled]).all()
-    assert np.isnan(simulated[~modelled]).all()  # wlz_ggz_clients: no such statistic
+    up_to_2022 = components.table["year"].to_numpy() <= 2022
+    assert np.isfinite(simulated[up_to_2022]).all()
+    assert not components.table["not_modelled"].any()
+
+
+def test_a_fact_counts_only_a_shortfall() -> None:
+    components = load_components(TARGETS, COMPONENTS)
+    facts = components.table["one_sided"].to_numpy()
+    values = components.table["observed"].to_numpy().copy()
+    values[facts] = 1.0  # always full: above the bound
+    assert components.distance(values) == 0.0
+    values[facts] = 0.7  # two scale units short
+    z = components.discrepancies(values)
+    np.testing.assert_allclose(z[facts], -2.0)
+
+
+def test_holdout_years_leave_their_rows_and_facts_out() -> None:
+    held = load_components(TARGETS, COMPONENTS, holdout_years=(2023,))
+    assert 2023 not in set(held.table["year"])
+    assert held.last_year == 2022
 
 
 def test_registrations_are_unique_persons_per_year_and_group(replication) -> None:
@@ -82,6 +103,7 @@ def test_bw_stocks_are_year_end_and_mean_of_days(replication) -> None:
     annual = replication.annual.set_index(["year", "metric", "group"])["value"]
     mean_2022 = bw.loc["2022", "occupancy"].mean()
     assert annual[(2022, "bw_occupancy", "beschermd_wonen")] == pytest.approx(mean_2022)
+    assert annual[(2022, "bw_places", "beschermd_wonen")] == 434
     assert annual[(2021, "bw_waiting_list", "total")] == bw.loc["2022-01-01", "queue"]
 
 
@@ -102,10 +124,11 @@ def test_distance_is_zero_at_the_observations_and_ignores_zero_weights() -> None
 def test_a_new_year_of_counts_is_just_a_new_row(tmp_path: Path) -> None:
     targets = tmp_path / "targets.csv"
     text = TARGETS.read_text()
-    targets.write_text(text + "2023,nachtopvang_nights,total,40000,nights/year,test,\n")
+    targets.write_text(text + "2024,nachtopvang_nights,total,40000,nights/year,test,\n")
     components = load_components(targets, COMPONENTS)
-    assert components.last_year == 2023
-    assert len(components.table) == len(text.strip().splitlines())  # header replaced by row
+    assert components.last_year == 2024
+    rows = ~components.table["one_sided"]
+    assert rows.sum() == len(text.strip().splitlines())  # header replaced by the new row
 
 
 # --- priors ----------------------------------------------------------------------------
@@ -125,10 +148,13 @@ def test_complement_keeps_probabilities_summing_to_one() -> None:
                                  base)
     wmo = overrides["groups.wmo.decision.regional_mo"] + overrides["groups.wmo.decision.leaves"]
     assert wmo == pytest.approx(1.0)
-    economic = (overrides["groups.economic.decision.local_economic"]
-                + overrides["groups.economic.decision.referred"]
-                + base["groups"]["economic"]["decision"]["leaves"])
+    haarlem = base["groups"]["economic"]["decision_by_origin"]["haarlem"]
+    economic = (overrides["groups.economic.decision_by_origin.haarlem.local_economic"]
+                + overrides["groups.economic.decision_by_origin.haarlem.leaves"]
+                + haarlem["referred"])
     assert economic == pytest.approx(1.0)
+    origin = sum(overrides.get(f"origin.{name}", share) for name, share in base["origin"].items())
+    assert origin == pytest.approx(1.0)  # two parameters share one complement
 
 
 @pytest.mark.parametrize(("text", "key"), [
@@ -167,8 +193,10 @@ def test_parameter_recovery(tmp_path: Path) -> None:
         '[parameters."groups.wmo.first_report_share"]\nlow = 0.5\nhigh = 1.0\nwhy = "test"\n'
         '[parameters."facilities.tijdelijke_nachtopvang.schedule.2020-03-15.places"]\n'
         'low = 0\nhigh = 40\ninteger = true\nwhy = "test"\n')
+    components = tmp_path / "components.toml"  # the counts only, no facts
+    components.write_text("[defaults]\nweight = 1.0\nrelative_error = 0.1\n")
     settings = FitSettings(model=model_file, priors=priors, targets=targets,
-                           components=COMPONENTS, particles=60, generations=3, seed=3,
+                           components=components, particles=60, generations=3, seed=3,
                            workers=2, check_draws=20)
     result = fit(settings, progress=False)
     summary = write_fit(result, tmp_path / "fit", replace=False, progress=False)
@@ -193,7 +221,9 @@ def test_a_fit_is_the_same_for_any_number_of_workers(tmp_path: Path) -> None:
     rows = pd.read_csv(TARGETS)
     rows[(rows["year"] == 2019) & rows["metric"].isin(["bct_registrations", "nachtopvang_nights"])].to_csv(
         targets, index=False)
-    fits = [fit(FitSettings(model=model_file, priors=priors, targets=targets, components=COMPONENTS,
+    components = tmp_path / "components.toml"  # the counts only, no facts
+    components.write_text("[defaults]\nweight = 1.0\nrelative_error = 0.1\n")
+    fits = [fit(FitSettings(model=model_file, priors=priors, targets=targets, components=components,
                             particles=12, generations=2, seed=11, workers=workers, check_draws=4),
                 progress=False) for workers in (1, 2)]
     one, two = (f.history for f in fits)
@@ -235,4 +265,31 @@ def test_quick_calibration_writes_a_usable_fit(tmp_path: Path, capsys) -> None:
 def test_components_class_is_tidy() -> None:
     components: Components = load_components(TARGETS, COMPONENTS)
     assert list(components.table.columns) == ["year", "metric", "group", "observed", "scale",
-                                              "weight", "not_modelled"]
+                                              "weight", "not_modelled", "one_sided"]
+
+
+def test_a_fit_without_a_year_writes_how_it_predicts_that_year(tmp_path: Path) -> None:
+    model_file = tmp_path / "short.toml"
+    model_file.write_text(f'base = "{MODEL}"\n[overrides]\n"simulation.warmup_years" = 1\n'
+                          '"simulation.end_year" = 2020\n')
+    priors = tmp_path / "priors.toml"
+    priors.write_text('[parameters."groups.wmo.first_report_share"]\nlow = 0.5\nhigh = 1.0\n'
+                      'why = "test"\n')
+    rows = pd.read_csv(TARGETS)
+    targets = tmp_path / "targets.csv"
+    rows[rows["year"].isin([2019, 2020]) & (rows["metric"] == "bct_registrations")].to_csv(
+        targets, index=False)
+    settings = FitSettings(model=model_file, priors=priors, targets=targets, components=COMPONENTS,
+                           particles=12, generations=2, seed=5, workers=1, check_draws=8,
+                           holdout_years=(2020,))
+    result = fit(settings, progress=False)
+    assert 2020 not in set(result.components.table["year"])
+    summary = write_fit(result, tmp_path / "fit", replace=False, progress=False)
+    validation = pd.read_csv(tmp_path / "fit" / "validation_2020.csv")
+    assert set(validation["year"]) == {2020}
+    assert (~validation["one_sided"]).sum() == 7  # the groups and the total, and the facts
+    assert {"observed", "median", "lo95", "hi95", "inside95"} <= set(validation.columns)
+    assert (tmp_path / "fit" / "validation_2020.png").exists()
+    assert summary["validation95"]["of"] == 7
+    check = pd.read_csv(tmp_path / "fit" / "predictive_check.csv")
+    assert check.loc[check["year"] == 2020, "held_out"].all()

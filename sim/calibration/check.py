@@ -31,11 +31,14 @@ def predictive_check(posterior: Population, components: Components, simulate: Si
                            tqdm(range(0, len(tasks), 50), desc="predictive check",
                                 disable=not progress)])
     table = components.table[["year", "metric", "group", "observed", "weight",
-                              "not_modelled"]].copy()
+                              "not_modelled", "one_sided"]].copy()
     for name, q in QUANTILES.items():
         table[name] = np.quantile(simulated, q, axis=0)
-    table["inside95"] = (table["observed"] >= table["lo95"]) & (table["observed"] <= table["hi95"])
-    table["inside50"] = (table["observed"] >= table["lo50"]) & (table["observed"] <= table["hi50"])
+    one_sided = table["one_sided"].to_numpy()  # a fact: a bound the statistic stays above
+    table["inside95"] = (table["observed"] <= table["hi95"]) & (
+        one_sided | (table["observed"] >= table["lo95"]))
+    table["inside50"] = (table["observed"] <= table["hi50"]) & (
+        one_sided | (table["observed"] >= table["lo50"]))
     return table
 
 
@@ -63,8 +66,11 @@ def identifiability(post: Population, priors: Priors) -> pd.DataFrame:
     return table
 
 
-def write_figure(check: pd.DataFrame, path: Path) -> None:
-    """Observed values against the simulated 50 % and 95 % intervals, one panel per metric."""
+def write_figure(check: pd.DataFrame, path: Path,
+                 title: str = "Posterior predictive check: observed (x) against simulated intervals"
+                 ) -> None:
+    """Observed values against the simulated 50 % and 95 % intervals, one panel per metric
+    (a fact's bound is shown as its observed value)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -92,7 +98,7 @@ def write_figure(check: pd.DataFrame, path: Path) -> None:
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=6, loc="best")
-    fig.suptitle("Posterior predictive check: observed (x) against simulated intervals")
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -20,7 +20,7 @@ from sim.options import integer
 from sim.summary import format_table
 
 FULL = {"particles": 300, "generations": 6, "check_draws": 200}
-QUICK = {"particles": 40, "generations": 2, "check_draws": 30}
+QUICK = {"particles": 50, "generations": 2, "check_draws": 30}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=integer(0, SEED_MAX), default=20190101)
     p.add_argument("--workers", type=integer(1, WORKERS_MAX), default=os.cpu_count() or 1,
                    help="local worker processes (default: one per core)")
+    p.add_argument("--holdout-year", type=integer(1900, 2200), action="append", default=[],
+                   metavar="YEAR", help="leave this year's targets out of the fit and write a "
+                   "validation report of how the fit predicts them (validation_YEAR.csv, .png)")
     p.add_argument("--replace", action="store_true", help="replace an existing fit in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_calibrate)
@@ -57,11 +60,16 @@ def run_calibrate(args: argparse.Namespace) -> int:
         particles=size["particles"] if args.particles is None else args.particles,
         generations=size["generations"] if args.generations is None else args.generations,
         check_draws=size["check_draws"] if args.check_draws is None else args.check_draws,
-        seed=args.seed, workers=args.workers)
+        seed=args.seed, workers=args.workers, holdout_years=tuple(args.holdout_year))
     check_writable(args.out)
     check_fit_destination(args.out, args.replace)  # before the fit, not after it
     priors = load_priors(settings.priors, settings.model)  # bad input: refused before any claim
-    load_components(settings.targets, settings.components)
+    held = load_components(settings.targets, settings.components, settings.holdout_years)
+    for year in settings.holdout_years:
+        if year not in set(load_components(settings.targets, settings.components).table["year"]):
+            raise InputError("--holdout-year", "", f"no target rows in {year}")
+    if held.table.empty:
+        raise InputError("--holdout-year", "", "leaves no target rows to fit")
     if settings.particles < min_particles(len(priors.names)):
         raise InputError("--particles", "", f"expected at least {min_particles(len(priors.names))} "
                          f"for {len(priors.names)} free parameters, got {settings.particles}")
@@ -77,8 +85,14 @@ def run_calibrate(args: argparse.Namespace) -> int:
     print("\nposterior predictive check (observed against simulated median and intervals):")
     print(format_table(check[["year", "metric", "group", "observed", "median", "lo50", "hi50",
                               "lo95", "hi95", "inside95", "weight"]]))
-    cov = summary["coverage95"]
-    print(f"\ncoverage: {cov['inside']} of {cov['of']} weighted targets inside their 95 % interval")
+    cov, facts = summary["coverage95"], summary["facts_met"]
+    print(f"\ncoverage: {cov['inside']} of {cov['of']} weighted targets inside their 95 % interval; "
+          f"facts met (median at or above the bound): {facts['median_at_or_above']} of {facts['of']}")
+    if settings.holdout_years:
+        val = summary["validation95"]
+        print(f"validation: {val['inside']} of {val['of']} held-out targets of "
+              f"{', '.join(map(str, settings.holdout_years))} inside their 95 % predictive interval "
+              "(validation_YEAR.csv)")
     print("\nidentifiability (95 % posterior width over prior width, unit scale):")
     print(ident[["parameter", "posterior_median", "posterior_lo95", "posterior_hi95",
                  "width_ratio", "constrained"]].to_string(index=False, float_format="%.3g"))

@@ -39,6 +39,7 @@ class FitSettings:
     workers: int
     check_draws: int
     quantile: float = 0.5
+    holdout_years: tuple[int, ...] = ()  # target years left out of the fit and checked after it
 
 
 @dataclass
@@ -86,7 +87,7 @@ class Fit:
 def fit(settings: FitSettings, progress: bool = True) -> Fit:
     """Run ABC-PMC for the settings."""
     priors = load_priors(settings.priors, settings.model)
-    components = load_components(settings.targets, settings.components)
+    components = load_components(settings.targets, settings.components, settings.holdout_years)
     started = time.perf_counter()
     with make_backend(settings.workers) as backend:
         history = abc_pmc(simulator(settings, priors, components, backend), components.distance,
@@ -119,12 +120,19 @@ def write_fit(result: Fit, out: Path, replace: bool, command: str = "",
         overrides = result.priors.overrides(result.point(), base)
         write_derived_model(tmp / f"{name}.toml", s.model, out, overrides, result, command)
         result.draws(base).to_parquet(tmp / f"{name}_posterior.parquet", index=False)
+        every = load_components(s.targets, s.components)  # the held-out rows are checked too
         with make_backend(s.workers) as backend:
-            check = predictive_check(result.posterior, result.components,
-                                     simulator(s, result.priors, result.components, backend),
+            check = predictive_check(result.posterior, every,
+                                     simulator(s, result.priors, every, backend),
                                      s.seed, s.check_draws, progress=progress)
+        check["held_out"] = check["year"].isin(s.holdout_years)
         check.to_csv(tmp / "predictive_check.csv", index=False, float_format="%.6g")
-        write_figure(check, tmp / "predictive_check.png")
+        write_figure(check[~check["held_out"]], tmp / "predictive_check.png")
+        for year in s.holdout_years:
+            held = check[check["held_out"] & (check["year"] == year)]
+            held.to_csv(tmp / f"validation_{year}.csv", index=False, float_format="%.6g")
+            write_figure(held, tmp / f"validation_{year}.png",
+                         f"Fitted without {year}: its observed figures (x) against the prediction")
         ident = identifiability(result.posterior, result.priors)
         ident.to_csv(tmp / "identifiability.csv", index=False, float_format="%.4g")
         summary = fit_summary(result, check, ident, command)
@@ -157,7 +165,9 @@ def write_derived_model(path: Path, base: Path, out: Path, overrides: dict[str, 
 def fit_summary(result: Fit, check: pd.DataFrame, ident: pd.DataFrame,
                 command: str) -> dict[str, Any]:
     """Timing, tolerances, coverage and identifiability, for the record."""
-    weighted = check[check["weight"] > 0]
+    counts = check[(check["weight"] > 0) & ~check["one_sided"] & ~check["held_out"]]
+    facts = check[check["one_sided"] & ~check["held_out"]]
+    held = check[check["held_out"] & (check["weight"] > 0) & ~check["one_sided"]]
     return {
         "command": command,
         "seconds": round(result.seconds, 1),
@@ -166,7 +176,11 @@ def fit_summary(result: Fit, check: pd.DataFrame, ident: pd.DataFrame,
                          "effective_size": round(p.effective_size(), 1),
                          "median_distance": float(np.median(p.distances)),
                          "seconds": round(p.seconds, 1)} for p in result.history],
-        "coverage95": {"inside": int(weighted["inside95"].sum()), "of": len(weighted)},
+        "coverage95": {"inside": int(counts["inside95"].sum()), "of": len(counts)},
+        "facts_met": {"median_at_or_above": int((facts["median"] >= facts["observed"]).sum()),
+                      "of": len(facts)},
+        "validation95": {"inside": int(held["inside95"].sum()), "of": len(held),
+                         "years": list(result.settings.holdout_years)},
         "constrained_parameters": ident.loc[ident["constrained"], "parameter"].tolist(),
         "settings": {k: str(v) for k, v in vars(result.settings).items()},
         "versions": package_versions(),
