@@ -14,20 +14,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.indicators import select
+from sim.indicators import KEY_INDICATORS, Indicators, select
 
 COLUMNS = ["metric", "group", "scenario"]
 
 
-def per_replication(annual: pd.DataFrame, years: tuple[int, int] | None = None) -> pd.DataFrame:
-    """The main indicators per scenario and replication, as yearly means over ``years``.
+def per_replication(annual: pd.DataFrame, years: tuple[int, int] | None = None,
+                    indicators: Indicators = KEY_INDICATORS) -> pd.DataFrame:
+    """The indicators (default the key ones) per scenario and replication, as yearly means
+    over ``years``.
 
-    Rows come in the order of :data:`sim.indicators.KEY_INDICATORS`, then group, then
-    scenario as in ``annual``.
+    Rows come in the order of ``indicators``, then group, then scenario as in ``annual``.
     """
     if years is not None:
         annual = annual[annual["year"].between(*years)]
-    chosen = select(annual)
+    chosen = select(annual, indicators)
     out = chosen.groupby([*COLUMNS, "replication"], sort=False, observed=True)["value"].mean()
     return out.reset_index()
 

@@ -23,10 +23,13 @@ KEY_INDICATORS: tuple[tuple[str, str | None], ...] = (
 )
 
 
-def select(annual: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the key indicators, in the order of :data:`KEY_INDICATORS`, then group."""
+Indicators = tuple[tuple[str, str | None], ...]
+
+
+def select(annual: pd.DataFrame, indicators: Indicators = KEY_INDICATORS) -> pd.DataFrame:
+    """The rows of the indicators (default the key ones), in their order, then group."""
     rank = pd.Series(-1, index=annual.index)
-    for i, (metric, group) in enumerate(KEY_INDICATORS):
+    for i, (metric, group) in enumerate(indicators):
         match = (annual["metric"] == metric) & (True if group is None else annual["group"] == group)
         rank = rank.mask(match, i)
     chosen = annual.assign(_rank=rank)[rank >= 0]

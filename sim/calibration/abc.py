@@ -4,11 +4,15 @@ Beaumont, Cornuet, Marin and Robert (2009): generation 0 samples the prior; each
 generation sets its tolerance at a quantile of the previous distances, proposes particles
 from the previous weighted population moved by a Gaussian kernel with twice its weighted
 covariance, keeps proposals whose simulation lies within the tolerance, and weights them by
-prior / proposal density. Parameters live on the unit cube, where the priors are uniform.
+prior / proposal density. Parameters live on the unit cube, where the priors are uniform;
+the kernel moves them in logit space, where every proposal lands inside the cube (with 40
+parameters a kernel on the cube itself almost never does), and the weights carry the
+logit's Jacobian.
 
 Every simulation has its own seed, drawn in order from the fit's seed, and proposals are
-simulated in fixed-size batches whose results are used in order: the fit is the same for any
-number of workers.
+simulated in batches whose size follows the acceptance so far and whose results are used in
+order: a generation stops close to its particle count, and the fit is the same for any number
+of workers.
 """
 
 from __future__ import annotations
@@ -74,14 +78,16 @@ def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: 
         if len(previous.particles) < min_particles(n_dim):
             break  # too few for a proposal kernel (a fit asks for at least this many)
         tolerance = weighted_quantile(previous.distances, previous.weights, quantile)
-        covariance = 2.0 * np.atleast_2d(np.cov(previous.particles.T, aweights=previous.weights))
+        z_previous = _logit(previous.particles)
+        covariance = 2.0 * np.atleast_2d(np.cov(z_previous.T, aweights=previous.weights))
         covariance += 1e-9 * np.eye(n_dim)
         started = time.perf_counter()
         kept: list[np.ndarray] = []
         kept_d: list[float] = []
         simulations = 0
         while len(kept) < n_particles:
-            proposals = _propose(rng, previous, covariance, n_particles)
+            batch = _batch_size(n_particles - len(kept), len(kept), simulations, n_particles)
+            proposals = _propose(rng, z_previous, previous.weights, covariance, batch)
             distances = evaluate(proposals)
             simulations += len(proposals)
             for point, d in zip(proposals, distances, strict=True):
@@ -93,8 +99,10 @@ def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: 
         if len(kept) < min_particles(n_dim):
             break  # acceptance collapsed: keep the previous generation as the posterior
         particles = np.array(kept)
-        log_density = _log_kernel_mixture(particles, previous, covariance)
-        weights = _normalise(np.exp(log_density.min() - log_density))  # prior is uniform
+        z = _logit(particles)
+        log_prior = np.sum(np.log(particles) + np.log1p(-particles), axis=1)  # uniform, in logit space
+        log_weight = log_prior - _log_kernel_mixture(z, z_previous, previous.weights, covariance)
+        weights = _normalise(np.exp(log_weight - log_weight.max()))
         history.append(Population(particles, weights, np.array(kept_d), tolerance, simulations,
                                   time.perf_counter() - started))
         bar.update(1)
@@ -109,25 +117,36 @@ def min_particles(n_dim: int) -> int:
     return max(10, n_dim + 2)
 
 
-def _propose(rng: np.random.Generator, previous: Population, covariance: np.ndarray,
-             n: int) -> np.ndarray:
-    """n proposals inside the unit cube: resample by weight, then move by the kernel."""
-    out = np.empty((0, previous.particles.shape[1]))
-    while len(out) < n:
-        idx = rng.choice(len(previous.particles), size=n, p=previous.weights)
-        moved = previous.particles[idx] + rng.multivariate_normal(
-            np.zeros(covariance.shape[0]), covariance, size=n, method="cholesky")
-        inside = np.all((moved >= 0.0) & (moved <= 1.0), axis=1)
-        out = np.vstack([out, moved[inside]])
-    return out[:n]
+def _batch_size(needed: int, kept: int, simulations: int, n_particles: int) -> int:
+    """How many proposals to simulate next: enough for the particles still needed at the
+    acceptance so far (with a margin), at most a population's worth."""
+    acceptance = max(kept, 1) / simulations if simulations else 1.0
+    return int(min(n_particles, max(needed, np.ceil(1.2 * needed / acceptance))))
 
 
-def _log_kernel_mixture(points: np.ndarray, previous: Population,
+EDGE = 1e-9  # unit-cube values are kept this far inside (0, 1) for the logit
+
+
+def _logit(u: np.ndarray) -> np.ndarray:
+    u = np.clip(u, EDGE, 1.0 - EDGE)
+    return np.log(u) - np.log1p(-u)
+
+
+def _propose(rng: np.random.Generator, z_previous: np.ndarray, weights: np.ndarray,
+             covariance: np.ndarray, n: int) -> np.ndarray:
+    """n proposals on the unit cube: resample by weight, move by the kernel in logit space."""
+    idx = rng.choice(len(z_previous), size=n, p=weights)
+    z = z_previous[idx] + rng.multivariate_normal(np.zeros(covariance.shape[0]), covariance,
+                                                  size=n, method="cholesky")
+    return np.clip(1.0 / (1.0 + np.exp(-z)), EDGE, 1.0 - EDGE)
+
+
+def _log_kernel_mixture(z: np.ndarray, z_previous: np.ndarray, weights: np.ndarray,
                         covariance: np.ndarray) -> np.ndarray:
-    """Log density (up to a constant) of the proposal mixture at each point."""
+    """Log density (up to a constant) of the proposal mixture at each point (logit space)."""
     inv = np.linalg.inv(covariance)
-    diff = points[:, None, :] - previous.particles[None, :, :]
-    log_k = -0.5 * np.einsum("ijk,kl,ijl->ij", diff, inv, diff) + np.log(previous.weights)
+    diff = z[:, None, :] - z_previous[None, :, :]
+    log_k = -0.5 * np.einsum("ijk,kl,ijl->ij", diff, inv, diff) + np.log(weights)
     shift = log_k.max(axis=1, keepdims=True)
     return (shift + np.log(np.exp(log_k - shift).sum(axis=1, keepdims=True)))[:, 0]
 
