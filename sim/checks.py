@@ -12,9 +12,8 @@ import math
 from collections.abc import Mapping
 
 from sim.errors import InputError
-
-MAX_COUNT = 100_000  # places, homes, initial stocks: the region has a few thousand
-MAX_RATE = 100_000.0  # arrivals and releases a year: the BCT sees several hundred
+from sim.limits import COUNT_MAX as MAX_COUNT
+from sim.limits import RATE_MAX as MAX_RATE
 
 
 def parse_date(text: str, file: str, key: str) -> dt.date:

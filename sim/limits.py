@@ -14,6 +14,8 @@ WORKERS_MAX = 256
 PARTICLES_MAX = 100_000
 GENERATIONS_MAX = 100
 CHECK_DRAWS_MAX = 100_000
+COUNT_MAX = 10_000  # places, homes, initial stocks in a model file: the region has a few thousand
+RATE_MAX = 10_000.0  # arrivals and releases a year in a model file: the BCT sees several hundred
 
 
 def out_of_range(value: object, low: int, high: int) -> str | None:

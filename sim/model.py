@@ -19,13 +19,13 @@ from sim.errors import InputError
 from sim.homeless import Homeless, validate_homeless
 from sim.housing import Channel, validate_channels
 from sim.intake import NON_SHELTER_OUTCOMES, Group, validate_group
+from sim.limits import WARMUP_YEARS_MAX, YEAR_MAX
 from sim.places import PlacePool, validate_places
 from sim.shelters import Facility, Recovery, Winter, validate_shelters
 
 EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "wlz")
 # ways out of the system besides the channels: BCT outcomes, giving up the wait for a bed,
 # leaving shelter without housing, and the Wlz
-MAX_YEARS = 200  # simulated years after the start, and years of warm-up before it, at most
 
 
 @dataclass(frozen=True)
@@ -109,10 +109,11 @@ def validate(model: Model, file: str) -> None:
 
 
 def _validate_simulation(sim: Simulation, file: str) -> None:
-    if not sim.start.year <= sim.end_year <= sim.start.year + MAX_YEARS:
+    if not 1900 <= sim.start.year <= YEAR_MAX:
+        raise InputError(file, "simulation.start", f"expected a date from 1900 to {YEAR_MAX}")
+    if not sim.start.year <= sim.end_year <= YEAR_MAX:
         raise InputError(file, "simulation.end_year",
-                         f"expected a year from {sim.start.year} to {sim.start.year + MAX_YEARS}, "
-                         f"got {sim.end_year}")
-    if not 0 <= sim.warmup_years <= MAX_YEARS:
+                         f"expected a year from {sim.start.year} to {YEAR_MAX}, got {sim.end_year}")
+    if not 0 <= sim.warmup_years <= WARMUP_YEARS_MAX:
         raise InputError(file, "simulation.warmup_years",
-                         f"expected a number of years from 0 to {MAX_YEARS}, got {sim.warmup_years}")
+                         f"expected a number of years from 0 to {WARMUP_YEARS_MAX}, got {sim.warmup_years}")

@@ -74,6 +74,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError(str(path), "", f"not UTF-8 text ({err.reason} at byte {err.start})") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(str(path), "", f"not valid TOML ({err})") from None
+    except RecursionError:
+        raise InputError(str(path), "", "not a model file: tables or arrays nested too deep") from None
+    except ValueError as err:  # an integer of thousands of digits
+        raise InputError(str(path), "", f"not a model file: {err}") from None
 
 
 def from_mapping(raw: Mapping[str, Any], file: str = "<model>") -> Model:
