@@ -158,8 +158,7 @@ def read_design(raw: Mapping[str, Any], base: Mapping[str, Any], file: str, seed
     spec = build(SampleSpec, raw["sample"], file, "sample")
     factors, kinds = _factors(raw, file)
     _check_spec(spec, len(factors), file)
-    for key, factor in factors.items():
-        _check_factor(key, factor, kinds[key], factors, base, file)
+    check_factors(factors, kinds, base, file)
     chosen = seed if spec.seed is None else spec.seed
     levels = (spec.levels or 4) if spec.method == "morris" else None
     unit = unit_sample(spec.method, spec.n, len(factors), chosen, levels)
@@ -226,6 +225,15 @@ def _check_spec(spec: SampleSpec, d: int, file: str) -> None:
     if total > POINTS_MAX:
         raise InputError(file, "sample.n", f"gives {total:,} points ({d} factors); at most "
                          f"{POINTS_MAX:,}")
+
+
+def check_factors(factors: Mapping[str, Factor], kinds: Mapping[str, str], base: Mapping[str, Any],
+                  file: str) -> None:
+    """Every factor names a key of the model ``base`` and both ends of its range give a valid
+    model (the others in the middle of theirs); errors name ``file`` and
+    ``parameters.KEY`` or ``levers.KEY``."""
+    for key, factor in factors.items():
+        _check_factor(key, factor, kinds[key], factors, base, file)
 
 
 def _check_factor(key: str, factor: Factor, kind: str, factors: Mapping[str, Factor],
