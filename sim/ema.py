@@ -22,8 +22,11 @@ What holds and what does not, next to ``opvang sweep``:
   with the same seed, as every scenario of a sweep does, so two experiments differ only by
   their inputs. With the same inputs, seed and replications an experiment gives exactly the
   value that ``opvang sensitivity`` computes for the sweep's point (tested).
-- With ``per_replication=True`` the model is a ``ReplicatorModel``: EMA passes the
-  replication index, and each outcome holds one value per replication.
+- The model function also takes ``replication=r`` (that replication alone), so EMA's own
+  replications work: ``ReplicatorModel(name, function=model.function)`` with
+  ``replications = [{"replication": r} for r in range(R)]`` and outcomes such as
+  ``ScalarOutcome("street_nights", function=np.mean)`` (or ``np.std``, spread over the
+  replications).
 - Sampling: EMA 2.5's own samplers (``perform_experiments(model, 100)``) draw from NumPy's
   global random state, so their designs repeat only after ``numpy.random.seed``. The
   experiment's seeded sample (:func:`design`) does not depend on it.
@@ -106,8 +109,7 @@ def ema_model(model_file: str | Path, uncertainties: Mapping[str, Factor],
               levers: Mapping[str, Factor] | None = None,
               outcomes: Sequence[str | tuple[str, str]] = DEFAULT_OUTCOMES, *, seed: int = 20190101,
               replications: int = 1, years: tuple[int, int] | None = None,
-              overrides: Mapping[str, Any] | None = None, per_replication: bool = False,
-              name: str = "opvang") -> Any:
+              overrides: Mapping[str, Any] | None = None, name: str = "opvang") -> Any:
     """An ``ema_workbench.Model`` of ``model_file`` (with ``overrides``, e.g. a horizon).
 
     ``uncertainties`` and ``levers`` map dotted model keys to ranges; every key is checked
@@ -127,9 +129,7 @@ def ema_model(model_file: str | Path, uncertainties: Mapping[str, Factor],
     check_factors(factors, {k: "lever" if k in levers else "parameter" for k in factors}, base, file)
     named = tuple(_outcome(o) for o in outcomes)
     function = Simulate(base, file, factors, named, seed, replications, years)
-    model = (ema.ReplicatorModel if per_replication else ema.Model)(name, function=function)
-    if per_replication:
-        model.replications = [{"replication": r} for r in range(replications)]
+    model = ema.Model(name, function=function)
     model.uncertainties = [_parameter(ema, k, f) for k, f in uncertainties.items()]
     model.levers = [_parameter(ema, k, f) for k, f in levers.items()]
     model.outcomes = [ema.ScalarOutcome(n) for n, _, _ in named]
@@ -137,7 +137,7 @@ def ema_model(model_file: str | Path, uncertainties: Mapping[str, Factor],
 
 
 def from_experiment(path: str | Path, outcomes: Sequence[str | tuple[str, str]] = DEFAULT_OUTCOMES,
-                    years: tuple[int, int] | None = None, per_replication: bool = False) -> Any:
+                    years: tuple[int, int] | None = None) -> Any:
     """The EMA model of an experiment file with a ``[sample]``: its parameters as uncertainties,
     its levers as levers, its model and horizon, seed and replications."""
     exp = read_experiment(path)
@@ -146,8 +146,7 @@ def from_experiment(path: str | Path, outcomes: Sequence[str | tuple[str, str]] 
     levers = {k: f for k, f in design.factors.items() if design.kinds[k] == "lever"}
     horizon = {f"simulation.{k}": v for k, v in exp.horizon.items()}
     return ema_model(exp.model_file, params, levers, outcomes, seed=exp.seed,
-                     replications=exp.replications, years=years, overrides=horizon,
-                     per_replication=per_replication, name=exp.name)
+                     replications=exp.replications, years=years, overrides=horizon, name=exp.name)
 
 
 def design(path: str | Path) -> tuple[list[Any], list[Any]]:

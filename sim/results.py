@@ -8,11 +8,12 @@ Works on a sweep's dataset and on the output of ``opvang run`` alike
 part-0.parquet``. A damaged file is an :class:`~sim.errors.InputError` that names it.
 
 A sweep's table also gets a column per overridden model key (named by the dotted key, after
-the run keys): the value the row's scenario and replication ran with. That is the scenario's
-override; for a scenario that does not override the key, the replication's posterior draw
-when the key is a posterior column, else the value in the scenario's resolved model (missing
-where the model has no such entry). A grid or a sampled design thus reads as a table of inputs
-and outputs: ``annual.groupby("facilities.velserpoort.schedule.2021-01-01.places")``.
+the run keys, in alphabetical order): the value the row's scenario and replication ran with.
+That is the scenario's override; for a scenario that does not override the key, the
+replication's posterior draw when the key is a posterior column, else the value in the
+scenario's resolved model (missing where the model has no such entry). A grid or a sampled
+design thus reads as a table of inputs and outputs:
+``annual.groupby("facilities.velserpoort.schedule.2021-01-01.places")``.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def override_values(manifest: Mapping[str, Any], pairs: pd.DataFrame) -> pd.Data
     key's value in the scenario's resolved model (missing when it has no such entry).
     """
     scenarios = manifest.get("scenarios") or {}
-    keys = list(dict.fromkeys(k for s in scenarios.values() for k in s.get("overrides") or {}))
+    keys = sorted({k for s in scenarios.values() for k in s.get("overrides") or {}})
     draws = {d["replication"]: d["values"] for d in (manifest.get("posterior") or {}).get("draws") or []}
     out = pairs[["scenario", "replication"]].reset_index(drop=True)
     for key in keys:
