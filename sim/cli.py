@@ -344,11 +344,10 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     if args.format == "markdown":
         if warning:
             print(warning, file=sys.stderr)
-        sections = [("Scenarios", table)] + ([] if differences is None else [
-            (f"Paired differences against {baseline}", differences)])
-        notes = [about, texts[0]] + ([] if differences is None else [texts[1]])
+        sections = [("Scenarios", texts[0], table)] + ([] if differences is None else [
+            (f"Paired differences against {baseline}", texts[1], differences)])
         print(markdown_document(f"Summary of {manifest.get('experiment') or args.results.name}",
-                                notes, sections))
+                                about, sections))
         return 0
     print(about)
     if warning:

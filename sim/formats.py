@@ -25,6 +25,9 @@ def summary_csv(scenarios: pd.DataFrame, differences: pd.DataFrame | None, basel
         parts.append(differences.assign(table="differences", baseline=baseline))
     frame = pd.concat(parts, ignore_index=True)
     frame["first_year"], frame["last_year"] = years
+    for column in ("n", "n_for_10pct"):
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column]).round().astype("Int64")
     first = ["table", "metric", "group", "scenario", "baseline"]
     frame = frame[first + [c for c in frame if c not in first]]
     return str(frame.to_csv(index=False, lineterminator="\n"))
@@ -43,13 +46,11 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def markdown_document(title: str, notes: Sequence[str], sections: Sequence[tuple[str, pd.DataFrame]]) -> str:
-    """A title, paragraphs and a table under each heading."""
-    out = [f"# {title}", ""]
-    for note in notes:
-        out += [note, ""]
-    for heading, table in sections:
-        out += [f"## {heading}", "", markdown_table(table), ""]
+def markdown_document(title: str, note: str, sections: Sequence[tuple[str, str, pd.DataFrame]]) -> str:
+    """A title and a paragraph, then under each heading a paragraph and a table."""
+    out = [f"# {title}", "", note, ""]
+    for heading, text, table in sections:
+        out += [f"## {heading}", "", text, "", markdown_table(table), ""]
     return "\n".join(out)
 
 
