@@ -154,6 +154,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sweep)
 
+    _add_results_parsers(sub)
+    return parser
+
+
+def _add_results_parsers(sub: Any) -> None:
+    """``opvang summary`` and ``opvang sensitivity``: what a sweep's results say."""
     p = sub.add_parser("summary", help="main indicators per scenario of a sweep, with 95 %% "
                        "intervals and paired differences against the baseline")
     p.add_argument("results", type=Path, help="results folder of a sweep, e.g. results/NAME")
@@ -178,7 +184,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None,
                    help="folder for sensitivity.csv and sensitivity.png (default: RESULTS)")
     p.set_defaults(func=_cmd_sensitivity)
-    return parser
 
 
 def _version() -> str:
