@@ -80,19 +80,17 @@ def override_values(manifest: Mapping[str, Any], pairs: pd.DataFrame) -> pd.Data
     scenarios = manifest.get("scenarios") or {}
     keys = sorted({k for s in scenarios.values() for k in s.get("overrides") or {}})
     draws = {d["replication"]: d["values"] for d in (manifest.get("posterior") or {}).get("draws") or []}
+    drawn = {k for values in draws.values() for k in values}
     out = pairs[["scenario", "replication"]].reset_index(drop=True)
     for key in keys:
         parts = split_dotted(key)
-        column = []
-        for scenario, replication in zip(out["scenario"], out["replication"], strict=True):
-            entry = scenarios.get(scenario) or {}
-            if key in (entry.get("overrides") or {}):
-                column.append(entry["overrides"][key])
-            elif key in draws.get(int(replication), {}):
-                column.append(draws[int(replication)][key])
-            else:
-                column.append(_lookup(entry.get("model"), parts))
-        out[key] = pd.Series(column, dtype=object).infer_objects()
+        own = {name: (s.get("overrides") or {})[key] if key in (s.get("overrides") or {})
+               else _lookup(s.get("model"), parts) for name, s in scenarios.items()}
+        column = out["scenario"].map(own).astype(object)
+        if key in drawn:  # scenarios that do not override it run the replication's draw
+            free = ~out["scenario"].map(lambda s, k=key: k in (scenarios.get(s, {}).get("overrides") or {}))
+            column[free] = out.loc[free, "replication"].map(lambda r, k=key: draws.get(int(r), {}).get(k))
+        out[key] = column.where(column.notna(), None).infer_objects()
     return out
 
 
