@@ -12,7 +12,9 @@ numbers: every point ran the same seeds). SALib then computes, per factor:
   and ``sigma`` (spread of the effects: interaction or non-linearity). Ranked by ``mu_star``.
 - ``sobol``: first-order ``S1`` and total ``ST`` shares of the outcome's variance, with their
   95 % intervals. Ranked by ``ST``.
-- ``latin``: RBD-FAST's first-order ``S1`` with its interval. Ranked by ``S1``.
+- ``latin``: RBD-FAST's first-order ``S1`` with its interval (10 harmonics from 100 points,
+  4 below; at least 9 points, and a few hundred to tell small effects from noise: with few
+  points S1 is biased upward). Ranked by ``S1``.
 
 Rank 1 is the most influential factor. The bootstrap intervals use a generator seeded from
 the sample's seed, so the table is a function of the results: the same seed gives the same
@@ -47,6 +49,7 @@ INDICES = {  # method: (the index that ranks, its interval, the other columns)
     "sobol": ("ST", "ST_conf", ("S1", "S1_conf")),
     "latin": ("S1", "S1_conf", ()),
 }
+LATIN_FULL = 100  # points from which RBD-FAST sums 10 harmonics (4 below)
 CSV = "sensitivity.csv"
 PNG = "sensitivity.png"
 
@@ -147,7 +150,11 @@ def indices(design: Design, y: np.ndarray) -> pd.DataFrame:
     elif design.method == "sobol":
         result = sobol.analyze(problem, y, calc_second_order=False, seed=rng)
     else:
-        result = rbd_fast.analyze(problem, x, y, seed=rng)
+        harmonics = 10 if len(y) >= LATIN_FULL else 4  # SALib's 10 needs many points
+        if len(y) < 2 * harmonics + 1:
+            raise InputError("sample.n", "", f"{len(y)} points are too few for RBD-FAST (at least "
+                             f"{2 * harmonics + 1}; a few hundred to tell small effects from noise)")
+        result = rbd_fast.analyze(problem, x, y, M=harmonics, seed=rng)
     main, conf, others = INDICES[design.method]
     table = pd.DataFrame({"factor": list(design.factors),
                           "kind": [design.kinds[k] for k in design.factors]})

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from cli_runner import cli
 
+from sim.errors import InputError
 from sim.experiment import read_experiment
 from sim.results import load
 from sim.sampling import Design, Factor, unit_sample
@@ -208,3 +209,13 @@ def test_indices_rank_a_known_function(method: str) -> None:
     main = INDICES[method][0]
     assert table[main].iloc[2] == pytest.approx(0, abs=0.05 if method != "morris" else 1e-12)
     pd.testing.assert_frame_equal(table, indices(design, y))  # the intervals too
+
+
+def test_too_few_latin_points_for_rbd_fast() -> None:
+    unit = unit_sample("latin", 8, 2, seed=1)
+    factors = {"x0": Factor(0.0, 1.0), "x1": Factor(0.0, 1.0)}
+    design = Design("latin", 8, 1, None, factors, dict.fromkeys(factors, "parameter"),
+                    tuple(tuple(row) for row in unit))
+    with pytest.raises(InputError) as err:
+        indices(design, unit[:, 0])
+    assert "8 points are too few for RBD-FAST (at least 9" in err.value.expected
