@@ -31,9 +31,13 @@ Two optional keys of a grid make the names readable::
                                                    # name from labels; here single_rooms-plus20
 
 A scenario may add a dated entry that the model does not have yet, as a derived model file
-may: ``"facilities.velserpoort.schedule.2025-01-01.places" = 21`` adds that date to the
-schedule (the other fields of the entry as before it), ``"channels.housing_first.dated.
-2025-01-01.haarlem" = 20`` a change of a channel.
+may. This adds that date to the schedule (the entry's other fields as before the date)::
+
+    "facilities.velserpoort.schedule.2025-01-01.places" = 21
+
+and this a dated change of a channel::
+
+    "channels.housing_first.dated.2025-01-01.haarlem" = 20
 
 An experiment may also be a sampled design for global sensitivity analysis: ``[sample]``
 with ``[parameters.KEY]`` and ``[levers.KEY]`` ranges (:mod:`sim.sampling`); each point of
