@@ -1,5 +1,5 @@
-"""Command line: ``opvang run``, ``check``, ``sweep``, ``summary``, ``calibrate`` (also
-``python -m sim``).
+"""Command line: ``opvang run``, ``check``, ``sweep``, ``summary``, ``sensitivity``,
+``calibrate`` (also ``python -m sim``).
 
 Exit codes: 0 done, 2 bad input (one line names the file or option and the key; nothing is
 written), 1 failure. SIGTERM stops a command as Ctrl-C does.
@@ -29,15 +29,18 @@ from sim.calibration.command import add_parser as add_calibrate_parser
 from sim.compare import format_frame, intervals, paired_differences, per_replication
 from sim.dataset import read_manifest
 from sim.errors import InputError
-from sim.experiment import read_experiment
+from sim.experiment import Experiment, read_experiment
 from sim.folders import check_writable, claim, holder
+from sim.formats import FORMATS, markdown_document, summary_csv
 from sim.limits import REPLICATIONS_MAX, SEED_MAX, WORKERS_MAX, YEAR_MAX
 from sim.model import Model
-from sim.modelfile import load, model_hash, resolve
+from sim.modelfile import load, model_hash, read_toml, resolve
 from sim.options import Parser, integer
 from sim.output import check_destination, write_run
 from sim.posterior import check_draws, read_posterior
 from sim.results import load as load_results
+from sim.sensitivity import DEFAULT_OUTCOMES, analyse, design_of, format_analysis, parse_outcome
+from sim.sensitivity import write as write_sensitivity
 from sim.summary import against_targets, format_table, key_indicators
 from sim.sweep import SweepStoppedError, sweep
 from sim.targets import load_targets
@@ -135,8 +138,8 @@ def _parser() -> argparse.ArgumentParser:
 
     add_calibrate_parser(sub)
 
-    p = sub.add_parser("check", help="validate a model file without running it")
-    p.add_argument("file", type=Path)
+    p = sub.add_parser("check", help="validate a model or experiment file without running it")
+    p.add_argument("file", type=Path, help="a model file, or an experiment file (it names a model)")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("sweep", help="run every scenario and replication of an experiment file; "
@@ -151,6 +154,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sweep)
 
+    _add_results_parsers(sub)
+    return parser
+
+
+def _add_results_parsers(sub: Any) -> None:
+    """``opvang summary`` and ``opvang sensitivity``: what a sweep's results say."""
     p = sub.add_parser("summary", help="main indicators per scenario of a sweep, with 95 %% "
                        "intervals and paired differences against the baseline")
     p.add_argument("results", type=Path, help="results folder of a sweep, e.g. results/NAME")
@@ -158,8 +167,23 @@ def _parser() -> argparse.ArgumentParser:
                    help="years to average over (default: all simulated years)")
     p.add_argument("--baseline", default=None, help="scenario to compare with (default: the "
                    "experiment's baseline)")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="text (default), csv (one table for a spreadsheet: opvang summary RESULTS "
+                        "--format csv > summary.csv) or markdown")
     p.set_defaults(func=_cmd_summary)
-    return parser
+
+    p = sub.add_parser("sensitivity", help="sensitivity indices of a sampled sweep (an experiment "
+                       "with a [sample]): a ranking of the factors per outcome, as a table and figure")
+    p.add_argument("results", type=Path, help="results folder of the sweep, e.g. results/NAME")
+    p.add_argument("--years", type=_years, default=None, metavar="FIRST-LAST",
+                   help="years to average over (default: all simulated years)")
+    p.add_argument("--outcome", action="append", default=None, metavar="METRIC[:GROUP]",
+                   help="an outcome of the annual table, group total when not given (repeat for "
+                        "more; default: street_nights, stays_over_9_months, bw_waiting_list, "
+                        "mean_wait_for_bed_days)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for sensitivity.csv and sensitivity.png (default: RESULTS)")
+    p.set_defaults(func=_cmd_sensitivity)
 
 
 def _version() -> str:
@@ -183,10 +207,30 @@ def _years(text: str) -> tuple[int, int]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    """A model file, or an experiment file (one that names a model, or has scenarios)."""
+    raw = read_toml(args.file)
+    if any(key in raw for key in ("model", "scenarios", "grids", "sample", "replications")):
+        print(f"{args.file}: ok ({_described(read_experiment(args.file))})")
+        return 0
     model = load(args.file)
     print(f"{args.file}: ok ({len(model.facilities)} facilities, {len(model.groups)} groups, "
           f"{len(model.channels)} channels; hash {model_hash(model)})")
     return 0
+
+
+def _described(exp: Experiment) -> str:
+    """An experiment in a line: its size, seed and model."""
+    n = len(exp.scenarios)
+    text = (f"experiment {exp.name}: {n} scenario{'s' if n > 1 else ''} x {exp.replications} "
+            f"replications = {n * exp.replications} tasks, seed {exp.seed}, model {exp.model_file}")
+    if exp.posterior is not None:
+        text += f", posterior {exp.posterior.file}"
+    if exp.design is not None:
+        kinds = list(exp.design.kinds.values())
+        text += (f"; sample {exp.design.method}, n {exp.design.n}, seed {exp.design.seed}: "
+                 f"{len(exp.design.unit)} points of {kinds.count('parameter')} parameters and "
+                 f"{kinds.count('lever')} levers")
+    return text
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -283,7 +327,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    annual = load_results(args.results, "annual")
+    annual = load_results(args.results, "annual", overrides=False)
     manifest = read_manifest(args.results) or {}
     scenarios = list(dict.fromkeys(annual["scenario"]))
     baseline = args.baseline or manifest.get("baseline") or scenarios[0]
@@ -293,27 +337,81 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     values = per_replication(annual, years)
     if values.empty:
         raise InputError("--years", "", f"no results in {years[0]}-{years[1]}")
-    name = manifest.get("experiment") or args.results.name
+    table = intervals(values)
+    differences = paired_differences(values, baseline) if len(scenarios) > 1 else None
+    about, warning = _summary_header(args.results, annual, manifest, scenarios)
+    if args.format == "csv":
+        if warning:
+            print(warning, file=sys.stderr)
+        sys.stdout.write(summary_csv(table, differences, baseline, years))
+        return 0
+    texts = _summary_texts(baseline, years)
+    if args.format == "markdown":
+        if warning:
+            print(warning, file=sys.stderr)
+        sections = [("Scenarios", texts[0], table)] + ([] if differences is None else [
+            (f"Paired differences against {baseline}", texts[1], differences)])
+        print(markdown_document(f"Summary of {manifest.get('experiment') or args.results.name}",
+                                about, sections))
+        return 0
+    print(about)
+    if warning:
+        print(warning)
+    print(texts[0] + "\n")
+    print(format_frame(table))
+    if differences is not None:
+        print(f"\n{texts[1]}\n")
+        print(format_frame(differences))
+    return 0
+
+
+def _summary_header(results: Path, annual: Any, manifest: dict[str, Any],
+                    scenarios: list[str]) -> tuple[str, str]:
+    """The line that says what was run, and a warning when the sweep is not complete."""
+    name = manifest.get("experiment") or results.name
     reps = annual.groupby("scenario", observed=True)["replication"].nunique()
     count = str(reps.min()) if reps.min() == reps.max() else f"{reps.min()}-{reps.max()}"
     plural = "s" if len(scenarios) > 1 else ""
-    print(f"experiment {name} ({args.results}): {len(scenarios)} scenario{plural} x {count} replications, "
-          f"seed {manifest.get('seeds', {}).get('seed', ', '.join(map(str, annual['seed'].unique())))}")
+    seed = manifest.get("seeds", {}).get("seed", ", ".join(map(str, annual["seed"].unique())))
+    about = (f"experiment {name} ({results}): {len(scenarios)} scenario{plural} x {count} "
+             f"replications, seed {seed}")
+    warning = ""
     if manifest.get("status", "complete") != "complete":
         status = manifest["status"]
-        if status == "running" and holder(args.results) is None:
+        if status == "running" and holder(results) is None:
             status = "stopped before it finished (killed)"
         done = len(annual[["scenario", "replication"]].drop_duplicates())
-        print(f"warning: the sweep is {status}: {done} of {manifest.get('tasks')} tasks "
-              "are in; run `opvang sweep` again to finish it")
-    print(f"yearly means over {years[0]}-{years[1]}, described over the replications: median and "
-          "2.5-97.5 % quantiles (the figures to quote), and the mean with its 95 % t interval "
-          "(the precision of the estimate)\n")
-    print(format_frame(intervals(values)))
-    if len(scenarios) > 1:
-        print(f"\npaired differences against {baseline} (scenario minus {baseline}, replication by "
-              "replication: common random numbers; n: the replications each interval used; "
-              "n_for_10pct: the replications with which the interval's half-width would be 10 % of "
-              "the difference)\n")
-        print(format_frame(paired_differences(values, baseline)))
+        warning = (f"warning: the sweep is {status}: {done} of {manifest.get('tasks')} tasks "
+                   "are in; run `opvang sweep` again to finish it")
+    return about, warning
+
+
+def _summary_texts(baseline: str, years: tuple[int, int]) -> tuple[str, str]:
+    """What the two tables of a summary hold, in words."""
+    return (f"yearly means over {years[0]}-{years[1]}, described over the replications: median and "
+            "2.5-97.5 % quantiles (the figures to quote), and the mean with its 95 % t interval "
+            "(the precision of the estimate)",
+            f"paired differences against {baseline} (scenario minus {baseline}, replication by "
+            "replication: common random numbers; n: the replications each interval used; "
+            "n_for_10pct: the replications with which the interval's half-width would be 10 % of "
+            "the difference)")
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Indices per outcome, printed and written as sensitivity.csv and sensitivity.png."""
+    design, _ = design_of(args.results)  # before reading the table: a clear error for other folders
+    outcomes = [parse_outcome(o) for o in args.outcome] if args.outcome else list(DEFAULT_OUTCOMES)
+    out = args.out or args.results
+    check_writable(out)
+    annual = load_results(args.results, "annual", overrides=False)
+    analysis = analyse(args.results, annual, outcomes, args.years)
+    first, last = analysis.years
+    print(f"experiment {analysis.experiment} ({args.results}): {design.method} sample of "
+          f"{len(design.factors)} factors, n {design.n}, seed {design.seed}: {len(design.unit)} "
+          f"points x {analysis.replications} replication{'s' if analysis.replications > 1 else ''}")
+    print(f"each point's value: the yearly mean over {first}-{last}, averaged over its replications; "
+          "rank 1 is the most influential factor\n")
+    print(format_analysis(analysis))
+    csv, png = write_sensitivity(analysis, out)
+    print(f"\nwritten: {csv}, {png}")
     return 0

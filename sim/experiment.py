@@ -20,6 +20,29 @@
     "facilities.velserpoort.schedule.2021-01-01.room_type" = ["single", "two-person"]
     "facilities.velserpoort.schedule.2021-01-01.places" = [28, 42]
 
+A grid's scenarios are named ``GRID__KEY-VALUE__...`` by default, KEY the shortest trailing
+part of the dotted key that tells the grid's keys apart (``rooms__room_type-single__places-28``).
+Two optional keys of a grid make the names readable::
+
+    [grids.gain]
+    "recovery.room_type.single" = [1.1, 1.32, 1.54]
+    labels.single = ["none", "plus20", "plus40"]   # a name per value (KEY: short or dotted)
+    label = "single_rooms-{single}"                # the whole name: {KEY} is the value, or its
+                                                   # name from labels; here single_rooms-plus20
+
+A scenario may add a dated entry that the model does not have yet, as a derived model file
+may. This adds that date to the schedule (the entry's other fields as before the date)::
+
+    "facilities.velserpoort.schedule.2025-01-01.places" = 21
+
+and this a dated change of a channel::
+
+    "channels.housing_first.dated.2025-01-01.haarlem" = 20
+
+An experiment may also be a sampled design for global sensitivity analysis: ``[sample]``
+with ``[parameters.KEY]`` and ``[levers.KEY]`` ranges (:mod:`sim.sampling`); each point of
+the sample becomes a scenario ``sample-00001``, ... after the named ones.
+
 Everything is checked here, before anything runs: every override must name a key of the
 model, every scenario must give a valid model, and each error names the file and the key.
 """
@@ -41,13 +64,17 @@ from sim.limits import REPLICATIONS_MAX, SEED_MAX, WARMUP_YEARS_MAX, YEAR_MAX, o
 from sim.model import Model
 from sim.modelfile import from_mapping, model_hash, read_toml, resolve, split_dotted, with_overrides
 from sim.posterior import Posterior, check_draws, read_posterior
+from sim.sampling import Design, read_design
 from sim.schema import build
 from sim.tasks import Task, Variant
 
 TABLES = ("annual", "daily", "events")
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
 TOP_KEYS = ("name", "description", "model", "replications", "seed", "baseline", "tables",
-            "posterior", "horizon", "scenarios", "grids")
+            "posterior", "horizon", "scenarios", "grids", "sample", "parameters", "levers")
+TABLE_KEYS = ("scenarios", "grids", "sample", "parameters", "levers")  # read on their own
+GRID_KEYS = ("label", "labels")  # a grid's naming, not model keys
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -100,6 +127,7 @@ class Experiment:
     scenarios: dict[str, Scenario]
     posterior: Posterior | None = None
     base: dict[str, Any] = field(default_factory=dict, repr=False)  # raw model, horizon applied
+    design: Design | None = None  # a sampled design: its points are the scenarios sample-*
 
 
 def read_experiment(path: str | Path) -> Experiment:
@@ -110,7 +138,7 @@ def read_experiment(path: str | Path) -> Experiment:
     unknown = sorted(set(raw) - set(TOP_KEYS))
     if unknown:
         raise InputError(file, unknown[0], f"unknown key; expected one of {', '.join(TOP_KEYS)}")
-    spec = build(Spec, {k: v for k, v in raw.items() if k not in ("scenarios", "grids")}, file)
+    spec = build(Spec, {k: v for k, v in raw.items() if k not in TABLE_KEYS}, file)
     name = spec.name or path.stem
     _check_spec(spec, name, file)
     model_path = _referenced(path, spec.model, "model")
@@ -118,26 +146,50 @@ def read_experiment(path: str | Path) -> Experiment:
     from_mapping(base, str(model_path))  # errors in the model itself name the model file
     horizon = {k: v for k, v in vars(spec.horizon or Horizon()).items() if v is not None}
     base = _with_horizon(base, horizon, file)
-
-    overrides = _named(raw.get("scenarios", {}), file)
-    _grids(raw.get("grids", {}), file, overrides)
-    if not overrides:
-        raise InputError(file, "scenarios", "expected at least one scenario, e.g. [scenarios.baseline]")
-    _check_keys(base, overrides, file, str(model_path))
-    scenarios = {}
-    for sname, (origin, changes) in overrides.items():
-        model = _resolve(base, changes, file, origin)
-        scenarios[sname] = Scenario(sname, changes, model, model_hash(model), origin)
+    design = read_design(raw, base, file, spec.seed)
+    scenarios = _scenarios(raw, base, design, file, str(model_path))
     baseline = spec.baseline or next(iter(scenarios))
     if baseline not in scenarios:
-        raise InputError(file, "baseline", f"expected one of the scenarios: {', '.join(scenarios)}")
+        raise InputError(file, "baseline", f"expected one of the scenarios: {_listed(scenarios)}")
     posterior = None
     if spec.posterior:
         posterior = read_posterior(_referenced(path, spec.posterior, "posterior"))
         check_draws(posterior, base, file, spec.seed, spec.replications,
                     {name: s.overrides for name, s in scenarios.items()})
     return Experiment(name, file, spec.description, str(model_path), baseline, spec.replications,
-                      spec.seed, tuple(spec.tables), horizon, scenarios, posterior, base)
+                      spec.seed, tuple(spec.tables), horizon, scenarios, posterior, base, design)
+
+
+def _scenarios(raw: Mapping[str, Any], base: dict[str, Any], design: Design | None, file: str,
+               model_file: str) -> dict[str, Scenario]:
+    """The named scenarios, the grids' points and the sample's points, each resolved."""
+    overrides = _named(raw.get("scenarios", {}), file)
+    _grids(raw.get("grids", {}), file, overrides)
+    if design is not None:
+        for i, point in enumerate(design.names):
+            if point in overrides:
+                raise InputError(file, overrides[point][0], f"the name {point!r} belongs to the "
+                                 "points of the [sample]; choose another")
+            overrides[point] = ("sample", design.overrides(i, base))
+    if not overrides:
+        raise InputError(file, "scenarios", "expected at least one scenario, e.g. [scenarios.baseline]")
+    _check_keys(base, overrides, file, model_file)
+    scenarios = {}
+    for sname, (origin, changes) in overrides.items():
+        try:
+            model = _resolve(base, changes, file, origin)
+        except InputError as err:
+            if origin != "sample":
+                raise
+            raise InputError(file, "sample", f"point {sname} gives an invalid model: "
+                             f"{err.key.removeprefix('sample.')}: {err.expected}") from None
+        scenarios[sname] = Scenario(sname, changes, model, model_hash(model), origin)
+    return scenarios
+
+
+def _listed(names: Mapping[str, Any], most: int = 12) -> str:
+    shown = list(itertools.islice(names, most))
+    return ", ".join(shown) + (f", ... ({len(names)} in all)" if len(names) > most else "")
 
 
 def tasks(exp: Experiment, skip: Container[tuple[str, int]] = ()) -> Iterator[Task]:
@@ -166,7 +218,7 @@ def definition(exp: Experiment) -> dict[str, Any]:
         "tables": list(exp.tables),
         "scenarios": {name: s.hash for name, s in exp.scenarios.items()},
         "posterior": None if post is None else {"sha256": post.sha256, "columns": list(post.columns)},
-    }
+    } | ({} if exp.design is None else {"sample": exp.design.record()})  # no key: hashes as before
 
 
 def definition_hash(exp: Experiment) -> str:
@@ -251,20 +303,70 @@ def _named(value: Any, file: str) -> dict[str, tuple[str, dict[str, Any]]]:
 def _grids(value: Any, file: str, out: dict[str, tuple[str, dict[str, Any]]]) -> None:
     """``[grids.NAME]`` tables expanded into ``out``, one scenario per point of the product."""
     for grid, table in _tables(value, file, "grids").items():
-        axes = dict(_flatten(table, file, f"grids.{grid}"))
+        origin = f"grids.{grid}"
+        axes = dict(_flatten({k: v for k, v in table.items() if k not in GRID_KEYS}, file, origin))
         if not axes:
-            raise InputError(file, f"grids.{grid}", "expected at least one key with a list of values")
+            raise InputError(file, origin, "expected at least one key with a list of values")
         for key, values in axes.items():
             if not isinstance(values, list) or not values:
-                raise InputError(file, f"grids.{grid}.{key}", f"expected a non-empty list of values, "
+                raise InputError(file, f"{origin}.{key}", f"expected a non-empty list of values, "
                                  f"got {values!r}")
         short = _short_keys(list(axes))
-        for point in itertools.product(*axes.values()):
-            name = "__".join([grid, *(f"{s}-{_label(v)}" for s, v in zip(short, point, strict=True))])
+        names = _value_names(table.get("labels", {}), axes, short, file, origin)
+        label = table.get("label")
+        if label is not None and not isinstance(label, str):
+            raise InputError(file, f"{origin}.label", f"expected a string, got {label!r}")
+        for index in itertools.product(*(range(len(v)) for v in axes.values())):
+            point = [names[k][i] for k, i in zip(axes, index, strict=True)]
+            name = ("__".join([grid, *(f"{s}-{v}" for s, v in zip(short, point, strict=True))])
+                    if label is None else _from_template(label, dict(zip(short, point, strict=True)),
+                                                         dict(zip(axes, point, strict=True)), file, origin))
             if name in out:
-                raise InputError(file, f"grids.{grid}", f"gives the scenario name {name!r}, "
-                                 f"already used by {out[name][0]}")
-            out[name] = (f"grids.{grid}", dict(zip(axes, point, strict=True)))
+                raise InputError(file, f"{origin}.label" if label else origin, f"gives the scenario "
+                                 f"name {name!r}, already used by {out[name][0]}")
+            out[name] = (origin, {k: axes[k][i] for k, i in zip(axes, index, strict=True)})
+
+
+def _value_names(labels: Any, axes: dict[str, list[Any]], short: list[str], file: str,
+                 origin: str) -> dict[str, list[str]]:
+    """Each axis's values as name parts: ``labels.KEY`` where the grid gives them, else the value."""
+    where = f"{origin}.labels"
+    if not isinstance(labels, dict):
+        raise InputError(file, where, "expected a table: labels.KEY = [a name per value]")
+    by_short = dict(zip(short, axes, strict=True))
+    names = {key: [_label(v) for v in values] for key, values in axes.items()}
+    for given, value in labels.items():
+        key = by_short.get(given, given) if given not in axes else given
+        if key not in axes:
+            raise InputError(file, f"{where}.{given}", f"not a key of this grid; expected one of "
+                             f"{', '.join(short)} (or the dotted keys)")
+        if (not isinstance(value, list) or len(value) != len(axes[key])
+                or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
+            raise InputError(file, f"{where}.{given}", f"expected a list of {len(axes[key])} names, "
+                             f"one per value, got {value!r}")
+        for part in map(str, value):
+            if not NAME.fullmatch(part):
+                raise InputError(file, f"{where}.{given}", f"expected names of letters, digits, "
+                                 f"_ . + - (they become folder names), got {part!r}")
+        names[key] = [str(v) for v in value]
+    return names
+
+
+def _from_template(label: str, by_short: dict[str, str], by_key: dict[str, str], file: str,
+                   origin: str) -> str:
+    """A grid point's name from its ``label`` template: ``{KEY}`` is the value's name."""
+    def fill(match: re.Match[str]) -> str:
+        part = match[1]
+        if part in by_short or part in by_key:
+            return by_short.get(part) or by_key[part]
+        raise InputError(file, f"{origin}.label", f"{{{part}}} is not a key of this grid; "
+                         f"expected one of {', '.join('{' + k + '}' for k in by_short)}")
+
+    name = PLACEHOLDER.sub(fill, label)
+    if not NAME.fullmatch(name):
+        raise InputError(file, f"{origin}.label", f"gives {name!r}; expected a name of letters, "
+                         "digits, _ . + - (it becomes a folder name)")
+    return name
 
 
 def _short_keys(keys: list[str]) -> list[str]:

@@ -6,11 +6,21 @@
 Works on a sweep's dataset and on the output of ``opvang run`` alike
 (``<table>/scenario=S/rep-R.parquet``), and on older runs' ``<table>/experiment=E/scenario=S/
 part-0.parquet``. A damaged file is an :class:`~sim.errors.InputError` that names it.
+
+A sweep's table also gets a column per overridden model key (named by the dotted key, after
+the run keys, in alphabetical order): the value the row's scenario and replication ran with.
+That is the scenario's override; for a scenario that does not override the key, the
+replication's posterior draw when the key is a posterior column, else the value in the
+scenario's resolved model (missing where the model has no such entry). A grid or a sampled
+design thus reads as a table of inputs and outputs:
+``annual.groupby("facilities.velserpoort.schedule.2021-01-01.places")``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -18,12 +28,14 @@ import pyarrow.dataset as ds
 
 from sim.dataset import damage, read_manifest
 from sim.errors import InputError
+from sim.modelfile import split_dotted
 
 KEYS = ("experiment", "scenario", "replication", "seed")
 
 
-def load(path: str | Path, table: str = "annual") -> pd.DataFrame:
-    """One table with the run keys (experiment, scenario, replication, seed) as its first columns.
+def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.DataFrame:
+    """One table with the run keys (experiment, scenario, replication, seed) as its first columns,
+    then (``overrides``) a column per model key that a sweep's scenarios override.
 
     Rows are ordered by scenario (in the experiment's order when a manifest says it), then
     replication, then as the replication wrote them.
@@ -50,10 +62,58 @@ def load(path: str | Path, table: str = "annual") -> pd.DataFrame:
         if key in frame:
             frame[key] = frame[key].astype("string")
     frame = frame[[k for k in KEYS if k in frame] + [c for c in frame if c not in KEYS]]
-    order = _scenario_order(root, frame)
+    manifest = read_manifest(root) or {}
+    sweep = manifest if manifest.get("kind") == "sweep" else {}
+    order = _scenario_order(sweep, frame)
     rank = frame["scenario"].map({s: i for i, s in enumerate(order)}).astype(int)
     frame = frame.assign(_rank=rank).sort_values(["_rank", "replication"], kind="stable")
-    return frame.drop(columns="_rank").reset_index(drop=True)
+    frame = frame.drop(columns="_rank").reset_index(drop=True)
+    return _with_overrides(frame, sweep) if overrides and sweep else frame
+
+
+def override_values(manifest: Mapping[str, Any], pairs: pd.DataFrame) -> pd.DataFrame:
+    """The value of each overridden key for each (scenario, replication) of ``pairs``.
+
+    The scenario's override; else the replication's posterior draw of that key; else the
+    key's value in the scenario's resolved model (missing when it has no such entry).
+    """
+    scenarios = manifest.get("scenarios") or {}
+    keys = sorted({k for s in scenarios.values() for k in s.get("overrides") or {}})
+    draws = {d["replication"]: d["values"] for d in (manifest.get("posterior") or {}).get("draws") or []}
+    drawn = {k for values in draws.values() for k in values}
+    out = pairs[["scenario", "replication"]].reset_index(drop=True)
+    for key in keys:
+        parts = split_dotted(key)
+        own = {name: (s.get("overrides") or {})[key] if key in (s.get("overrides") or {})
+               else _lookup(s.get("model"), parts) for name, s in scenarios.items()}
+        column = out["scenario"].map(own).astype(object)
+        if key in drawn:  # scenarios that do not override it run the replication's draw
+            free = ~out["scenario"].map(lambda s, k=key: k in (scenarios.get(s, {}).get("overrides") or {}))
+            column[free] = out.loc[free, "replication"].map(lambda r, k=key: draws.get(int(r), {}).get(k))
+        out[key] = column.where(column.notna(), None).infer_objects()
+    return out
+
+
+def _with_overrides(frame: pd.DataFrame, manifest: Mapping[str, Any]) -> pd.DataFrame:
+    """``frame`` with the override columns after the run keys, rows in the same order."""
+    pairs = frame[["scenario", "replication"]].drop_duplicates()
+    values = override_values(manifest, pairs)
+    added = [c for c in values if c not in ("scenario", "replication")]
+    if not added:
+        return frame
+    merged = frame.merge(values, on=["scenario", "replication"], how="left", sort=False)
+    keys = [k for k in KEYS if k in merged]
+    return merged[keys + added + [c for c in frame if c not in keys]]
+
+
+def _lookup(model: Any, parts: list[str]) -> Any:
+    """The scalar at a dotted path of a resolved model (JSON), or None."""
+    node = model
+    for part in parts:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return None if isinstance(node, dict | list) else node
 
 
 def _damaged(folder: Path, err: Exception) -> InputError:
@@ -78,8 +138,7 @@ def _partition_keys(folder: Path) -> list[str]:
         level = parts[0]
 
 
-def _scenario_order(root: Path, frame: pd.DataFrame) -> list[str]:
-    manifest = read_manifest(root) or {}
-    listed = list(manifest.get("scenarios") or {}) if manifest.get("kind") == "sweep" else []
+def _scenario_order(manifest: Mapping[str, Any], frame: pd.DataFrame) -> list[str]:
+    listed = list(manifest.get("scenarios") or {})
     present = sorted(set(frame["scenario"]))
     return [s for s in listed if s in present] + [s for s in present if s not in listed]

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from cli_runner import cli
 
 from sim.errors import InputError
-from sim.experiment import definition_hash, read_experiment, tasks
+from sim.experiment import definition, definition_hash, read_experiment, tasks
 from sim.modelfile import load, model_hash
+from sim.results import load as load_results
 from sim.tasks import task_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -302,3 +304,245 @@ def test_every_experiment_file_is_valid(path: Path) -> None:
     exp = read_experiment(path)
     assert exp.baseline in exp.scenarios
     assert all(task.replication < exp.replications for task in tasks(exp))
+
+
+# --- dated entries, readable grid names, opvang check ------------------------------------
+
+
+def test_a_scenario_adds_a_dated_schedule_entry_and_a_channel_change(tmp_path: Path) -> None:
+    """New dates under a facility's schedule and a channel's dated changes, over the model as
+    the sources describe it (which has neither date): the file reads, and the change acts."""
+    path = write(tmp_path, """
+[scenarios.baseline]
+[scenarios.more_places]
+"facilities.wilhelminastraat.schedule.2025-01-01.places" = 40
+[scenarios.more_housing_first]
+"channels.housing_first.dated.2025-01-01.haarlem" = 30
+""", header=HEADER.replace("replications = 2", "replications = 1").replace(
+        "end_year = 2020", "end_year = 2025, warmup_years = 1"))
+    exp = read_experiment(path)
+    schedule = exp.scenarios["more_places"].model.facilities["wilhelminastraat"].schedule
+    assert "2025-01-01" not in exp.scenarios["baseline"].model.facilities["wilhelminastraat"].schedule
+    assert schedule["2025-01-01"].places == 40
+    assert schedule["2025-01-01"].regime is None  # as before the date
+    assert exp.scenarios["more_housing_first"].model.channels["housing_first"].dated["2025-01-01"] == {
+        "haarlem": 30.0}
+    result = cli(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"],
+                 tmp_path)
+    assert result.code == 0, result.err
+    annual = load_results(tmp_path / "out", "annual")
+
+    def value(scenario: str, year: int, metric: str, group: str) -> float:
+        row = annual[(annual["scenario"] == scenario) & (annual["year"] == year)
+                     & (annual["metric"] == metric) & (annual["group"] == group)]
+        return float(row["value"].iloc[0])
+
+    for metric, group, scenario in (("mean_occupied", "nachtopvang", "more_places"),
+                                    ("outflow", "housing_first", "more_housing_first")):
+        assert value(scenario, 2024, metric, group) == value("baseline", 2024, metric, group)
+        assert value(scenario, 2025, metric, group) > value("baseline", 2025, metric, group) + 5
+
+
+def test_grid_labels_name_the_points(tmp_path: Path) -> None:
+    exp = read_experiment(write(tmp_path, f"""
+[grids.gain]
+"recovery.room_type.single" = [1.1, 1.32, 1.54]
+labels.single = ["none", "plus20", "plus40"]
+
+[grids.rooms]
+label = "vp{{places}}_{{room_type}}"
+labels."{VP21}.room_type" = ["one", "two"]
+"{VP21}.room_type" = ["single", "two-person"]
+"{VP21}.places" = [28, 42]
+
+[grids.winter]
+label = "winter-{{facilities.velserpoort.winter_places}}"
+"facilities.velserpoort.winter_places" = [0, 30]
+"""))
+    assert list(exp.scenarios) == [
+        "gain__single-none", "gain__single-plus20", "gain__single-plus40",
+        "vp28_one", "vp42_one", "vp28_two", "vp42_two", "winter-0", "winter-30"]
+    assert exp.scenarios["gain__single-plus20"].overrides == {"recovery.room_type.single": 1.32}
+    assert exp.scenarios["vp42_two"].overrides == {f"{VP21}.room_type": "two-person", f"{VP21}.places": 42}
+    assert exp.scenarios["vp42_two"].origin == "grids.rooms"
+
+
+BAD_LABELS = {  # name: (grid body, key, words)
+    "unknown placeholder": ('label = "g-{plaices}"\n"groups.wmo.patience_days" = [10, 20]\n',
+                            "grids.g.label", "{plaices} is not a key of this grid"),
+    "template that names two points alike": (
+        f'label = "g-{{places}}"\n"{VP21}.places" = [28, 42]\n"{VP21}.room_type" = ["single", "dormitory"]\n',
+        "grids.g.label", "already used by grids.g"),
+    "template that is no folder name": ('label = "g/{patience_days}"\n"groups.wmo.patience_days" = [10]\n',
+                                        "grids.g.label", "folder name"),
+    "label that is not a string": ('label = 3\n"groups.wmo.patience_days" = [10]\n', "grids.g.label",
+                                   "expected a string"),
+    "names of the wrong length": ('labels.patience_days = ["short"]\n"groups.wmo.patience_days" = [10, 20]\n',
+                                  "grids.g.labels.patience_days", "expected a list of 2 names"),
+    "names for a key not in the grid": ('labels.places = ["a"]\n"groups.wmo.patience_days" = [10]\n',
+                                        "grids.g.labels.places", "not a key of this grid"),
+    "name that is no folder name": ('labels.patience_days = ["a b"]\n"groups.wmo.patience_days" = [10]\n',
+                                    "grids.g.labels.patience_days", "folder names"),
+    "labels that are not a table": ('labels = ["a"]\n"groups.wmo.patience_days" = [10]\n', "grids.g.labels",
+                                    "expected a table"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_LABELS))
+def test_bad_grid_label(tmp_path: Path, case: str) -> None:
+    body, key, words = BAD_LABELS[case]
+    path = write(tmp_path, "[grids.g]\n" + body)
+    with pytest.raises(InputError) as err:
+        read_experiment(path)
+    assert (err.value.file, err.value.key) == (str(path), key)
+    assert words in err.value.expected
+
+
+def test_check_reads_experiment_files(tmp_path: Path) -> None:
+    result = cli(["check", str(ROOT / "experiments" / "smoke.toml")])
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"{ROOT / 'experiments' / 'smoke.toml'}: ok (experiment smoke: "
+                                 "2 scenarios x 3 replications = 6 tasks, seed 7, model ")
+    bad = write(tmp_path, f'[scenarios.a]\n"{VP21}.plces" = 28\n')
+    result = cli(["check", str(bad)], tmp_path)
+    assert result.code == 2
+    assert result.err == f"error: {bad}: scenarios.a.{VP21}.plces: override of a key that does not " \
+                         f"exist in {MODEL}\n"
+    assert cli(["check", str(MODEL)]).out.startswith(f"{MODEL}: ok (")  # a model file as before
+
+
+# --- sampled designs ([sample], [parameters.KEY], [levers.KEY]) ---------------------------
+
+SAMPLE = """
+[sample]
+method = "morris"
+n = 3
+seed = 99
+
+[parameters."groups.wmo.patience_days"]
+low = 7.0
+high = 120.0
+scale = "log"
+
+[parameters."groups.wmo.decision.regional_mo"]
+low = 0.5
+high = 0.9
+complement = "groups.wmo.decision.leaves"
+
+[levers."facilities.velserpoort.schedule.2021-01-01.places"]
+low = 28
+high = 56
+integer = true
+"""
+
+
+def test_a_sample_expands_into_scenarios(tmp_path: Path) -> None:
+    before = np.random.get_state()[1].copy()
+    exp = read_experiment(write(tmp_path, "[scenarios.baseline]\n" + SAMPLE))
+    assert np.array_equal(np.random.get_state()[1], before)  # no global random state
+    design = exp.design
+    assert design is not None
+    assert (design.method, design.n, design.seed, design.levels) == ("morris", 3, 99, 4)
+    assert list(exp.scenarios) == ["baseline"] + [f"sample-{i:05d}" for i in range(1, 13)]  # 3 x (3 + 1)
+    assert exp.baseline == "baseline"
+    for i, name in enumerate(design.names):
+        scenario = exp.scenarios[name]
+        assert scenario.origin == "sample"
+        values = scenario.overrides
+        assert 7.0 <= values["groups.wmo.patience_days"] <= 120.0
+        assert isinstance(values[f"{VP21}.places"], int) and 28 <= values[f"{VP21}.places"] <= 56
+        assert values["groups.wmo.decision.regional_mo"] + values["groups.wmo.decision.leaves"] == \
+            pytest.approx(1.0)
+        assert scenario.model.groups["wmo"].patience_days == values["groups.wmo.patience_days"]
+        unit = design.unit[i][0]  # log scale: uniform in the logarithm
+        assert values["groups.wmo.patience_days"] == pytest.approx(7.0 * (120 / 7.0) ** unit)
+    assert design.kinds == {"groups.wmo.patience_days": "parameter",
+                            "groups.wmo.decision.regional_mo": "parameter", f"{VP21}.places": "lever"}
+    record = definition(exp)["sample"]
+    assert [f["key"] for f in record["factors"]] == list(design.factors)
+    assert record["unit"] == [list(row) for row in design.unit] and record["points"] == 12
+
+
+def test_a_sample_is_a_function_of_its_seed(tmp_path: Path) -> None:
+    first = read_experiment(write(tmp_path, SAMPLE, "a.toml"))
+    again = read_experiment(write(tmp_path, SAMPLE, "b.toml"))
+    other = read_experiment(write(tmp_path, SAMPLE.replace("seed = 99", "seed = 100"), "c.toml"))
+    default = read_experiment(write(tmp_path, SAMPLE.replace("seed = 99\n", ""), "d.toml"))
+    assert first.design is not None and again.design is not None and other.design is not None
+    assert first.design.unit == again.design.unit
+    same, changed = definition(first), definition(other)
+    assert {**same, "experiment": ""} == {**definition(again), "experiment": ""}  # names differ
+    assert first.design.unit != other.design.unit
+    assert same["sample"] != changed["sample"] and same["scenarios"] != changed["scenarios"]
+    assert default.design is not None and default.design.seed == 5  # the experiment's seed
+    assert "sample" not in definition(read_experiment(ROOT / "experiments" / "smoke.toml"))
+
+
+@pytest.mark.parametrize(("method", "n", "points"), [("sobol", 4, 4 * (3 + 2)), ("latin", 7, 7)])
+def test_sobol_and_latin_samples(tmp_path: Path, method: str, n: int, points: int) -> None:
+    body = SAMPLE.replace('method = "morris"', f'method = "{method}"').replace("n = 3", f"n = {n}")
+    exp = read_experiment(write(tmp_path, body))
+    assert exp.design is not None and len(exp.design.unit) == points == len(exp.scenarios)
+
+
+def test_the_sensitivity_example_screens_at_least_ten_parameters() -> None:
+    exp = read_experiment(ROOT / "experiments" / "sensitivity_example.toml")
+    assert exp.design is not None and exp.design.method == "morris"
+    assert list(exp.design.kinds.values()).count("parameter") >= 10
+    assert len(exp.scenarios) == exp.design.n * (len(exp.design.factors) + 1)
+
+
+P = '[parameters."groups.wmo.patience_days"]\n'
+R = "low = 7.0\nhigh = 9.0\n"
+LATIN = '[sample]\nmethod = "latin"\nn = 2\n'
+SHARE = '[parameters."groups.wmo.decision.regional_mo"]\nlow = 0.5\nhigh = 0.9\n'
+BAD_SAMPLES = {  # name: (body, key, words)
+    "unknown method": ('[sample]\nmethod = "fast"\nn = 4\n' + P + R, "sample.method",
+                       "expected one of 'morris', 'sobol', 'latin'"),
+    "n of one": ('[sample]\nmethod = "morris"\nn = 1\n' + P + R, "sample.n", "expected an integer from 2 to"),
+    "sobol n that is no power of 2": ('[sample]\nmethod = "sobol"\nn = 6\n' + P + R, "sample.n",
+                                      "power of 2"),
+    "odd levels": ('[sample]\nmethod = "morris"\nn = 2\nlevels = 5\n' + P + R, "sample.levels",
+                   "even number of levels"),
+    "levels of a latin sample": (LATIN + "levels = 4\n" + P + R, "sample.levels", "morris only"),
+    "too many points": ('[sample]\nmethod = "latin"\nn = 100001\n' + P + R, "sample.n", "from 2 to 100000"),
+    "negative sample seed": (LATIN + "seed = -1\n" + P + R, "sample.seed", "expected an integer from 0"),
+    "unknown sample key": (LATIN + "size = 3\n" + P + R, "sample.size", "unknown key"),
+    "parameters without a sample": (P + R, "sample", "needs a [sample]"),
+    "sample without factors": (LATIN, "parameters", "at least one factor"),
+    "factor that is no key": (LATIN + '[parameters."groups.wmo.patiense_days"]\n' + R,
+                              "parameters.groups.wmo.patiense_days", "does not exist in the model"),
+    "lever that is no key": (LATIN + '[levers."facilities.nowhere.winter_places"]\nlow = 1\nhigh = 9\n',
+                             "levers.facilities.nowhere.winter_places", "does not exist in the model"),
+    "low above high": (LATIN + P + "low = 9.0\nhigh = 7.0\n", "parameters.groups.wmo.patience_days",
+                       "expected low < high"),
+    "log scale from zero": (LATIN + P + 'low = 0.0\nhigh = 7.0\nscale = "log"\n',
+                            "parameters.groups.wmo.patience_days.low", "low > 0"),
+    "bound that gives a bad model": (LATIN + P + "low = -3.0\nhigh = 7.0\n",
+                                     "parameters.groups.wmo.patience_days", "bound -3.0 gives an invalid"),
+    "float for an integer key": (LATIN + f'[levers."{VP21}.places"]\nlow = 28\nhigh = 56\n',
+                                 f"levers.{VP21}.places", "expected an integer"),
+    "unknown factor key": (LATIN + P + R + "mean = 8.0\n", "parameters.groups.wmo.patience_days.mean",
+                           "unknown key"),
+    "factor both parameter and lever": (LATIN + P + R + '[levers."groups.wmo.patience_days"]\n' + R,
+                                        "levers.groups.wmo.patience_days", "already a factor"),
+    "complement of another table": (LATIN + SHARE + 'complement = "groups.economic.decision.leaves"\n',
+                                    "parameters.groups.wmo.decision.regional_mo.complement", "same table"),
+    "complement that does not exist": (LATIN + SHARE + 'complement = "groups.wmo.decision.stays"\n',
+                                       "parameters.groups.wmo.decision.regional_mo.complement",
+                                       "does not exist"),
+    "scenario named as a point": ('[scenarios."sample-00001"]\n' + LATIN + P + R, "scenarios.sample-00001",
+                                  "belongs to the points"),
+    "parameters that are not tables": ("parameters = 3\n" + LATIN, "parameters", "expected tables"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SAMPLES))
+def test_bad_sample(tmp_path: Path, case: str) -> None:
+    body, key, words = BAD_SAMPLES[case]
+    path = write(tmp_path, body)
+    with pytest.raises(InputError) as err:
+        read_experiment(path)
+    assert (err.value.file, err.value.key) == (str(path), key), err.value
+    assert words in err.value.expected
+    assert_refused(tmp_path, path, str(path), key, words)
