@@ -270,9 +270,12 @@ def test_folder_that_is_not_a_sweep_is_refused(tmp_path: Path) -> None:
 
 
 def test_load_gives_a_tidy_frame(reference: Path) -> None:
-    annual = load(reference, "annual")
+    annual = load(reference, "annual", overrides=False)
     assert list(annual.columns) == ["experiment", "scenario", "replication", "seed",
                                     "year", "metric", "group", "value"]
+    keyed = load(reference, "annual")  # with the scenario's override as a column
+    places = keyed.groupby("scenario")["facilities.velserpoort.schedule.2019-01-01.places"].first()
+    assert places.to_dict() == {"baseline": 30, "fewer_places": 28}
     assert str(annual["scenario"].dtype) == "string"
     assert list(annual[["scenario", "replication"]].drop_duplicates().itertuples(index=False)) == [
         (s, r) for s in ("baseline", "fewer_places") for r in range(3)]
