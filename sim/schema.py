@@ -7,6 +7,7 @@ mismatch as an :class:`InputError` naming the dotted key and what was expected.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import math
 import types
@@ -99,7 +100,7 @@ def _convert(tp: Any, value: Any, file: str, key: str) -> Any:
 def _build_dataclass(cls: type, value: Any, file: str, key: str) -> Any:
     if not isinstance(value, dict):
         raise InputError(file, key, f"expected a table, got {value!r}")
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(value) - set(fields))
     if unknown:
@@ -115,6 +116,12 @@ def _build_dataclass(cls: type, value: Any, file: str, key: str) -> Any:
     return cls(**kwargs)
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """A dataclass's resolved type hints (resolving them is most of the time of a build)."""
+    return get_type_hints(cls)
+
+
 def _join(key: str, name: str) -> str:
     return f"{key}.{name}" if key else name
 
@@ -126,7 +133,7 @@ def field_type(cls: type, parts: list[str]) -> Any:
         while get_origin(tp) in (Union, types.UnionType):
             tp = next(a for a in get_args(tp) if a is not type(None))
         if dataclasses.is_dataclass(tp):
-            hints = get_type_hints(tp)
+            hints = _hints(tp)
             if part not in hints:
                 return None
             tp = hints[part]
