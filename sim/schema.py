@@ -7,8 +7,8 @@ mismatch as an :class:`InputError` naming the dotted key and what was expected.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 import math
 import types
 import typing
@@ -133,7 +133,7 @@ def field_type(cls: type, parts: list[str]) -> Any:
         while get_origin(tp) in (Union, types.UnionType):
             tp = next(a for a in get_args(tp) if a is not type(None))
         if dataclasses.is_dataclass(tp):
-            hints = _hints(tp)
+            hints = _hints(typing.cast(type, tp))
             if part not in hints:
                 return None
             tp = hints[part]
