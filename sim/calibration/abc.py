@@ -4,10 +4,11 @@ Beaumont, Cornuet, Marin and Robert (2009): generation 0 samples the prior; each
 generation sets its tolerance at a quantile of the previous distances, proposes particles
 from the previous weighted population moved by a Gaussian kernel with twice its weighted
 covariance, keeps proposals whose simulation lies within the tolerance, and weights them by
-prior / proposal density. Parameters live on the unit cube, where the priors are uniform;
-the kernel moves them in logit space, where every proposal lands inside the cube (with 40
-parameters a kernel on the cube itself almost never does), and the weights carry the
-logit's Jacobian.
+prior / proposal density. Parameters live on the unit cube, where the priors are uniform; a
+move that leaves the cube is reflected back at its faces, so every proposal lands inside it
+(with 40 parameters, rejecting such moves would reject almost all of them; moving in logit
+space instead gave weights so uneven that one particle carried a generation). The weights
+use the kernel without its reflections, which differs only within a kernel width of a face.
 
 Every simulation has its own seed, drawn in order from the fit's seed, and proposals are
 simulated in batches whose size follows the acceptance so far and whose results are used in
@@ -78,8 +79,7 @@ def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: 
         if len(previous.particles) < min_particles(n_dim):
             break  # too few for a proposal kernel (a fit asks for at least this many)
         tolerance = weighted_quantile(previous.distances, previous.weights, quantile)
-        z_previous = _logit(previous.particles)
-        covariance = 2.0 * np.atleast_2d(np.cov(z_previous.T, aweights=previous.weights))
+        covariance = 2.0 * np.atleast_2d(np.cov(previous.particles.T, aweights=previous.weights))
         covariance += 1e-9 * np.eye(n_dim)
         started = time.perf_counter()
         kept: list[np.ndarray] = []
@@ -87,7 +87,7 @@ def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: 
         simulations = 0
         while len(kept) < n_particles:
             batch = _batch_size(n_particles - len(kept), len(kept), simulations, n_particles)
-            proposals = _propose(rng, z_previous, previous.weights, covariance, batch)
+            proposals = _propose(rng, previous.particles, previous.weights, covariance, batch)
             distances = evaluate(proposals)
             simulations += len(proposals)
             for point, d in zip(proposals, distances, strict=True):
@@ -99,10 +99,8 @@ def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: 
         if len(kept) < min_particles(n_dim):
             break  # acceptance collapsed: keep the previous generation as the posterior
         particles = np.array(kept)
-        z = _logit(particles)
-        log_prior = np.sum(np.log(particles) + np.log1p(-particles), axis=1)  # uniform, in logit space
-        log_weight = log_prior - _log_kernel_mixture(z, z_previous, previous.weights, covariance)
-        weights = _normalise(np.exp(log_weight - log_weight.max()))
+        log_weight = -_log_kernel_mixture(particles, previous.particles, previous.weights, covariance)
+        weights = _normalise(np.exp(log_weight - log_weight.max()))  # the prior is uniform
         history.append(Population(particles, weights, np.array(kept_d), tolerance, simulations,
                                   time.perf_counter() - started))
         bar.update(1)
@@ -124,28 +122,22 @@ def _batch_size(needed: int, kept: int, simulations: int, n_particles: int) -> i
     return int(min(n_particles, max(needed, np.ceil(1.2 * needed / acceptance))))
 
 
-EDGE = 1e-9  # unit-cube values are kept this far inside (0, 1) for the logit
-
-
-def _logit(u: np.ndarray) -> np.ndarray:
-    u = np.clip(u, EDGE, 1.0 - EDGE)
-    return np.log(u) - np.log1p(-u)
-
-
-def _propose(rng: np.random.Generator, z_previous: np.ndarray, weights: np.ndarray,
+def _propose(rng: np.random.Generator, previous: np.ndarray, weights: np.ndarray,
              covariance: np.ndarray, n: int) -> np.ndarray:
-    """n proposals on the unit cube: resample by weight, move by the kernel in logit space."""
-    idx = rng.choice(len(z_previous), size=n, p=weights)
-    z = z_previous[idx] + rng.multivariate_normal(np.zeros(covariance.shape[0]), covariance,
-                                                  size=n, method="cholesky")
-    return np.clip(1.0 / (1.0 + np.exp(-z)), EDGE, 1.0 - EDGE)
+    """n proposals on the unit cube: resample by weight, move by the kernel, reflect back at
+    the faces of the cube."""
+    idx = rng.choice(len(previous), size=n, p=weights)
+    moved = previous[idx] + rng.multivariate_normal(np.zeros(covariance.shape[0]), covariance,
+                                                    size=n, method="cholesky")
+    folded = np.abs(moved) % 2.0
+    return np.where(folded > 1.0, 2.0 - folded, folded)
 
 
-def _log_kernel_mixture(z: np.ndarray, z_previous: np.ndarray, weights: np.ndarray,
+def _log_kernel_mixture(points: np.ndarray, previous: np.ndarray, weights: np.ndarray,
                         covariance: np.ndarray) -> np.ndarray:
-    """Log density (up to a constant) of the proposal mixture at each point (logit space)."""
+    """Log density (up to a constant) of the proposal mixture at each point."""
     inv = np.linalg.inv(covariance)
-    diff = z[:, None, :] - z_previous[None, :, :]
+    diff = points[:, None, :] - previous[None, :, :]
     log_k = -0.5 * np.einsum("ijk,kl,ijl->ij", diff, inv, diff) + np.log(weights)
     shift = log_k.max(axis=1, keepdims=True)
     return (shift + np.log(np.exp(log_k - shift).sum(axis=1, keepdims=True)))[:, 0]
