@@ -4,11 +4,12 @@ Beaumont, Cornuet, Marin and Robert (2009): generation 0 samples the prior; each
 generation sets its tolerance at a quantile of the previous distances, proposes particles
 from the previous weighted population moved by a Gaussian kernel with twice its weighted
 covariance, keeps proposals whose simulation lies within the tolerance, and weights them by
-prior / proposal density. Parameters live on the unit cube, where the priors are uniform; a
-move that leaves the cube is reflected back at its faces, so every proposal lands inside it
-(with 40 parameters, rejecting such moves would reject almost all of them; moving in logit
-space instead gave weights so uneven that one particle carried a generation). The weights
-use the kernel without its reflections, which differs only within a kernel width of a face.
+prior / proposal density. Parameters live on the unit cube, where the priors are uniform. The
+kernel moves each parameter apart (Toni et al. 2009), by a normal with twice its weighted
+variance, and reflects a move that leaves [0, 1] back at the face, so every proposal lands
+inside the cube and the proposal density is exact (the sum over the reflected images). With
+40 parameters, rejecting moves outside the cube would reject almost all of them; a kernel in
+logit space gave weights so uneven that one particle carried a generation.
 
 Every simulation has its own seed, drawn in order from the fit's seed, and proposals are
 simulated in batches whose size follows the acceptance so far and whose results are used in
@@ -79,15 +80,14 @@ def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: 
         if len(previous.particles) < min_particles(n_dim):
             break  # too few for a proposal kernel (a fit asks for at least this many)
         tolerance = weighted_quantile(previous.distances, previous.weights, quantile)
-        covariance = 2.0 * np.atleast_2d(np.cov(previous.particles.T, aweights=previous.weights))
-        covariance += 1e-9 * np.eye(n_dim)
+        sigma = np.sqrt(2.0 * _weighted_variance(previous.particles, previous.weights) + 1e-12)
         started = time.perf_counter()
         kept: list[np.ndarray] = []
         kept_d: list[float] = []
         simulations = 0
         while len(kept) < n_particles:
             batch = _batch_size(n_particles - len(kept), len(kept), simulations, n_particles)
-            proposals = _propose(rng, previous.particles, previous.weights, covariance, batch)
+            proposals = _propose(rng, previous.particles, previous.weights, sigma, batch)
             distances = evaluate(proposals)
             simulations += len(proposals)
             for point, d in zip(proposals, distances, strict=True):
@@ -99,7 +99,7 @@ def abc_pmc(simulate: Simulate, distance: Callable[[np.ndarray], float], n_dim: 
         if len(kept) < min_particles(n_dim):
             break  # acceptance collapsed: keep the previous generation as the posterior
         particles = np.array(kept)
-        log_weight = -_log_kernel_mixture(particles, previous.particles, previous.weights, covariance)
+        log_weight = -_log_kernel_mixture(particles, previous.particles, previous.weights, sigma)
         weights = _normalise(np.exp(log_weight - log_weight.max()))  # the prior is uniform
         history.append(Population(particles, weights, np.array(kept_d), tolerance, simulations,
                                   time.perf_counter() - started))
@@ -122,25 +122,37 @@ def _batch_size(needed: int, kept: int, simulations: int, n_particles: int) -> i
     return int(min(n_particles, max(needed, np.ceil(1.2 * needed / acceptance))))
 
 
+def _weighted_variance(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted variance of each column."""
+    mean = weights @ points
+    return weights @ (points - mean) ** 2
+
+
 def _propose(rng: np.random.Generator, previous: np.ndarray, weights: np.ndarray,
-             covariance: np.ndarray, n: int) -> np.ndarray:
-    """n proposals on the unit cube: resample by weight, move by the kernel, reflect back at
-    the faces of the cube."""
+             sigma: np.ndarray, n: int) -> np.ndarray:
+    """n proposals on the unit cube: resample by weight, move each parameter by its kernel,
+    reflect back at the faces."""
     idx = rng.choice(len(previous), size=n, p=weights)
-    moved = previous[idx] + rng.multivariate_normal(np.zeros(covariance.shape[0]), covariance,
-                                                    size=n, method="cholesky")
+    moved = previous[idx] + rng.standard_normal((n, len(sigma))) * sigma
     folded = np.abs(moved) % 2.0
     return np.where(folded > 1.0, 2.0 - folded, folded)
 
 
+IMAGES = (0.0, 2.0, -2.0)  # shifts of a point and of its mirror image that a kernel reaches
+
+
 def _log_kernel_mixture(points: np.ndarray, previous: np.ndarray, weights: np.ndarray,
-                        covariance: np.ndarray) -> np.ndarray:
-    """Log density (up to a constant) of the proposal mixture at each point."""
-    inv = np.linalg.inv(covariance)
-    diff = points[:, None, :] - previous[None, :, :]
-    log_k = -0.5 * np.einsum("ijk,kl,ijl->ij", diff, inv, diff) + np.log(weights)
-    shift = log_k.max(axis=1, keepdims=True)
-    return (shift + np.log(np.exp(log_k - shift).sum(axis=1, keepdims=True)))[:, 0]
+                        sigma: np.ndarray) -> np.ndarray:
+    """Log density (up to a constant) of the proposal mixture at each point: per parameter a
+    normal reflected at 0 and 1 (the sum over its images), the parameters independent."""
+    x = points[:, None, :]
+    density = np.zeros((len(points), len(previous), len(sigma)))
+    for shift in IMAGES:
+        for image in (previous + shift, -previous + shift):
+            density += np.exp(-0.5 * ((x - image[None, :, :]) / sigma) ** 2)
+    log_k = np.log(density).sum(axis=2) + np.log(np.maximum(weights, 1e-300))
+    shift_max = log_k.max(axis=1, keepdims=True)
+    return (shift_max + np.log(np.exp(log_k - shift_max).sum(axis=1, keepdims=True)))[:, 0]
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
