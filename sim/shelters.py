@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
@@ -75,13 +75,15 @@ class Recovery:
 
     A client needs ``recovery_days`` of work (drawn per client) at speed 1; in a setting
     with speed ``s`` the stay until ready lasts work / s days. ``departure`` multiplies the
-    group's rate of leaving shelter without housing, by regime. The keys of ``regime`` are
-    the model's regimes, those of ``room_type`` its room types.
+    group's rate of leaving shelter without housing, by regime, and ``departure_room_type``
+    by room type (incidents, suspensions; a room type it does not name: 1). The keys of
+    ``regime`` are the model's regimes, those of ``room_type`` its room types.
     """
 
     regime: dict[str, float]
     room_type: dict[str, float]
     departure: dict[str, float]
+    departure_room_type: dict[str, float] = field(default_factory=dict)  # absent: 1
 
 
 def validate_shelters(facilities: dict[str, Facility], routes: Routes, recovery: Recovery,
@@ -118,6 +120,11 @@ def _validate_recovery(recovery: Recovery, file: str) -> None:
     for name in recovery.regime:
         if name not in recovery.departure:
             raise InputError(file, f"recovery.departure.{name}", "missing: recovery.regime has it")
+    for name, factor in recovery.departure_room_type.items():
+        if name not in recovery.room_type:
+            raise InputError(file, f"recovery.departure_room_type.{name}",
+                             f"unknown room type; expected one of {', '.join(recovery.room_type)}")
+        positive(factor, file, f"recovery.departure_room_type.{name}")
 
 
 def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -> None:
@@ -233,7 +240,8 @@ class Shelters:
     def _apply(self, pool: Pool, change: Change) -> None:
         _, pool.capacity, pool.regime, pool.room_type = change
         pool.speed = self.recovery.regime[pool.regime] * self.recovery.room_type[pool.room_type]
-        pool.departure = self.recovery.departure[pool.regime]
+        pool.departure = (self.recovery.departure[pool.regime]
+                          * self.recovery.departure_room_type.get(pool.room_type, 1.0))
         if pool.capacity == 0 and pool.occupants:  # a closure: after the other changes of today
             self.env.timeout(0).callbacks.append(functools.partial(self._close, pool))
         self._fill(pool)
