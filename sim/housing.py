@@ -32,6 +32,7 @@ from sim.calendar import Calendar
 from sim.checks import count, non_negative, parse_date, positive, probability, rate
 from sim.client import HOME_STAY, Client, exponential
 from sim.errors import InputError
+from sim.processes import Light
 from sim.queues import WaitingLists
 from sim.recording import Recorder
 from sim.streams import Streams
@@ -246,7 +247,7 @@ class Quota(Kind):
 
     def start(self, streams: Streams, start: float, horizon: float) -> None:
         times, parts = self._release_times(streams.get(f"channel/{self.name}"), start, horizon)
-        self.env.process(self._release(times, parts))
+        Light(self.env, self._release(times, parts)).start()
 
     def _release_times(self, rng: np.random.Generator, start: float,
                        horizon: float) -> tuple[list[float], list[str]]:
@@ -292,7 +293,7 @@ class Capacity(Kind):
         positive(spec.stay_days, file, f"{key}.stay_days")
 
     def start(self, streams: Streams, start: float, horizon: float) -> None:
-        self.env.process(self._open(start))
+        Light(self.env, self._open(start)).start()
 
     def _open(self, start: float) -> Generator[Any, Any, None]:
         if start > self.env.now:

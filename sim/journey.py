@@ -1,9 +1,10 @@
 """The client journey: arrivals, BCT decision, shelter, place pools and outflow, as SimPy processes.
 
-Each client episode is one process. A client waits on a single ``wake`` event that either a
-personal timer (patience, departure, a hazard channel, a stay) or a component (a freed bed,
-a place, a home: the component succeeds it, see :mod:`sim.queues`) triggers, whichever comes
-first.
+Each client is one process (:class:`sim.processes.Light`: no start or end event), from
+episode to episode; an arrival or a return to the BCT is one event. A client waits on a single
+``wake`` event (:class:`sim.processes.Wake`) that either its own timer (patience, departure, a
+hazard channel, a stay) or a component (a freed bed, a place, a home: the component succeeds
+it, see :mod:`sim.queues`) triggers, whichever comes first.
 
 Personal variates come from the client's own row of its group's draws
 (:class:`sim.variates.GroupDraws`): the k-th arrival of a group gets the same row in every
@@ -43,6 +44,7 @@ from sim.housing import HomeSearch, Housing
 from sim.intake import NON_SHELTER_OUTCOMES
 from sim.model import Model
 from sim.places import AMBULANT, Places
+from sim.processes import Light, Wake
 from sim.recording import BCT, BUITEN, KLAAR, NO_FACILITY, OPVANG, UIT, WACHT, Recorder, pool_stages
 from sim.shelters import Pool, RouteKey, Shelters
 from sim.streams import Streams
@@ -135,22 +137,25 @@ class Region:
 
     def start(self) -> None:
         """Start every process: capacity schedules first, so that a dated capacity change
-        takes effect before other events of the same day."""
+        takes effect before other events of the same day. Processes run at once up to their
+        first wait, in this order."""
         self.shelters.start(self.first_year, self.model.simulation.end_year)
         for places, pool in zip(self.places, self.pools, strict=True):
             places.start(self.calendar, pool.schedule)
         self.housing.start(self.streams, self.horizon)
         for i, pool in enumerate(self.pools):
             if pool.wlz_transfer is not None:
-                self.env.process(self._wlz_transfer(i))
+                Light(self.env, self._wlz_transfer(i)).start()
         path = self.model.simulation.demand_path
         for gi, (name, group) in enumerate(self.model.groups.items()):
             times = self._arrival_times(functools.partial(group.first_reports, path=path),
                                         self.streams.get(f"arrivals/{name}"))
             draws = self.draws[name] = GroupDraws(self.model, self.streams, name, len(times), group)
-            self.env.process(self._arrivals(gi, times, draws))
-        for i in range(len(self.pools)):
-            self._start_direct(i)
+            self._arrivals(gi, times, draws)
+        direct = [self._direct(i) for i in range(len(self.pools))]  # every pool's stock first
+        for processes in direct:
+            for process in processes:
+                process.start()
 
     def _arrival_times(self, rate_in: Callable[[int], float],
                        rng: np.random.Generator) -> list[float]:
@@ -163,58 +168,75 @@ class Region:
             times.append(a + np.sort(rng.random(n)) * (b - a))
         return np.concatenate(times).tolist()
 
-    def _arrivals(self, gi: int, times: list[float], draws: GroupDraws) -> Process:
-        env, new_client = self.env, self.rec.new_client
+    def _arrivals(self, gi: int, times: list[float], draws: GroupDraws) -> None:
+        """A group's arrivals: each a timeout whose callback registers the client, starts
+        their process (up to the BCT assessment) and schedules the next arrival."""
+        env, new_client, origins = self.env, self.rec.new_client, self._origins
         segment, bw, skaeve, origin = draws.attributes
-        for k, t in enumerate(times):
-            yield env.timeout(t - env.now)
-            cid = new_client(gi, origin[k])
-            client = Client(cid, gi, SEGMENTS[segment[k]], bw[k], skaeve[k], draws, k,
-                            self._origins[origin[k]])
-            client.process = env.process(self._episode(client))
+        k = 0
 
-    def _start_direct(self, i: int) -> None:
-        """A pool's stock at the start of the run and its applicants from clinics and home."""
+        def arrive(_: simpy.Event) -> None:
+            nonlocal k
+            client = Client(new_client(gi, origin[k]), gi, SEGMENTS[segment[k]], bw[k], skaeve[k],
+                            draws, k, origins[origin[k]])
+            client.process = Light(env, self._client(client)).start()
+            k += 1
+            if k < len(times):
+                env.timeout(times[k] - env.now).callbacks.append(arrive)
+
+        if times:
+            env.timeout(times[0] - env.now).callbacks.append(arrive)
+
+    def _direct(self, i: int) -> list[Light]:
+        """A pool's stock at the start of the run and its applicants from clinics and home:
+        the stock recorded, and the processes of all of them, to be started."""
         pool, gi = self.pools[i], len(self.groups) + i
         name = self.group_names[gi]
         times = self._arrival_times(lambda _: pool.direct_applicants_per_year,
                                     self.streams.get(f"arrivals/{name}"))
         n = pool.initial_occupants + pool.initial_waiting + len(times)
         if n == 0:
-            return
+            return []
         draws = self.draws[name] = GroupDraws(self.model, self.streams, name, n, None)
         origin = draws.attributes[3]
         clients = [Client(self.rec.new_client(gi, origin[k]), gi, "single_adult", True, False,
                           draws, k, self._origins[origin[k]]) for k in range(n)]
         _, in_place = pool_stages(i)
+        processes = []
         for client in clients[: pool.initial_occupants]:
             self.places[i].occupied += 1
             self.rec.log((client.id, self.env.now, BUITEN, in_place, NO_FACILITY,
                           self._reason["initial"]))
-            self.env.process(self._place_stay(client, i))
+            processes.append(Light(self.env, self._place_stay(client, i)))
         arrival = [self.env.now] * pool.initial_waiting + times
         for client, t in zip(clients[pool.initial_occupants:], arrival, strict=True):
-            self.env.process(self._applicant(client, i, t))
+            processes.append(Light(self.env, self._applicant(client, i, t)))
+        return processes
 
-    def _wait(self, client: Client, delay: float, reason: Any) -> simpy.Event:
-        """An event that a component or, after ``delay``, a timer will trigger."""
-        wake = client.wake = self.env.event()
-        if delay < INF:
-            def ring(_: simpy.Event) -> None:
-                if not wake.triggered:
-                    wake.succeed(reason)
-
-            self.env.timeout(delay).callbacks.append(ring)
+    def _wait(self, client: Client, delay: float, reason: Any) -> Wake:
+        """The event a component or, after ``delay`` (with ``reason``), its timer triggers."""
+        wake = client.wake = Wake(self.env, delay, reason)
         return wake
 
     # --- the journey through the shelters --------------------------------------------
 
-    def _episode(self, client: Client, delay: float = 0.0) -> Process:
-        """One episode: BCT, shelter, and out (to housing, a place pool or without housing)."""
-        env, rec, cid = self.env, self.rec, client.id
-        if delay:
-            yield env.timeout(delay)
+    def _client(self, client: Client) -> Process:
+        """A client's episodes, each from a BCT report to a way out; after one, back to the
+        BCT after a drawn time, with the probability of that way out, or never."""
+        while True:
+            way_out = yield from self._episode(client)
+            ret = self._returns.get(way_out)
+            v = client.v
+            if ret is None or v[RETURN] >= ret.probability:
+                return
+            client.episode += 1
+            yield self.env.timeout(exponential(ret.mean_days, v[RETURN_DELAY]))
             client.v = client.draws.episode_row(client.k, client.episode)
+
+    def _episode(self, client: Client) -> Generator[Any, Any, str]:
+        """One episode: BCT, shelter, and out (to housing, a place pool or without housing);
+        returns the way out."""
+        env, rec, cid = self.env, self.rec, client.id
         v = client.v
         rec.log((cid, env.now, BUITEN, BCT, NO_FACILITY,
                 self._reason["return" if client.episode else "arrival"]))
@@ -222,16 +244,17 @@ class Region:
         outcome = self._outcomes[client.gi][int(v[DECISION])]
         if outcome in NON_SHELTER_OUTCOMES:
             rec.log((cid, env.now, BCT, UIT, NO_FACILITY, self._reason[outcome]))
-            self._after_exit(client, outcome)
-            return
+            return outcome
         key = (outcome, client.segment)
         pool = self.shelters.place(key)
         if pool is None:
             rec.log((cid, env.now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
             pool = yield from self._wait_for_bed(client, key)
+            if pool is None:
+                return "gave_up"
         else:
             rec.log((cid, env.now, BCT, OPVANG, pool.index, self._reason[outcome]))
-        yield from self._shelter_stay(client, pool, key)
+        return (yield from self._shelter_stay(client, pool, key))
 
     def _wait_for_bed(self, client: Client, key: RouteKey) -> Generator[Any, Any, Pool | None]:
         """Outside, on the route's waiting list: a bed, or giving up (None)."""
@@ -242,13 +265,14 @@ class Region:
         if pool is None:
             self.shelters.leave_queue(client)
             rec.log((client.id, env.now, WACHT, UIT, NO_FACILITY, self._reason["gave_up"]))
-            self._after_exit(client, "gave_up")
             return None
         rec.log((client.id, env.now, WACHT, OPVANG, pool.index, self._reason["bed"]))
         return pool
 
-    def _shelter_stay(self, client: Client, pool: Pool | None, key: RouteKey) -> Process:
-        """In a shelter bed: recover and wait for a home, or for a place with an indication.
+    def _shelter_stay(self, client: Client, pool: Pool | None,
+                      key: RouteKey) -> Generator[Any, Any, str]:
+        """In a shelter bed: recover and wait for a home, or for a place with an indication;
+        returns the way out.
 
         When the facility closes, the stay goes on in another free bed on the client's route,
         or after a wait outside for one (:meth:`_moved`).
@@ -260,13 +284,13 @@ class Region:
                 pool = yield from self._moved(client, pool, stay)
                 continue
             try:
-                yield from self._in_bed(client, pool, stay)
-                return
+                return (yield from self._in_bed(client, pool, stay))
             except simpy.Interrupt:
                 pool = yield from self._moved(client, pool, stay)
+        return "gave_up"
 
-    def _in_bed(self, client: Client, pool: Pool, stay: Stay) -> Process:
-        """The stay in one bed, from where ``stay`` stands."""
+    def _in_bed(self, client: Client, pool: Pool, stay: Stay) -> Generator[Any, Any, str]:
+        """The stay in one bed, from where ``stay`` stands; returns the way out."""
         env, rec = self.env, self.rec
         self.shelters.hold(pool, client)
         stay.enter(stay.stage, env.now, pool)
@@ -275,8 +299,7 @@ class Region:
             t_indication = stay.indication
             if t_depart <= t_indication:
                 yield env.timeout(t_depart)
-                self._leave_shelter(client, pool, OPVANG, "departed")
-                return
+                return self._leave_shelter(client, pool, OPVANG, "departed")
             yield env.timeout(t_indication)
             t_depart -= t_indication
             stay.enter(pool_stages(self.entry_pool)[0], env.now, pool)
@@ -285,32 +308,31 @@ class Region:
             t_ready = stay.work / pool.speed
             if t_depart <= t_ready:
                 yield env.timeout(t_depart)
-                self._leave_shelter(client, pool, OPVANG, "departed")
-                return
+                return self._leave_shelter(client, pool, OPVANG, "departed")
             yield env.timeout(t_ready)
             t_depart -= t_ready
             stay.enter(KLAAR, env.now, pool)
             rec.log((client.id, env.now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
         if stay.stage == KLAAR:
             label = yield from self._wait_for_home(client, "shelter", t_depart, stay.ready_for)
-            self._leave_shelter(client, pool, KLAAR, label)
-        else:
-            yield from self._wait_for_place(client, pool, stay.stage, t_depart)
+            return self._leave_shelter(client, pool, KLAAR, label)
+        return (yield from self._wait_for_place(client, pool, stay.stage, t_depart))
 
-    def _wait_for_place(self, client: Client, pool: Pool, waiting: int, t_depart: float) -> Process:
-        """In a shelter bed, on the entry pool's waiting list: a place, or leaving without one."""
+    def _wait_for_place(self, client: Client, pool: Pool, waiting: int,
+                        t_depart: float) -> Generator[Any, Any, str]:
+        """In a shelter bed, on the entry pool's waiting list: a place, or leaving without one;
+        returns the way out."""
         i = self.entry_pool
         assert i is not None
         wake = self._wait(client, t_depart, None)
         self.places[i].request(client)
         if (yield wake) is None:
             self.places[i].leave_queue(client)
-            self._leave_shelter(client, pool, waiting, "departed")
-            return
+            return self._leave_shelter(client, pool, waiting, "departed")
         self.shelters.release(pool, client)
         self.rec.log((client.id, self.env.now, waiting, pool_stages(i)[1], pool.index,
                       self._reason[self.pool_names[i]]))
-        yield from self._place_stay(client, i)
+        return (yield from self._place_stay(client, i))
 
     def _moved(self, client: Client, closed: Pool, stay: Stay) -> Generator[Any, Any, Pool | None]:
         """The client's facility closed: another free bed on the route, or a wait outside."""
@@ -355,19 +377,12 @@ class Region:
             self.housing.leave_queue(client)
         return str(label)
 
-    def _leave_shelter(self, client: Client, pool: Pool, stage: int, reason: str) -> None:
+    def _leave_shelter(self, client: Client, pool: Pool, stage: int, reason: str) -> str:
+        """Out of a shelter bed without a place: the bed freed, the move recorded; returns
+        ``reason``."""
         self.shelters.release(pool, client)
         self.rec.log((client.id, self.env.now, stage, UIT, pool.index, self._reason[reason]))
-        self._after_exit(client, reason)
-
-    def _after_exit(self, client: Client, reason: str) -> None:
-        """Schedule a return to the BCT, with the probability of this way out."""
-        ret = self._returns.get(reason)
-        v = client.v
-        if ret is not None and client.gi < len(self.groups) and v[RETURN] < ret.probability:
-            client.episode += 1
-            delay = exponential(ret.mean_days, v[RETURN_DELAY])
-            client.process = self.env.process(self._episode(client, delay))
+        return reason
 
     # --- place pools ------------------------------------------------------------------
 
@@ -385,8 +400,9 @@ class Region:
         self.rec.log((client.id, self.env.now, waiting, in_place, NO_FACILITY, reason))
         yield from self._place_stay(client, i)
 
-    def _place_stay(self, client: Client, i: int) -> Process:
-        """A stay in a place of pool ``i``, then its exit: another pool, a home, or the Wlz."""
+    def _place_stay(self, client: Client, i: int) -> Generator[Any, Any, str]:
+        """A stay in a place of pool ``i``, then its exit: another pool, a home, or the Wlz;
+        returns the way out."""
         env, cid = self.env, client.id
         stay, exit_u = pool_columns(i)
         if self.pools[i].wlz_transfer is None:
@@ -408,12 +424,11 @@ class Region:
             yield wake
             self.places[i].release()
             self.rec.log((cid, env.now, waiting, next_place, NO_FACILITY, self._reason[route]))
-            yield from self._place_stay(client, j)
-            return
+            return (yield from self._place_stay(client, j))
         label = (yield from self._wait_for_home(client, "bw", INF)) if route == AMBULANT else route
         self.places[i].release()
         self.rec.log((cid, env.now, in_place, UIT, NO_FACILITY, self._reason[label]))
-        self._after_exit(client, label)
+        return label
 
     def _wlz_transfer(self, i: int) -> Process:
         """Move a share of a pool's occupants to the Wlz on one day (after its capacity change)."""
