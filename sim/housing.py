@@ -111,6 +111,8 @@ class Housing:
         self.lists: WaitingLists[Eligibility] = WaitingLists(env)
         self.by_channel: dict[str, list[Eligibility]] = {n: [] for n in channels}
         self.channels = {name: KINDS[ch.kind](name, ch, self) for name, ch in channels.items()}
+        self.rate_changes = sorted({t for c in self.channels.values() if isinstance(c, Hazard)
+                                    for t in c.changes})
 
     def search(self, names: tuple[str, ...], track: str, skaeve: bool, origin: str,
                now: float = 0.0) -> HomeSearch:
@@ -127,9 +129,10 @@ class Housing:
             cumulative=list(itertools.accumulate(r / total for _, r in hazards)) if total > 0 else [],
             names=[n for n, _ in hazards])
 
-    def period(self, now: float) -> tuple[int, ...]:
-        """Which dated hazard rates are in force at ``now`` (a home search depends on it)."""
-        return tuple(c.period(now) for c in self.channels.values() if isinstance(c, Hazard))
+    def period(self, now: float) -> int:
+        """Which dated hazard rates are in force at ``now`` (a home search depends on it): the
+        number of changes of any hazard channel's rate at or before ``now``."""
+        return bisect.bisect_right(self.rate_changes, now)
 
     def start(self, streams: Streams, horizon: float) -> None:
         """Start releasing homes: every channel, in model order."""
@@ -218,10 +221,6 @@ class Hazard(Kind):
     def hazard_per_day(self, now: float) -> float:
         """The rate in force at ``now`` (a client keeps the rate of the day they start waiting)."""
         return self.rates[bisect.bisect_right(self.changes, now)]
-
-    def period(self, now: float) -> int:
-        """Which of the dated rates is in force at ``now``."""
-        return bisect.bisect_right(self.changes, now)
 
 
 class Quota(Kind):

@@ -124,7 +124,7 @@ class Region:
         self.draws: dict[str, GroupDraws] = {}  # personal variates per group, for inspection
         self._outcomes = [g.outcomes() for g in self.groups]
         self._exits = [_categorical(pool.exit) for pool in self.pools]
-        self._searches: dict[tuple[int, str, bool, str, tuple[int, ...]], HomeSearch] = {}
+        self._searches: dict[tuple[int, str, bool, str, int], HomeSearch] = {}
         self._origins = list(model.origin)
         self._reason = recorder.reasons
         self._returns = dict(model.returns)  # by way out; a channel's parts share its entry
