@@ -55,9 +55,9 @@ def _replicate(model: Model, seed: int, replication: int, events: bool, daily: b
     region.env.run(until=region.horizon)
     ran = time.process_time()
     record = run_record(region)
-    stocks, rows = derive(record)
+    stocks, annual = derive(record)
     rep = Replication(
-        annual=pd.DataFrame(rows, columns=["year", "metric", "group", "value"]),
+        annual=annual,
         daily=stocks.table(model.simulation.start) if daily else pd.DataFrame(),
         events=_events_frame(region, record.events) if events else None,
         n_events=_events_processed(region),
