@@ -169,17 +169,16 @@ class Region:
         return np.concatenate(times).tolist()
 
     def _arrivals(self, gi: int, times: list[float], draws: GroupDraws) -> None:
-        """A group's arrivals: each a timeout whose callback registers the client, starts
-        their process (up to the BCT assessment) and schedules the next arrival."""
+        """A group's arrivals: each a timeout whose callback registers the client, records
+        their report at the BCT and schedules the next arrival."""
         env, new_client, origins = self.env, self.rec.new_client, self._origins
         segment, bw, skaeve, origin = draws.attributes
         k = 0
 
         def arrive(_: simpy.Event) -> None:
             nonlocal k
-            client = Client(new_client(gi, origin[k]), gi, SEGMENTS[segment[k]], bw[k], skaeve[k],
-                            draws, k, origins[origin[k]])
-            client.process = Light(env, self._client(client)).start()
+            self._report(Client(new_client(gi, origin[k]), gi, SEGMENTS[segment[k]], bw[k],
+                                skaeve[k], draws, k, origins[origin[k]]))
             k += 1
             if k < len(times):
                 env.timeout(times[k] - env.now).callbacks.append(arrive)
@@ -219,42 +218,52 @@ class Region:
         return wake
 
     # --- the journey through the shelters --------------------------------------------
+    # The BCT is callbacks of timeouts (a report, then the decision after the assessment);
+    # only a client sent to a shelter gets a process, for that episode.
 
-    def _client(self, client: Client) -> Process:
-        """A client's episodes, each from a BCT report to a way out; after one, back to the
-        BCT after a drawn time, with the probability of that way out, or never."""
-        while True:
-            way_out = yield from self._episode(client)
-            ret = self._returns.get(way_out)
-            v = client.v
-            if ret is None or v[RETURN] >= ret.probability:
-                return
-            client.episode += 1
-            yield self.env.timeout(exponential(ret.mean_days, v[RETURN_DELAY]))
-            client.v = client.draws.episode_row(client.k, client.episode)
+    def _report(self, client: Client) -> None:
+        """The client reports at the BCT now; the decision follows the assessment."""
+        self.rec.log((client.id, self.env.now, BUITEN, BCT, NO_FACILITY,
+                      self._reason["return" if client.episode else "arrival"]))
+        self.env.timeout(client.v[ASSESS]).callbacks.append(functools.partial(self._decide, client))
 
-    def _episode(self, client: Client) -> Generator[Any, Any, str]:
-        """One episode: BCT, shelter, and out (to housing, a place pool or without housing);
-        returns the way out."""
-        env, rec, cid = self.env, self.rec, client.id
-        v = client.v
-        rec.log((cid, env.now, BUITEN, BCT, NO_FACILITY,
-                self._reason["return" if client.episode else "arrival"]))
-        yield env.timeout(v[ASSESS])
-        outcome = self._outcomes[client.gi][int(v[DECISION])]
+    def _decide(self, client: Client, _: simpy.Event) -> None:
+        """The BCT's decision: out of the system, or to a shelter route (the episode's
+        process starts)."""
+        outcome = self._outcomes[client.gi][int(client.v[DECISION])]
         if outcome in NON_SHELTER_OUTCOMES:
-            rec.log((cid, env.now, BCT, UIT, NO_FACILITY, self._reason[outcome]))
-            return outcome
+            self.rec.log((client.id, self.env.now, BCT, UIT, NO_FACILITY, self._reason[outcome]))
+            self._after_exit(client, outcome)
+        else:
+            client.process = Light(self.env, self._shelter(client, outcome)).start()
+
+    def _after_exit(self, client: Client, way_out: str) -> None:
+        """Back to the BCT after a drawn time, with the probability of this way out, or never."""
+        ret = self._returns.get(way_out)
+        v = client.v
+        if ret is not None and client.gi < len(self.groups) and v[RETURN] < ret.probability:
+            client.episode += 1
+            self.env.timeout(exponential(ret.mean_days, v[RETURN_DELAY])).callbacks.append(
+                functools.partial(self._return, client))
+
+    def _return(self, client: Client, _: simpy.Event) -> None:
+        """The client is back at the BCT, with the variates of their next episode."""
+        client.v = client.draws.episode_row(client.k, client.episode)
+        self._report(client)
+
+    def _shelter(self, client: Client, outcome: str) -> Process:
+        """A shelter episode, from the decision: a bed or a wait outside for one, the stay
+        (:meth:`_shelter_stay`), and out."""
+        env, rec, cid = self.env, self.rec, client.id
         key = (outcome, client.segment)
         pool = self.shelters.place(key)
         if pool is None:
             rec.log((cid, env.now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
             pool = yield from self._wait_for_bed(client, key)
-            if pool is None:
-                return "gave_up"
         else:
             rec.log((cid, env.now, BCT, OPVANG, pool.index, self._reason[outcome]))
-        return (yield from self._shelter_stay(client, pool, key))
+        way_out = "gave_up" if pool is None else (yield from self._shelter_stay(client, pool, key))
+        self._after_exit(client, way_out)
 
     def _wait_for_bed(self, client: Client, key: RouteKey) -> Generator[Any, Any, Pool | None]:
         """Outside, on the route's waiting list: a bed, or giving up (None)."""
