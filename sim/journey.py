@@ -127,6 +127,7 @@ class Region:
         self._searches: dict[tuple[int, str, bool, str, int], HomeSearch] = {}
         self._origins = list(model.origin)
         self._reason = recorder.reasons
+        self._on_decision, self._on_return = self._decide, self._return  # bound once
         self._returns = dict(model.returns)  # by way out; a channel's parts share its entry
         for name, channel in model.channels.items():
             for part in channel.homes_per_year:
@@ -225,11 +226,12 @@ class Region:
         """The client reports at the BCT now; the decision follows the assessment."""
         self.rec.log((client.id, self.env.now, BUITEN, BCT, NO_FACILITY,
                       self._reason["return" if client.episode else "arrival"]))
-        self.env.timeout(client.v[ASSESS]).callbacks.append(functools.partial(self._decide, client))
+        self.env.timeout(client.v[ASSESS], client).callbacks.append(self._on_decision)
 
-    def _decide(self, client: Client, _: simpy.Event) -> None:
-        """The BCT's decision: out of the system, or to a shelter route (the episode's
-        process starts)."""
+    def _decide(self, event: simpy.Event) -> None:
+        """The BCT's decision on the client the assessment's timeout carries: out of the
+        system, or to a shelter route (the episode's process starts)."""
+        client: Client = event._value  # the value of a processed timeout
         outcome = self._outcomes[client.gi][int(client.v[DECISION])]
         if outcome in NON_SHELTER_OUTCOMES:
             self.rec.log((client.id, self.env.now, BCT, UIT, NO_FACILITY, self._reason[outcome]))
@@ -243,11 +245,13 @@ class Region:
         v = client.v
         if ret is not None and client.gi < len(self.groups) and v[RETURN] < ret.probability:
             client.episode += 1
-            self.env.timeout(exponential(ret.mean_days, v[RETURN_DELAY])).callbacks.append(
-                functools.partial(self._return, client))
+            self.env.timeout(exponential(ret.mean_days, v[RETURN_DELAY]), client).callbacks.append(
+                self._on_return)
 
-    def _return(self, client: Client, _: simpy.Event) -> None:
-        """The client is back at the BCT, with the variates of their next episode."""
+    def _return(self, event: simpy.Event) -> None:
+        """The client the timeout carries is back at the BCT, with the variates of their next
+        episode."""
+        client: Client = event._value  # the value of a processed timeout
         client.v = client.draws.episode_row(client.k, client.episode)
         self._report(client)
 

@@ -2,8 +2,10 @@
 
 Processes call :meth:`Recorder.log` at every state change; all indicators are derived
 afterwards from these records in numpy (:mod:`sim.metrics`), never from counters kept in
-the processes. The log is one flat array of doubles, six to an event, so that recording
-costs a single call in the event loop.
+the processes. The log is one flat list of numbers, six to an event, so that recording
+costs a single call in the event loop (a list takes a tuple's items in one copy; an array of
+doubles converts them one by one, several times the work); :meth:`Recorder.events` turns it
+into numpy columns once.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class Recorder:
     """Append-only records of one replication."""
 
     def __init__(self) -> None:
-        self.log_values = array("d")
+        self.log_values: list[float] = []
         self.log = self.log_values.extend  # log((client, time, src, dst, facility, reason))
         self.reasons = Codes()
         self.client_group = array("h")
@@ -73,7 +75,7 @@ class Recorder:
 
     def events(self) -> dict[str, np.ndarray]:
         """The event log as numpy columns."""
-        table = np.frombuffer(self.log_values, dtype=np.float64).reshape(-1, 6)
+        table = np.array(self.log_values, dtype=np.float64).reshape(-1, 6)
         return {
             "client": table[:, 0].astype(np.int64),
             "time": table[:, 1].copy(),
