@@ -33,7 +33,6 @@ class Light(simpy.Process):
         self.callbacks = []
         self._generator = generator
         self._target: simpy.Event | None = None  # type: ignore[assignment]
-        self._wait_on = self._resume  # one bound method for every wait (equal to a new one)
 
     def start(self, event: simpy.Event | None = None) -> Light:
         """Start when ``event`` is processed (its value is sent in and ignored), or now."""
@@ -41,7 +40,7 @@ class Light(simpy.Process):
             self._resume(_NOW)
         else:
             self._target = event
-            event.callbacks.append(self._wait_on)
+            event.callbacks.append(self._resume)
         return self
 
     def _resume(self, event: simpy.Event) -> None:
@@ -62,7 +61,7 @@ class Light(simpy.Process):
                 event = None  # type: ignore[assignment]
                 break
             if event.callbacks is not None:
-                event.callbacks.append(self._wait_on)
+                event.callbacks.append(self._resume)
                 break
         self._target = event
         env._active_proc = None

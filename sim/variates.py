@@ -32,7 +32,7 @@ from sim.model import Model
 from sim.streams import Streams, gamma_rows, uniform_rows
 
 EPISODES = 4  # episodes per client drawn up front; later ones use an overflow stream
-Row = array  # a client's variates of one episode (doubles, indexed by the columns)
+Row = array  # a client's variates of one episode: doubles, indexed by the columns, read like a list
 
 
 class GroupDraws:
@@ -68,7 +68,8 @@ class GroupDraws:
         self.origin = np.array(self.attributes[3], dtype=np.intp)
         self._transform(rows, self.origin)
         self.rows = rows
-        self.first = as_rows(rows[:, 0])
+        self._block = rows.tobytes()  # the rows as doubles: a client's row is a slice of it
+        self._width = 8 * rows.shape[2]
         self.overflow = streams.get(f"clients/{name}/overflow")
 
     def _units(self) -> tuple[list[tuple[int, float]], np.ndarray | None]:
@@ -115,19 +116,12 @@ class GroupDraws:
 
     def episode_row(self, k: int, episode: int) -> Row:
         """Variates of episode ``episode`` of the k-th client of this group."""
-        if episode == 0:
-            return self.first[k]
         if episode < EPISODES:
-            return array("d", self.rows[k, episode].tobytes())
+            start = (k * EPISODES + episode) * self._width
+            return array("d", self._block[start: start + self._width])
         row = self.overflow.random((1, self.rows.shape[2]))
         for col, _, mean, shape in self.gammas:
             row[0, col] = self.overflow.standard_gamma(shape) * (mean / shape)
         self._transform(row, self.origin[k: k + 1])
         return array("d", row[0].tobytes())
 
-
-def as_rows(table: np.ndarray) -> list[Row]:
-    """The rows of a 2-d table of doubles as arrays of doubles: read like lists, made faster,
-    and no work for the garbage collector (an array holds no Python objects)."""
-    data, width = np.ascontiguousarray(table, dtype=np.float64).tobytes(), 8 * table.shape[1]
-    return [array("d", data[i: i + width]) for i in range(0, len(data), width)]
