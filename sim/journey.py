@@ -44,13 +44,14 @@ from sim.housing import HomeSearch, Housing
 from sim.intake import NON_SHELTER_OUTCOMES
 from sim.model import Model
 from sim.places import AMBULANT, Places
-from sim.processes import Light, Wake
+from sim.processes import Environment, Light, Wake
 from sim.recording import BCT, BUITEN, KLAAR, NO_FACILITY, OPVANG, UIT, WACHT, Recorder, pool_stages
 from sim.shelters import Pool, RouteKey, Shelters
 from sim.streams import Streams
 from sim.variates import GroupDraws
 
 Process = Generator[Any, Any, None]
+FEED_DAYS = 7.0  # arrivals are registered and scheduled this long ahead
 
 
 class Stay:
@@ -107,7 +108,7 @@ class Region:
         sim = model.simulation
         self.calendar = Calendar(sim.start)
         self.first_year = sim.start.year - sim.warmup_years
-        self.env = simpy.Environment(initial_time=self.calendar.year_start(self.first_year))
+        self.env = Environment(initial_time=self.calendar.year_start(self.first_year))
         self.horizon = self.calendar.year_start(sim.end_year + 1)
         self.shelters = Shelters(self.env, self.calendar, model.facilities, model.routes,
                                  model.recovery, model.winter)
@@ -148,15 +149,17 @@ class Region:
             if pool.wlz_transfer is not None:
                 Light(self.env, self._wlz_transfer(i)).start()
         path = self.model.simulation.demand_path
-        for gi, (name, group) in enumerate(self.model.groups.items()):
+        arrivals = []
+        for name, group in self.model.groups.items():
             times = self._arrival_times(functools.partial(group.first_reports, path=path),
                                         self.streams.get(f"arrivals/{name}"))
             draws = self.draws[name] = GroupDraws(self.model, self.streams, name, len(times), group)
-            self._arrivals(gi, times, draws)
+            arrivals.append((times, draws))
         direct = [self._direct(i) for i in range(len(self.pools))]  # every pool's stock first
         for processes in direct:
             for process in processes:
                 process.start()
+        self._arrivals(arrivals)
 
     def _arrival_times(self, rate_in: Callable[[int], float],
                        rng: np.random.Generator) -> list[float]:
@@ -169,23 +172,33 @@ class Region:
             times.append(a + np.sort(rng.random(n)) * (b - a))
         return np.concatenate(times).tolist()
 
-    def _arrivals(self, gi: int, times: list[float], draws: GroupDraws) -> None:
-        """A group's arrivals: each a timeout whose callback registers the client, records
-        their report at the BCT and schedules the next arrival."""
-        env, new_client, origins = self.env, self.rec.new_client, self._origins
-        segment, bw, skaeve, origin = draws.attributes
-        k = 0
+    def _arrivals(self, groups: list[tuple[list[float], GroupDraws]]) -> None:
+        """Every group's arrivals, in the order they come; :meth:`_feed` registers them a week
+        ahead."""
+        reports: list[float] = []
+        for times, _ in groups:
+            at = self.env.now
+            for t in times:
+                at += t - at  # the time a chain of timeouts from now, one per arrival, gets to
+                reports.append(at)
+        who = [(gi, k, draws) for gi, (times, draws) in enumerate(groups) for k in range(len(times))]
+        order = np.argsort(np.array(reports), kind="stable").tolist()
+        self._coming = [(reports[i], *who[i]) for i in order]
+        self._fed = 0
+        self._feed()
 
-        def arrive(_: simpy.Event) -> None:
-            nonlocal k
-            self._report(Client(new_client(gi, origin[k]), gi, SEGMENTS[segment[k]], bw[k],
-                                skaeve[k], draws, k, origins[origin[k]]))
-            k += 1
-            if k < len(times):
-                env.timeout(times[k] - env.now).callbacks.append(arrive)
-
-        if times:
-            env.timeout(times[0] - env.now).callbacks.append(arrive)
+    def _feed(self, _: simpy.Event | None = None) -> None:
+        """Register the arrivals of the coming week (their ids are in the order they come) and
+        schedule their visits to the BCT (:meth:`_report`); again in a week."""
+        until, coming, origins = self.env.now + FEED_DAYS, self._coming, self._origins
+        while self._fed < len(coming) and coming[self._fed][0] < until:
+            at, gi, k, draws = coming[self._fed]
+            segment, bw, skaeve, origin = draws.attributes
+            self._report(Client(self.rec.new_client(gi, origin[k]), gi, SEGMENTS[segment[k]],
+                                bw[k], skaeve[k], draws, k, origins[origin[k]]), at)
+            self._fed += 1
+        if self._fed < len(coming):
+            self.env.timeout(FEED_DAYS).callbacks.append(self._feed)
 
     def _direct(self, i: int) -> list[Light]:
         """A pool's stock at the start of the run and its applicants from clinics and home:
@@ -219,19 +232,22 @@ class Region:
         return wake
 
     # --- the journey through the shelters --------------------------------------------
-    # The BCT is callbacks of timeouts (a report, then the decision after the assessment);
-    # only a client sent to a shelter gets a process, for that episode.
+    # A visit to the BCT is one event, its decision: the report and the assessment after it
+    # are known in advance, so the report is recorded when the visit is scheduled (the log
+    # is put in order of time at the end). Only a client sent to a shelter gets a process,
+    # for that episode.
 
-    def _report(self, client: Client) -> None:
-        """The client reports at the BCT now; the decision follows the assessment."""
-        self.rec.log((client.id, self.env.now, BUITEN, BCT, NO_FACILITY,
+    def _report(self, client: Client, time: float) -> None:
+        """The client reports at the BCT at ``time`` (now or later): recorded, and the BCT's
+        decision scheduled after the assessment."""
+        self.rec.log((client.id, time, BUITEN, BCT, NO_FACILITY,
                       self._reason["return" if client.episode else "arrival"]))
-        self.env.timeout(client.v[ASSESS], client).callbacks.append(self._on_decision)
+        self.env.at(time + client.v[ASSESS], client).callbacks.append(self._on_decision)
 
     def _decide(self, event: simpy.Event) -> None:
-        """The BCT's decision on the client the assessment's timeout carries: out of the
-        system, or to a shelter route (the episode's process starts)."""
-        client: Client = event._value  # the value of a processed timeout
+        """The BCT's decision on the client the event carries: out of the system, or to a
+        shelter route (the episode's process starts)."""
+        client: Client = event._value  # the value of a processed event
         outcome = self._outcomes[client.gi][int(client.v[DECISION])]
         if outcome in NON_SHELTER_OUTCOMES:
             self.rec.log((client.id, self.env.now, BCT, UIT, NO_FACILITY, self._reason[outcome]))
@@ -243,17 +259,22 @@ class Region:
         """Back to the BCT after a drawn time, with the probability of this way out, or never."""
         ret = self._returns.get(way_out)
         v = client.v
-        if ret is not None and client.gi < len(self.groups) and v[RETURN] < ret.probability:
-            client.episode += 1
-            self.env.timeout(exponential(ret.mean_days, v[RETURN_DELAY]), client).callbacks.append(
-                self._on_return)
+        if ret is None or client.gi >= len(self.groups) or v[RETURN] >= ret.probability:
+            return
+        client.episode += 1
+        delay = exponential(ret.mean_days, v[RETURN_DELAY])
+        if not client.draws.drawn(client.episode):  # drawn when the client is back, in order
+            self.env.timeout(delay, client).callbacks.append(self._on_return)
+        elif self.env.now + delay < self.horizon:
+            client.v = client.draws.episode_row(client.k, client.episode)
+            self._report(client, self.env.now + delay)
 
     def _return(self, event: simpy.Event) -> None:
-        """The client the timeout carries is back at the BCT, with the variates of their next
-        episode."""
+        """The client the timeout carries is back at the BCT now, with the variates of their
+        next episode."""
         client: Client = event._value  # the value of a processed timeout
         client.v = client.draws.episode_row(client.k, client.episode)
-        self._report(client)
+        self._report(client, self.env.now)
 
     def _shelter(self, client: Client, outcome: str) -> Process:
         """A shelter episode, from the decision: a bed or a wait outside for one, the stay

@@ -10,6 +10,7 @@ an event. Both classes keep SimPy's contracts: :class:`Light` is a :class:`simpy
 from __future__ import annotations
 
 from collections.abc import Generator
+from heapq import heappush
 from typing import Any
 
 import simpy
@@ -17,6 +18,24 @@ from simpy.events import NORMAL
 
 INF = float("inf")
 ProcessGenerator = Generator[simpy.Event, Any, Any]  # what it returns is not used
+
+
+class Environment(simpy.Environment):
+    """SimPy's environment, with events at a given time.
+
+    ``env.timeout(t - env.now)`` happens at ``now + (t - now)``, which in floating point is
+    not always ``t``: an event whose time is known in advance (the BCT's decision after a
+    report that is no event of its own) goes into SimPy's schedule at that time as it is.
+    """
+
+    def at(self, time: float, value: Any = None) -> simpy.Event:
+        """A triggered event at ``time`` (not before now), with ``value``."""
+        if time < self._now:
+            raise ValueError(f"{time} is before now ({self._now})")
+        event = simpy.Event(self)
+        event._ok, event._value = True, value
+        heappush(self._queue, (time, NORMAL, next(self._eid), event))  # as Environment.schedule
+        return event
 
 
 class Light(simpy.Process):

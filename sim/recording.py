@@ -74,8 +74,10 @@ class Recorder:
         self.unused_reason.append(reason)
 
     def events(self) -> dict[str, np.ndarray]:
-        """The event log as numpy columns."""
+        """The event log as numpy columns, in order of time (and of logging within a time:
+        a report at the BCT is logged when its visit is scheduled, before its time)."""
         table = np.array(self.log_values, dtype=np.float64).reshape(-1, 6)
+        table = table[np.argsort(table[:, 1], kind="stable")]
         return {
             "client": table[:, 0].astype(np.int64),
             "time": table[:, 1].copy(),

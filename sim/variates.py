@@ -114,6 +114,11 @@ class GroupDraws:
             for col, mean in self.means:
                 rows[..., col] = -mean * np.log1p(-rows[..., col])
 
+    def drawn(self, episode: int) -> bool:
+        """Whether the variates of ``episode`` are drawn up front (when they are asked for
+        makes no difference)."""
+        return episode < EPISODES
+
     def episode_row(self, k: int, episode: int) -> Row:
         """Variates of episode ``episode`` of the k-th client of this group."""
         if episode < EPISODES:
