@@ -76,7 +76,8 @@ class Recorder:
     def events(self) -> dict[str, np.ndarray]:
         """The event log as numpy columns, in order of time (and of logging within a time:
         a report at the BCT is logged when its visit is scheduled, before its time)."""
-        table = np.array(self.log_values, dtype=np.float64).reshape(-1, 6)
+        values = self.log_values  # fromiter: about half the work of np.array for a flat list
+        table = np.fromiter(values, dtype=np.float64, count=len(values)).reshape(-1, 6)
         table = table[np.argsort(table[:, 1], kind="stable")]
         return {
             "client": table[:, 0].astype(np.int64),
