@@ -8,8 +8,6 @@ experiment (common random numbers): uniforms come in fixed-size chunks from the 
 
 from __future__ import annotations
 
-from array import array
-
 import numpy as np
 
 from sim.client import (
@@ -32,7 +30,7 @@ from sim.model import Model
 from sim.streams import Streams, gamma_rows, uniform_rows
 
 EPISODES = 4  # episodes per client drawn up front; later ones use an overflow stream
-Row = array  # a client's variates of one episode: doubles, indexed by the columns, read like a list
+Row = memoryview  # a client's variates of one episode: doubles, indexed by the columns
 
 
 class GroupDraws:
@@ -68,8 +66,8 @@ class GroupDraws:
         self.origin = np.array(self.attributes[3], dtype=np.intp)
         self._transform(rows, self.origin)
         self.rows = rows
-        self._block = rows.tobytes()  # the rows as doubles: a client's row is a slice of it
-        self._width = 8 * rows.shape[2]
+        self._block = rows.reshape(-1).data  # a client's row: a view of a slice of it
+        self._width = rows.shape[2]
         self.overflow = streams.get(f"clients/{name}/overflow")
 
     def _units(self) -> tuple[list[tuple[int, float]], np.ndarray | None]:
@@ -123,10 +121,10 @@ class GroupDraws:
         """Variates of episode ``episode`` of the k-th client of this group."""
         if episode < EPISODES:
             start = (k * EPISODES + episode) * self._width
-            return array("d", self._block[start: start + self._width])
+            return self._block[start: start + self._width]
         row = self.overflow.random((1, self.rows.shape[2]))
         for col, _, mean, shape in self.gammas:
             row[0, col] = self.overflow.standard_gamma(shape) * (mean / shape)
         self._transform(row, self.origin[k: k + 1])
-        return array("d", row[0].tobytes())
+        return row.reshape(-1).data
 
