@@ -14,6 +14,7 @@ from heapq import heappush
 from typing import Any
 
 import simpy
+from simpy.core import BoundClass
 from simpy.events import NORMAL
 
 INF = float("inf")
@@ -27,6 +28,12 @@ class Environment(simpy.Environment):
     not always ``t``: an event whose time is known in advance (the BCT's decision after a
     report that is no event of its own) goes into SimPy's schedule at that time as it is.
     """
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        for name, member in vars(simpy.Environment).items():  # SimPy binds only its own class's
+            if isinstance(member, BoundClass):
+                setattr(self, name, getattr(self, name))  # env.timeout(...) without __get__
 
     def at(self, time: float, value: Any = None) -> simpy.Event:
         """A triggered event at ``time`` (not before now), with ``value``."""
