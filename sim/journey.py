@@ -156,10 +156,10 @@ class Region:
             draws = self.draws[name] = GroupDraws(self.model, self.streams, name, len(times), group)
             arrivals.append((times, draws))
         direct = [self._direct(i) for i in range(len(self.pools))]  # every pool's stock first
-        for processes in direct:
+        for processes, _ in direct:
             for process in processes:
                 process.start()
-        self._arrivals(arrivals)
+        self._arrivals(arrivals, [a for _, applicants in direct for a in applicants])
 
     def _arrival_times(self, rate_in: Callable[[int], float],
                        rng: np.random.Generator) -> list[float]:
@@ -172,9 +172,11 @@ class Region:
             times.append(a + np.sort(rng.random(n)) * (b - a))
         return np.concatenate(times).tolist()
 
-    def _arrivals(self, groups: list[tuple[list[float], GroupDraws]]) -> None:
-        """Every group's arrivals, in the order they come; :meth:`_feed` registers them a week
-        ahead."""
+    def _arrivals(self, groups: list[tuple[list[float], GroupDraws]],
+                  applicants: list[tuple[float, Client, int]]) -> None:
+        """Every group's arrivals and the pools' applicants from outside, in the order they
+        come; :meth:`_feed` puts them into the schedule a week ahead (the schedule stays
+        short: SimPy's heap costs more the longer it is)."""
         reports: list[float] = []
         for times, _ in groups:
             at = self.env.now
@@ -183,48 +185,56 @@ class Region:
                 reports.append(at)
         who = [(gi, k, draws) for gi, (times, draws) in enumerate(groups) for k in range(len(times))]
         order = np.argsort(np.array(reports), kind="stable").tolist()
-        self._coming = [(reports[i], *who[i]) for i in order]
-        self._fed = 0
+        self._coming = [(reports[i], *who[i]) for i in reversed(order)]  # the next one last
+        self._applying = sorted(applicants, key=lambda a: a[0], reverse=True)
         self._feed()
 
     def _feed(self, _: simpy.Event | None = None) -> None:
-        """Register the arrivals of the coming week (their ids are in the order they come) and
-        schedule their visits to the BCT (:meth:`_report`); again in a week."""
-        until, coming, origins = self.env.now + FEED_DAYS, self._coming, self._origins
-        while self._fed < len(coming) and coming[self._fed][0] < until:
-            at, gi, k, draws = coming[self._fed]
+        """Register the arrivals of the coming week (their ids are in the order they come),
+        schedule their visits to the BCT (:meth:`_report`) and the applicants' processes;
+        again in a week."""
+        env, until, coming, origins = self.env, self.env.now + FEED_DAYS, self._coming, self._origins
+        while coming and coming[-1][0] < until:
+            at, gi, k, draws = coming.pop()
             segment, bw, skaeve, origin = draws.attributes
             self._report(Client(self.rec.new_client(gi, origin[k]), gi, SEGMENTS[segment[k]],
                                 bw[k], skaeve[k], draws, k, origins[origin[k]]), at)
-            self._fed += 1
-        if self._fed < len(coming):
-            self.env.timeout(FEED_DAYS).callbacks.append(self._feed)
+        applying = self._applying
+        while applying and applying[-1][0] < until:
+            at, client, i = applying.pop()
+            Light(env, self._applicant(client, i)).start(env.at(at))
+        if coming or applying:
+            env.timeout(FEED_DAYS).callbacks.append(self._feed)
 
-    def _direct(self, i: int) -> list[Light]:
+    def _direct(self, i: int) -> tuple[list[Light], list[tuple[float, Client, int]]]:
         """A pool's stock at the start of the run and its applicants from clinics and home:
-        the stock recorded, and the processes of all of them, to be started."""
+        the stock recorded; the processes of the stock and of those waiting now, to be
+        started; (time, client, pool) of the applicants to come."""
         pool, gi = self.pools[i], len(self.groups) + i
         name = self.group_names[gi]
         times = self._arrival_times(lambda _: pool.direct_applicants_per_year,
                                     self.streams.get(f"arrivals/{name}"))
         n = pool.initial_occupants + pool.initial_waiting + len(times)
         if n == 0:
-            return []
+            return [], []
         draws = self.draws[name] = GroupDraws(self.model, self.streams, name, n, None)
         origin = draws.attributes[3]
         clients = [Client(self.rec.new_client(gi, origin[k]), gi, "single_adult", True, False,
                           draws, k, self._origins[origin[k]]) for k in range(n)]
         _, in_place = pool_stages(i)
-        processes = []
+        processes, now = [], self.env.now
         for client in clients[: pool.initial_occupants]:
             self.places[i].occupied += 1
-            self.rec.log((client.id, self.env.now, BUITEN, in_place, NO_FACILITY,
-                          self._reason["initial"]))
+            self.rec.log((client.id, now, BUITEN, in_place, NO_FACILITY, self._reason["initial"]))
             processes.append(Light(self.env, self._place_stay(client, i)))
-        arrival = [self.env.now] * pool.initial_waiting + times
+        coming = []
+        arrival = [now] * pool.initial_waiting + times
         for client, t in zip(clients[pool.initial_occupants:], arrival, strict=True):
-            processes.append(Light(self.env, self._applicant(client, i, t)))
-        return processes
+            if t > now:  # at now + (t - now), as a timeout from now would get there
+                coming.append((now + (t - now), client, i))
+            else:
+                processes.append(Light(self.env, self._applicant(client, i)))
+        return processes, coming
 
     def _wait(self, client: Client, delay: float, reason: Any) -> Wake:
         """The event a component or, after ``delay`` (with ``reason``), its timer triggers."""
@@ -420,10 +430,8 @@ class Region:
 
     # --- place pools ------------------------------------------------------------------
 
-    def _applicant(self, client: Client, i: int, t: float) -> Process:
+    def _applicant(self, client: Client, i: int) -> Process:
         """An applicant from outside the shelters: wait at home or in a clinic for a place."""
-        if t > self.env.now:
-            yield self.env.timeout(t - self.env.now)
         waiting, in_place = pool_stages(i)
         self.rec.log((client.id, self.env.now, BUITEN, waiting, NO_FACILITY,
                       self._reason["indicated"]))
