@@ -128,7 +128,6 @@ class Region:
         self._searches: dict[tuple[int, str, bool, str, int], HomeSearch] = {}
         self._origins = list(model.origin)
         self._reason = recorder.reasons
-        self._on_decision, self._on_return = self._decide, self._return  # bound once
         self._returns = dict(model.returns)  # by way out; a channel's parts share its entry
         for name, channel in model.channels.items():
             for part in channel.homes_per_year:
@@ -241,6 +240,12 @@ class Region:
         wake = client.wake = Wake(self.env, delay, reason)
         return wake
 
+    def close(self) -> None:
+        """After the run: let reference counting free it (:meth:`Environment.close`; the
+        channels refer back to the housing)."""
+        self.env.close()
+        self.housing.channels.clear()
+
     # --- the journey through the shelters --------------------------------------------
     # A visit to the BCT is one event, its decision: the report and the assessment after it
     # are known in advance, so the report is recorded when the visit is scheduled (the log
@@ -252,7 +257,7 @@ class Region:
         decision scheduled after the assessment."""
         self.rec.log((client.id, time, BUITEN, BCT, NO_FACILITY,
                       self._reason["return" if client.episode else "arrival"]))
-        self.env.at(time + client.v[ASSESS], client).callbacks.append(self._on_decision)
+        self.env.at(time + client.v[ASSESS], client).callbacks.append(self._decide)
 
     def _decide(self, event: simpy.Event) -> None:
         """The BCT's decision on the client the event carries: out of the system, or to a
@@ -274,7 +279,7 @@ class Region:
         client.episode += 1
         delay = exponential(ret.mean_days, v[RETURN_DELAY])
         if not client.draws.drawn(client.episode):  # drawn when the client is back, in order
-            self.env.timeout(delay, client).callbacks.append(self._on_return)
+            self.env.timeout(delay, client).callbacks.append(self._return)
         elif self.env.now + delay < self.horizon:
             client.v = client.draws.episode_row(client.k, client.episode)
             self._report(client, self.env.now + delay)

@@ -18,6 +18,7 @@ from simpy.core import BoundClass
 from simpy.events import NORMAL
 
 INF = float("inf")
+_BOUND = [name for name, member in vars(simpy.Environment).items() if isinstance(member, BoundClass)]
 ProcessGenerator = Generator[simpy.Event, Any, Any]  # what it returns is not used
 
 
@@ -31,9 +32,24 @@ class Environment(simpy.Environment):
 
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
-        for name, member in vars(simpy.Environment).items():  # SimPy binds only its own class's
-            if isinstance(member, BoundClass):
-                setattr(self, name, getattr(self, name))  # env.timeout(...) without __get__
+        self.live: set[Light] = set()  # the processes still running
+        for name in _BOUND:  # SimPy binds only its own class's event classes to the instance
+            setattr(self, name, getattr(self, name))  # env.timeout(...) without __get__
+
+    def close(self) -> None:
+        """Let reference counting free the run: close the generators of the processes still
+        running (their frames hold the model and its clients), drop what is still scheduled
+        and the event classes bound to the environment (bound to it, they make it a reference
+        cycle). Afterwards the environment cannot run; a replication closes it at its end, as
+        a collection of everything it made costs several times more (at ten times the volume,
+        half a second for the collector's passes over 250,000 objects)."""
+        for process in self.live:
+            process._generator.close()
+            process._target = None  # type: ignore[assignment]
+        self.live.clear()
+        self._queue.clear()
+        for name in _BOUND:
+            vars(self).pop(name, None)
 
     def at(self, time: float, value: Any = None) -> simpy.Event:
         """A triggered event at ``time`` (not before now), with ``value``."""
@@ -59,9 +75,12 @@ class Light(simpy.Process):
         self.callbacks = []
         self._generator = generator
         self._target: simpy.Event | None = None  # type: ignore[assignment]
+        self._live = env.live if isinstance(env, Environment) else None
 
     def start(self, event: simpy.Event | None = None) -> Light:
         """Start when ``event`` is processed (its value is sent in and ignored), or now."""
+        if self._live is not None:
+            self._live.add(self)
         if event is None:
             self._resume(_NOW)
         else:
@@ -84,6 +103,8 @@ class Light(simpy.Process):
                     event = generator.throw(type(exc)(*exc.args))
             except StopIteration:
                 self._ok, self._value = True, None  # dead: is_alive is False
+                if self._live is not None:
+                    self._live.discard(self)
                 event = None  # type: ignore[assignment]
                 break
             if event.callbacks is not None:
