@@ -1,22 +1,30 @@
-"""Speed of the engine: CPU seconds per replication, µs per client visit, SimPy events per client,
-at the model's volume and at ten times its volume.
+"""Speed of the engine: CPU seconds per replication, µs per client visit and SimPy events per
+client, at the model's volume and at ten times its volume.
 
 Usage: python scripts/benchmark.py [--replications N] [--model FILE] [--scale K] [--against REF]
 
-A client visit is one entry of a client into a stage (one row of the event log: a BCT report,
-a bed, a waiting list, a place, a way out). Ten times the volume: every group's arrivals, the
-place pools' direct applicants and stocks, and every capacity (beds, winter beds, places,
-homes a year) scaled by ``--scale`` through model overrides, so that the region is comparable.
+A client visit is one entry of a client into a stage: one row of the event log (a report at
+the BCT, a bed, a waiting list, a place, a way out). Ten times the volume: every group's
+arrivals, the place pools' direct applicants and stocks, and every capacity (beds, winter
+beds, places, homes a year) multiplied by ``--scale`` through model overrides, so that the
+region is comparable.
 
-``--against REF`` (a git commit, e.g. the branch point of a change) times that commit's engine
-in the same run, interleaved with this one, and checks that both give identical event logs and
-tables. Times are CPU seconds of this process (time.process_time); the machines are shared and
-noisy, so compare figures printed by one run, not across runs.
+Times are CPU seconds of this process (``time.process_time``) for ``run_replication``, as
+``opvang run`` calls it: the engine's own end of a replication included, and the garbage
+collector as it runs (blocks of ``--block`` replications in a row per engine and volume,
+the blocks alternating; a collection between blocks, outside the timing, so that no block
+pays for another one's garbage). The machines are shared and noisy: compare the figures of
+one run, not across runs.
+
+``--against REF`` (a git commit, e.g. the branch point of a change) times that commit's
+engine in the same run, and checks on the first replications that both give the same event
+log and tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import io
 import re
@@ -66,11 +74,12 @@ def scaled(raw: dict[str, Any], k: float) -> dict[str, Any]:
 
 @dataclass
 class Engine:
-    """An importable copy of the ``sim`` package and the models it runs."""
+    """An importable copy of the ``sim`` package, its models and what its runs gave."""
 
     label: str
     package: str
     models: dict[float, Any] = field(default_factory=dict)
+    runs: dict[float, list[tuple[float, dict[str, Any]]]] = field(default_factory=dict)
 
     def module(self, name: str) -> ModuleType:
         return importlib.import_module(f"{self.package}.{name}")
@@ -79,6 +88,7 @@ class Engine:
         modelfile = self.module("modelfile")
         overrides = scaled(modelfile.resolve(Path(path)), k) if k != 1 else None
         self.models[k] = modelfile.load(path, overrides)
+        self.runs[k] = []
 
     def run(self, k: float, replication: int, events: bool = False) -> tuple[float, Any]:
         """CPU seconds of one replication (all tables, as ``opvang run`` makes them)."""
@@ -97,8 +107,7 @@ def engine_at(ref: str, into: Path) -> Engine:
     package = into / "sim_ref"
     (into / "sim").rename(package)
     for path in package.rglob("*.py"):
-        text = re.sub(r"\b(from|import) sim\b", r"\1 sim_ref", path.read_text())
-        path.write_text(text)
+        path.write_text(re.sub(r"\b(from|import) sim\b", r"\1 sim_ref", path.read_text()))
     sys.path.insert(0, str(into))
     return Engine(f"engine at {ref}", "sim_ref")
 
@@ -109,46 +118,68 @@ def spread(values: list[float], fmt: str) -> str:
             f"({format(min(values), fmt)}-{format(max(values), fmt)})")
 
 
-def report(engine: Engine, k: float, runs: list[tuple[float, int]],
-           counts: list[dict[str, float]]) -> None:
-    """The figures of one engine at one volume; ``counts``: visits and clients of each run."""
-    seconds = [s for s, _ in runs]
-    events = [n for _, n in runs]
-    visits = [c["visits"] for c in counts]
-    print(f"  {engine.label}, volume x{k:g}:")
-    print(f"    seconds per replication : {spread(seconds, '.3f')}  (median (min-max))")
-    print(f"    µs per client visit     : "
-          f"{spread([1e6 * s / v for s, v in zip(seconds, visits, strict=True)], '.2f')}")
-    print(f"    SimPy events per client : "
-          f"{spread([n / c['clients'] for n, c in zip(events, counts, strict=True)], '.2f')}  "
-          f"(per visit {statistics.median(n / v for n, v in zip(events, visits, strict=True)):.2f})")
-    print(f"    visits, clients         : {statistics.median(visits):,.0f}, "
-          f"{statistics.median(c['clients'] for c in counts):,.0f}")
+def time_blocks(engines: list[Engine], volumes: tuple[float, ...], n: int, block: int) -> None:
+    """Run ``n`` replications of every engine at every volume, ``block`` in a row."""
+    for start in range(0, n, block):
+        reps = range(start, min(start + block, n))
+        order = engines if start // block % 2 == 0 else engines[::-1]
+        for k in volumes:
+            for engine in order:
+                gc.collect()
+                for r in reps:
+                    seconds, rep = engine.run(k, r)
+                    engine.runs[k].append((seconds, {  # not the tables: they take memory
+                        "events": rep.n_events, "visits": getattr(rep, "n_visits", 0),
+                        "clients": getattr(rep, "n_clients", 0), "cpu": getattr(rep, "cpu", {})}))
 
 
-def phases(k: float, reps: list[Any]) -> None:
-    """The split of a replication of this engine (medians)."""
-    if not hasattr(reps[0], "cpu"):
-        return
-    parts = {name: statistics.median(r.cpu[name] for r in reps) for name in reps[0].cpu}
-    print(f"    phases (x{k:g}, medians)  : " + ", ".join(f"{n} {s:.3f}" for n, s in parts.items()))
+def report(engines: list[Engine], k: float) -> None:
+    """The figures of every engine at volume ``k``; visits and clients from the first."""
+    counts = [(rep["visits"], rep["clients"]) for _, rep in engines[0].runs[k]]
+    print(f"volume x{k:g} ({statistics.median(v for v, _ in counts):,.0f} client visits, "
+          f"{statistics.median(c for _, c in counts):,.0f} clients a replication; "
+          "median (min-max))")
+    rows: dict[str, list[str]] = {"seconds per replication": [], "µs per client visit": [],
+                                  "SimPy events per client": [], "SimPy events per visit": []}
+    for engine in engines:
+        seconds = [s for s, _ in engine.runs[k]]
+        events = [rep["events"] for _, rep in engine.runs[k]]
+        rows["seconds per replication"].append(spread(seconds, ".3f"))
+        rows["µs per client visit"].append(
+            spread([1e6 * s / v for s, (v, _) in zip(seconds, counts, strict=True)], ".2f"))
+        rows["SimPy events per client"].append(
+            spread([e / c for e, (_, c) in zip(events, counts, strict=True)], ".2f"))
+        rows["SimPy events per visit"].append(
+            spread([e / v for e, (v, _) in zip(events, counts, strict=True)], ".2f"))
+    print(f"  {'':26s}" + "".join(f"{e.label:>30s}" for e in engines))
+    for name, cells in rows.items():
+        print(f"  {name:26s}" + "".join(f"{c:>30s}" for c in cells))
+    phases = [rep["cpu"] for _, rep in engines[0].runs[k]]
+    print("  this engine's phases (medians): " + ", ".join(
+        f"{name} {statistics.median(p.get(name, 0.0) for p in phases):.3f}" for name in phases[0]))
 
 
-def compare(current: Any, reference: Any) -> list[str]:
-    """Tables that differ between two replications."""
-    return [name for name in ("events", "annual", "daily")
-            if not getattr(current, name).equals(getattr(reference, name))]
+def check(engines: list[Engine], k: float, n: int) -> None:
+    """Whether the engines give the same event log and tables on the first ``n``
+    replications."""
+    differ = []
+    for r in range(n):
+        reps = [engine.run(k, r, events=True)[1] for engine in engines]
+        differ += [(r, name) for name in ("events", "annual", "daily")
+                   if not getattr(reps[0], name).equals(getattr(reps[1], name))]
+    print(f"  same event log, yearly and daily tables as the {engines[1].label} "
+          f"(replications 0-{n - 1}): " + ("yes" if not differ else f"NO {differ}"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--replications", type=int, default=10)
+    parser.add_argument("--replications", type=int, default=10, help="per engine and volume")
+    parser.add_argument("--block", type=int, default=5, help="replications in a row")
     parser.add_argument("--model", default=str(ROOT / "models" / "haarlem.toml"))
     parser.add_argument("--scale", type=float, default=10.0, help="the larger volume (default 10)")
     parser.add_argument("--against", help="a git commit whose engine is timed beside this one")
     args = parser.parse_args()
     volumes = (1.0, args.scale)
-
     with tempfile.TemporaryDirectory() as tmp:
         engines = [Engine("this engine", "sim")]
         if args.against:
@@ -156,37 +187,23 @@ def main() -> None:
         for engine in engines:
             for k in volumes:
                 engine.load(args.model, k)
-                engine.run(k, 999)  # warm imports and caches
-        runs: dict[tuple[str, float], list[tuple[float, int]]] = {
-            (e.label, k): [] for e in engines for k in volumes}
-        for r in range(args.replications):  # interleaved, so that load changes hit all alike
-            for k in volumes:
-                for engine in engines:
-                    cpu, rep = engine.run(k, r)
-                    runs[engine.label, k].append((cpu, rep.n_events))
-        # counts, phases and the check, outside the timed runs
-        print(f"{args.model}, seed {SEED}, {args.replications} replications, CPU seconds")
+            engine.run(1.0, 999)  # warm imports and caches
+        time_blocks(engines, volumes, args.replications, args.block)
+        print(f"{args.model}, seed {SEED}, {args.replications} replications per engine and "
+              f"volume, CPU seconds (process_time)")
         for k in volumes:
-            reps = [engines[0].run(k, r, events=True)[1] for r in range(args.replications)]
-            counts = [{"visits": len(rep.events), "clients": rep.events["client"].nunique()}
-                      for rep in reps]
-            for engine in engines:
-                report(engine, k, runs[engine.label, k], counts)
-            phases(k, reps)
+            report(engines, k)
             if args.against:
-                differ = [(r, compare(rep, engines[1].run(k, r, events=True)[1]))
-                          for r, rep in enumerate(reps[:3])]
-                print("    same event log and tables as the engine at "
-                      f"{args.against} (replications 0-{len(differ) - 1}): "
-                      + ("yes" if not any(d for _, d in differ) else f"NO {differ}"))
-        median = {key: statistics.median(s for s, _ in v) for key, v in runs.items()}
+                check(engines, k, 2 if k == 1 else 1)
         for engine in engines:
-            ratio = median[engine.label, args.scale] / median[engine.label, 1.0]
-            print(f"  {engine.label}: x{args.scale:g} volume costs {ratio:.1f}x the CPU of x1 "
-                  f"(medians)")
+            med = {k: statistics.median(s for s, _ in engine.runs[k]) for k in volumes}
+            print(f"{engine.label}: x{args.scale:g} the volume costs "
+                  f"{med[args.scale] / med[1.0]:.1f} times the CPU of x1 (medians)")
         if args.against:
-            gain = median[engines[0].label, 1.0] / median[engines[1].label, 1.0]
-            print(f"  this engine / engine at {args.against} (x1, medians): {gain:.2f}")
+            for k in volumes:
+                ratio = (statistics.median(s for s, _ in engines[0].runs[k])
+                         / statistics.median(s for s, _ in engines[1].runs[k]))
+                print(f"this engine / {engines[1].label}, x{k:g}: {ratio:.2f} (medians)")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ class Replication:
     daily: pd.DataFrame
     events: pd.DataFrame | None
     n_events: int  # SimPy events processed
+    n_visits: int = 0  # rows of the event log: a client entering a stage (benchmarks)
+    n_clients: int = 0  # persons (benchmarks)
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by phase (benchmarks)
 
 
@@ -61,6 +63,8 @@ def _replicate(model: Model, seed: int, replication: int, events: bool, daily: b
         daily=stocks.table(model.simulation.start) if daily else pd.DataFrame(),
         events=_events_frame(region, record.events) if events else None,
         n_events=_events_processed(region),
+        n_visits=len(record.events["time"]),
+        n_clients=len(record.client_group),
         cpu=cpu,
     )
     derived = time.process_time()
