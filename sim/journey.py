@@ -1,10 +1,16 @@
-"""The client journey: arrivals, BCT decision, shelter, place pools and outflow, as SimPy processes.
+"""The client journey: arrivals, BCT decision, shelter, place pools and outflow, on SimPy.
 
-Each client is one process (:class:`sim.processes.Light`: no start or end event), from
-episode to episode; an arrival or a return to the BCT is one event. A client waits on a single
-``wake`` event (:class:`sim.processes.Wake`) that either its own timer (patience, departure, a
-hazard channel, a stay) or a component (a freed bed, a place, a home: the component succeeds
-it, see :mod:`sim.queues`) triggers, whichever comes first.
+A visit to the BCT is one event, its decision: the report and the assessment after it are
+known in advance, so the report is recorded when the visit is scheduled (group arrivals are
+fed into the schedule a week ahead, in the order they come; a return is scheduled when the
+client leaves). A client sent to a shelter gets a process for that episode, and a client of
+a place pool one for their stay (:class:`sim.processes.Light`: no start or end event). A
+client waits on a single ``wake`` event (:class:`sim.processes.Wake`) that either its own
+timer (patience, departure, a hazard channel, a stay) or a component (a freed bed, a place,
+a home: the component succeeds it, see :mod:`sim.queues`) triggers, whichever comes first.
+
+The journey reads SimPy's clock as ``env._now``: ``env.now`` is a property, a Python call
+each time, and the journey reads the clock some 60,000 times a replication (~2 % of it).
 
 Personal variates come from the client's own row of its group's draws
 (:class:`sim.variates.GroupDraws`): the k-th arrival of a group gets the same row in every
@@ -178,7 +184,7 @@ class Region:
         short: SimPy's heap costs more the longer it is)."""
         reports: list[float] = []
         for times, _ in groups:
-            at = self.env.now
+            at = self.env._now
             for t in times:
                 at += t - at  # the time a chain of timeouts from now, one per arrival, gets to
                 reports.append(at)
@@ -192,7 +198,7 @@ class Region:
         """Register the arrivals of the coming week (their ids are in the order they come),
         schedule their visits to the BCT (:meth:`_report`) and the applicants' processes;
         again in a week."""
-        env, until, coming, origins = self.env, self.env.now + FEED_DAYS, self._coming, self._origins
+        env, until, coming, origins = self.env, self.env._now + FEED_DAYS, self._coming, self._origins
         while coming and coming[-1][0] < until:
             at, gi, k, draws = coming.pop()
             segment, bw, skaeve, origin = draws.attributes
@@ -221,7 +227,7 @@ class Region:
         clients = [Client(self.rec.new_client(gi, origin[k]), gi, "single_adult", True, False,
                           draws, k, self._origins[origin[k]]) for k in range(n)]
         _, in_place = pool_stages(i)
-        processes, now = [], self.env.now
+        processes, now = [], self.env._now
         for client in clients[: pool.initial_occupants]:
             self.places[i].occupied += 1
             self.rec.log((client.id, now, BUITEN, in_place, NO_FACILITY, self._reason["initial"]))
@@ -265,7 +271,7 @@ class Region:
         client: Client = event._value  # the value of a processed event
         outcome = self._outcomes[client.gi][int(client.v[DECISION])]
         if outcome in NON_SHELTER_OUTCOMES:
-            self.rec.log((client.id, self.env.now, BCT, UIT, NO_FACILITY, self._reason[outcome]))
+            self.rec.log((client.id, self.env._now, BCT, UIT, NO_FACILITY, self._reason[outcome]))
             self._after_exit(client, outcome)
         else:
             client.process = Light(self.env, self._shelter(client, outcome)).start()
@@ -280,16 +286,16 @@ class Region:
         delay = exponential(ret.mean_days, v[RETURN_DELAY])
         if not client.draws.drawn(client.episode):  # drawn when the client is back, in order
             self.env.timeout(delay, client).callbacks.append(self._return)
-        elif self.env.now + delay < self.horizon:
+        elif self.env._now + delay < self.horizon:
             client.v = client.draws.episode_row(client.k, client.episode)
-            self._report(client, self.env.now + delay)
+            self._report(client, self.env._now + delay)
 
     def _return(self, event: simpy.Event) -> None:
         """The client the timeout carries is back at the BCT now, with the variates of their
         next episode."""
         client: Client = event._value  # the value of a processed timeout
         client.v = client.draws.episode_row(client.k, client.episode)
-        self._report(client, self.env.now)
+        self._report(client, self.env._now)
 
     def _shelter(self, client: Client, outcome: str) -> Process:
         """A shelter episode, from the decision: a bed or a wait outside for one, the stay
@@ -298,10 +304,10 @@ class Region:
         key = (outcome, client.segment)
         pool = self.shelters.place(key)
         if pool is None:
-            rec.log((cid, env.now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
+            rec.log((cid, env._now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
             pool = yield from self._wait_for_bed(client, key)
         else:
-            rec.log((cid, env.now, BCT, OPVANG, pool.index, self._reason[outcome]))
+            rec.log((cid, env._now, BCT, OPVANG, pool.index, self._reason[outcome]))
         way_out = "gave_up" if pool is None else (yield from self._shelter_stay(client, pool, key))
         self._after_exit(client, way_out)
 
@@ -313,9 +319,9 @@ class Region:
         pool = yield wake
         if pool is None:
             self.shelters.leave_queue(client)
-            rec.log((client.id, env.now, WACHT, UIT, NO_FACILITY, self._reason["gave_up"]))
+            rec.log((client.id, env._now, WACHT, UIT, NO_FACILITY, self._reason["gave_up"]))
             return None
-        rec.log((client.id, env.now, WACHT, OPVANG, pool.index, self._reason["bed"]))
+        rec.log((client.id, env._now, WACHT, OPVANG, pool.index, self._reason["bed"]))
         return pool
 
     def _shelter_stay(self, client: Client, pool: Pool | None,
@@ -342,7 +348,7 @@ class Region:
         """The stay in one bed, from where ``stay`` stands; returns the way out."""
         env, rec = self.env, self.rec
         self.shelters.hold(pool, client)
-        stay.enter(stay.stage, env.now, pool)
+        stay.enter(stay.stage, env._now, pool)
         t_depart = stay.depart / pool.departure
         if stay.stage == OPVANG and client.bw and self.entry_pool is not None:
             t_indication = stay.indication
@@ -351,8 +357,8 @@ class Region:
                 return self._leave_shelter(client, pool, OPVANG, "departed")
             yield env.timeout(t_indication)
             t_depart -= t_indication
-            stay.enter(pool_stages(self.entry_pool)[0], env.now, pool)
-            rec.log((client.id, env.now, OPVANG, stay.stage, pool.index, self._reason["indicated"]))
+            stay.enter(pool_stages(self.entry_pool)[0], env._now, pool)
+            rec.log((client.id, env._now, OPVANG, stay.stage, pool.index, self._reason["indicated"]))
         elif stay.stage == OPVANG:
             t_ready = stay.work / pool.speed
             if t_depart <= t_ready:
@@ -360,8 +366,8 @@ class Region:
                 return self._leave_shelter(client, pool, OPVANG, "departed")
             yield env.timeout(t_ready)
             t_depart -= t_ready
-            stay.enter(KLAAR, env.now, pool)
-            rec.log((client.id, env.now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
+            stay.enter(KLAAR, env._now, pool)
+            rec.log((client.id, env._now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
         if stay.stage == KLAAR:
             label = yield from self._wait_for_home(client, "shelter", t_depart, stay.ready_for)
             return self._leave_shelter(client, pool, KLAAR, label)
@@ -379,26 +385,26 @@ class Region:
             self.places[i].leave_queue(client)
             return self._leave_shelter(client, pool, waiting, "departed")
         self.shelters.release(pool, client)
-        self.rec.log((client.id, self.env.now, waiting, pool_stages(i)[1], pool.index,
+        self.rec.log((client.id, self.env._now, waiting, pool_stages(i)[1], pool.index,
                       self._reason[self.pool_names[i]]))
         return (yield from self._place_stay(client, i))
 
     def _moved(self, client: Client, closed: Pool, stay: Stay) -> Generator[Any, Any, Pool | None]:
         """The client's facility closed: another free bed on the route, or a wait outside."""
         env, rec = self.env, self.rec
-        stay.elapse(env.now)
+        stay.elapse(env._now)
         stay.pool = None  # the clocks stand still while the client is not in a bed
         if client.queued:  # on a list for a home or a place: stop waiting there
             (self.housing if stay.stage == KLAAR else self.places[self.entry_pool or 0]).leave_queue(client)
         self.shelters.release(closed, client)
         pool = self.shelters.place(stay.key)
         if pool is not None:
-            rec.log((client.id, env.now, stay.stage, stay.stage, pool.index, self._reason["moved"]))
+            rec.log((client.id, env._now, stay.stage, stay.stage, pool.index, self._reason["moved"]))
             return pool
-        rec.log((client.id, env.now, stay.stage, WACHT, closed.index, self._reason["closed"]))
+        rec.log((client.id, env._now, stay.stage, WACHT, closed.index, self._reason["closed"]))
         pool = yield from self._wait_for_bed(client, stay.key)
         if pool is not None and stay.stage != OPVANG:
-            rec.log((client.id, env.now, OPVANG, stay.stage, pool.index, self._reason["resumed"]))
+            rec.log((client.id, env._now, OPVANG, stay.stage, pool.index, self._reason["resumed"]))
         return pool
 
     def _wait_for_home(self, client: Client, track: str, t_depart: float,
@@ -407,7 +413,7 @@ class Region:
 
         ``waited``: days already spent ready in another bed (a hazard channel's clock goes on).
         """
-        now = self.env.now
+        now = self.env._now
         key = (client.gi, track, client.skaeve, client.origin, self.housing.period(now))
         search = self._searches.get(key)
         if search is None:
@@ -430,7 +436,7 @@ class Region:
         """Out of a shelter bed without a place: the bed freed, the move recorded; returns
         ``reason``."""
         self.shelters.release(pool, client)
-        self.rec.log((client.id, self.env.now, stage, UIT, pool.index, self._reason[reason]))
+        self.rec.log((client.id, self.env._now, stage, UIT, pool.index, self._reason[reason]))
         return reason
 
     # --- place pools ------------------------------------------------------------------
@@ -438,13 +444,13 @@ class Region:
     def _applicant(self, client: Client, i: int) -> Process:
         """An applicant from outside the shelters: wait at home or in a clinic for a place."""
         waiting, in_place = pool_stages(i)
-        self.rec.log((client.id, self.env.now, BUITEN, waiting, NO_FACILITY,
+        self.rec.log((client.id, self.env._now, BUITEN, waiting, NO_FACILITY,
                       self._reason["indicated"]))
         wake = self._wait(client, INF, None)
         self.places[i].request(client)
         yield wake
         reason = self._reason[self.pool_names[i]]
-        self.rec.log((client.id, self.env.now, waiting, in_place, NO_FACILITY, reason))
+        self.rec.log((client.id, self.env._now, waiting, in_place, NO_FACILITY, reason))
         yield from self._place_stay(client, i)
 
     def _place_stay(self, client: Client, i: int) -> Generator[Any, Any, str]:
@@ -465,23 +471,23 @@ class Region:
         j = self.pool_index.get(route, i)
         if j != i:  # on the next pool's waiting list, keeping this place
             waiting, next_place = pool_stages(j)
-            self.rec.log((cid, env.now, in_place, waiting, NO_FACILITY, self._reason["indicated"]))
+            self.rec.log((cid, env._now, in_place, waiting, NO_FACILITY, self._reason["indicated"]))
             wake = self._wait(client, INF, None)
             self.places[j].request(client)
             yield wake
             self.places[i].release()
-            self.rec.log((cid, env.now, waiting, next_place, NO_FACILITY, self._reason[route]))
+            self.rec.log((cid, env._now, waiting, next_place, NO_FACILITY, self._reason[route]))
             return (yield from self._place_stay(client, j))
         label = (yield from self._wait_for_home(client, "bw", INF)) if route == AMBULANT else route
         self.places[i].release()
-        self.rec.log((cid, env.now, in_place, UIT, NO_FACILITY, self._reason[label]))
+        self.rec.log((cid, env._now, in_place, UIT, NO_FACILITY, self._reason[label]))
         return label
 
     def _wlz_transfer(self, i: int) -> Process:
         """Move a share of a pool's occupants to the Wlz on one day (after its capacity change)."""
         transfer = self.pools[i].wlz_transfer
         assert transfer is not None
-        yield self.env.timeout(max(self.calendar.day(transfer.date) - self.env.now, 0.0))
+        yield self.env.timeout(max(self.calendar.day(transfer.date) - self.env._now, 0.0))
         occupants = list(self.occupants[i].values())
         name = self.pool_names[i]
         chosen = self.streams.get(f"{name}/wlz_transfer").random(len(occupants)) < transfer.share
