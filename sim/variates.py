@@ -62,6 +62,7 @@ class GroupDraws:
             rng = streams.get(f"clients/{name}/{label}")
             rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
         self.means, self.decisions = self._units()
+        self._exponential = ([c for c, _ in self.means], np.array([m for _, m in self.means]))
         self.attributes = self._attributes(rows[:, 0])
         self.origin = np.array(self.attributes[3], dtype=np.intp)
         self._transform(rows, self.origin)
@@ -104,13 +105,26 @@ class GroupDraws:
         each row's municipality of origin (the decision may depend on it)."""
         if self.decisions is not None:
             cumulative = self.decisions[origin]  # (rows, outcomes)
-            u = rows[..., DECISION]  # (rows,) or (rows, episodes)
-            bounds = cumulative.reshape(cumulative.shape[0], *([1] * (u.ndim - 1)), cumulative.shape[1])
-            rows[..., DECISION] = np.minimum((u[..., None] >= bounds).sum(axis=-1),
-                                             cumulative.shape[1] - 1)
+            u = rows[:, :, DECISION]  # (rows, episodes)
+            rows[:, :, DECISION] = np.minimum((u[..., None] >= cumulative[:, None, :]).sum(axis=-1),
+                                              cumulative.shape[1] - 1)
         with np.errstate(over="ignore", invalid="ignore"):  # a huge mean gives inf: never
             for col, mean in self.means:
                 rows[..., col] = -mean * np.log1p(-rows[..., col])
+
+    def _overflow_row(self, k: int) -> Row:
+        """The variates of a later episode of the k-th client, drawn now (in the order asked
+        for), as :meth:`_transform` turns a row (the same operations, for one row)."""
+        row: np.ndarray = self.overflow.random((self.rows.shape[2],))
+        for col, _, mean, shape in self.gammas:
+            row[col] = self.overflow.standard_gamma(shape) * (mean / shape)
+        if self.decisions is not None:
+            bounds = self.decisions[self.origin[k]]
+            row[DECISION] = min(int((row[DECISION] >= bounds).sum()), len(bounds) - 1)
+        columns, means = self._exponential
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge mean gives inf: never
+            row[columns] = -means * np.log1p(-row[columns])
+        return row.data
 
     def drawn(self, episode: int) -> bool:
         """Whether the variates of ``episode`` are drawn up front (when they are asked for
@@ -122,9 +136,5 @@ class GroupDraws:
         if episode < EPISODES:
             start = (k * EPISODES + episode) * self._width
             return self._block[start: start + self._width]
-        row = self.overflow.random((1, self.rows.shape[2]))
-        for col, _, mean, shape in self.gammas:
-            row[0, col] = self.overflow.standard_gamma(shape) * (mean / shape)
-        self._transform(row, self.origin[k: k + 1])
-        return row.reshape(-1).data
+        return self._overflow_row(k)
 
