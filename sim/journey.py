@@ -253,47 +253,52 @@ class Region:
         self.housing.channels.clear()
 
     # --- the journey through the shelters --------------------------------------------
-    # A visit to the BCT is one event, its decision: the report and the assessment after it
-    # are known in advance, so the report is recorded when the visit is scheduled (the log
-    # is put in order of time at the end). Only a client sent to a shelter gets a process,
-    # for that episode.
+    # A visit to the BCT is known in advance: the report, the assessment after it and the
+    # decision, drawn for the client, which does not depend on the region. So a visit that
+    # sends the client away (referred, leaves) is recorded when it is scheduled, with the
+    # client's return, and is no event at all; a visit that sends them to a shelter route
+    # is one event, at the decision, when the episode's process starts. The log is put in
+    # order of time at the end (Recorder.events).
 
     def _report(self, client: Client, time: float) -> None:
-        """The client reports at the BCT at ``time`` (now or later): recorded, and the BCT's
-        decision scheduled after the assessment."""
-        self.rec.log((client.id, time, BUITEN, BCT, NO_FACILITY,
-                      self._reason["return" if client.episode else "arrival"]))
-        self.env.at(time + client.v[ASSESS], client).callbacks.append(self._decide)
+        """The client reports at the BCT at ``time`` (now or later): recorded, with the
+        decision after the assessment (scheduled, when it is for a shelter route)."""
+        rec, decided = self.rec, time + client.v[ASSESS]
+        rec.log((client.id, time, BUITEN, BCT, NO_FACILITY,
+                 self._reason["return" if client.episode else "arrival"]))
+        outcome = self._outcomes[client.gi][int(client.v[DECISION])]
+        if outcome not in NON_SHELTER_OUTCOMES:
+            self.env.at(decided, client).callbacks.append(self._decide)
+        elif decided < self.horizon:
+            rec.log((client.id, decided, BCT, UIT, NO_FACILITY, self._reason[outcome]))
+            self._after_exit(client, outcome, decided)
 
     def _decide(self, event: simpy.Event) -> None:
-        """The BCT's decision on the client the event carries: out of the system, or to a
-        shelter route (the episode's process starts)."""
+        """The BCT sends the client the event carries to a shelter route: the episode's
+        process starts."""
         client: Client = event._value  # the value of a processed event
         outcome = self._outcomes[client.gi][int(client.v[DECISION])]
-        if outcome in NON_SHELTER_OUTCOMES:
-            self.rec.log((client.id, self.env._now, BCT, UIT, NO_FACILITY, self._reason[outcome]))
-            self._after_exit(client, outcome)
-        else:
-            client.process = Light(self.env, self._shelter(client, outcome)).start()
+        client.process = Light(self.env, self._shelter(client, outcome)).start()
 
-    def _after_exit(self, client: Client, way_out: str) -> None:
-        """Back to the BCT after a drawn time, with the probability of this way out, or never."""
+    def _after_exit(self, client: Client, way_out: str, time: float) -> None:
+        """Back to the BCT after a drawn time from leaving at ``time`` (now or later), with
+        the probability of this way out, or never."""
         ret = self._returns.get(way_out)
         v = client.v
         if ret is None or client.gi >= len(self.groups) or v[RETURN] >= ret.probability:
             return
         client.episode += 1
-        delay = exponential(ret.mean_days, v[RETURN_DELAY])
+        back = time + exponential(ret.mean_days, v[RETURN_DELAY])
         if not client.draws.drawn(client.episode):  # drawn when the client is back, in order
-            self.env.timeout(delay, client).callbacks.append(self._return)
-        elif self.env._now + delay < self.horizon:
+            self.env.at(back, client).callbacks.append(self._return)
+        elif back < self.horizon:
             client.v = client.draws.episode_row(client.k, client.episode)
-            self._report(client, self.env._now + delay)
+            self._report(client, back)
 
     def _return(self, event: simpy.Event) -> None:
-        """The client the timeout carries is back at the BCT now, with the variates of their
+        """The client the event carries is back at the BCT now, with the variates of their
         next episode."""
-        client: Client = event._value  # the value of a processed timeout
+        client: Client = event._value  # the value of a processed event
         client.v = client.draws.episode_row(client.k, client.episode)
         self._report(client, self.env._now)
 
@@ -309,7 +314,7 @@ class Region:
         else:
             rec.log((cid, env._now, BCT, OPVANG, pool.index, self._reason[outcome]))
         way_out = "gave_up" if pool is None else (yield from self._shelter_stay(client, pool, key))
-        self._after_exit(client, way_out)
+        self._after_exit(client, way_out, env._now)
 
     def _wait_for_bed(self, client: Client, key: RouteKey) -> Generator[Any, Any, Pool | None]:
         """Outside, on the route's waiting list: a bed, or giving up (None)."""
