@@ -1,10 +1,10 @@
 """The client journey: arrivals, BCT decision, shelter, place pools and outflow, on SimPy.
 
-A visit to the BCT is one event, its decision: the report and the assessment after it are
-known in advance, so the report is recorded when the visit is scheduled (group arrivals are
-fed into the schedule a week ahead, in the order they come; a return is scheduled when the
-client leaves). A client sent to a shelter gets a process for that episode, and a client of
-a place pool one for their stay (:class:`sim.processes.Light`: no start or end event). A
+A visit to the BCT is known in advance (the report, the assessment, the decision drawn for
+the client): it is recorded when it is scheduled, and only a decision for a shelter route is
+an event (group arrivals are fed into the schedule a month ahead, in the order they come; a
+return is scheduled when the client leaves). A client sent to a shelter gets a process for
+that episode, and a client of a place pool one for their stay (:class:`sim.processes.Light`: no start or end event). A
 client waits on a single ``wake`` event (:class:`sim.processes.Wake`) that either its own
 timer (patience, departure, a hazard channel, a stay) or a component (a freed bed, a place,
 a home: the component succeeds it, see :mod:`sim.queues`) triggers, whichever comes first.
@@ -57,7 +57,7 @@ from sim.streams import Streams
 from sim.variates import GroupDraws
 
 Process = Generator[Any, Any, None]
-FEED_DAYS = 7.0  # arrivals are registered and scheduled this long ahead
+FEED_DAYS = 30.0  # arrivals are registered and scheduled this long ahead
 
 
 class Stay:
@@ -180,7 +180,7 @@ class Region:
     def _arrivals(self, groups: list[tuple[list[float], GroupDraws]],
                   applicants: list[tuple[float, Client, int]]) -> None:
         """Every group's arrivals and the pools' applicants from outside, in the order they
-        come; :meth:`_feed` puts them into the schedule a week ahead (the schedule stays
+        come; :meth:`_feed` puts them into the schedule a month ahead (the schedule stays
         short: SimPy's heap costs more the longer it is)."""
         reports: list[float] = []
         for times, _ in groups:
@@ -195,9 +195,9 @@ class Region:
         self._feed()
 
     def _feed(self, _: simpy.Event | None = None) -> None:
-        """Register the arrivals of the coming week (their ids are in the order they come),
+        """Register the arrivals of the coming month (their ids are in the order they come),
         schedule their visits to the BCT (:meth:`_report`) and the applicants' processes;
-        again in a week."""
+        again in a month."""
         env, until, coming, origins = self.env, self.env._now + FEED_DAYS, self._coming, self._origins
         while coming and coming[-1][0] < until:
             at, gi, k, draws = coming.pop()
