@@ -1,99 +1,209 @@
-"""Speed of the engine: events per second against the bare SimPy loop, seconds per replication.
+"""Speed of the engine: CPU seconds per replication, µs per client visit and SimPy events per
+client, at the model's volume and at ten times its volume.
 
-Usage: python scripts/benchmark.py [--replications N] [--model FILE]
+Usage: python scripts/benchmark.py [--replications N] [--model FILE] [--scale K] [--against REF]
 
-Times are CPU seconds of this process (time.process_time), which other load on the machine
-disturbs less than wall-clock time. The machines are shared and noisy all the same: compare
-the ratios printed by one run, not absolute figures across runs.
+A client visit is one entry of a client into a stage: one row of the event log (a report at
+the BCT, a bed, a waiting list, a place, a way out). Ten times the volume: every group's
+arrivals, the place pools' direct applicants and stocks, and every capacity (beds, winter
+beds, places, homes a year) multiplied by ``--scale`` through model overrides, so that the
+region is comparable.
+
+Times are CPU seconds of this process (``time.process_time``) for ``run_replication``, as
+``opvang run`` calls it: the engine's own end of a replication included, and the garbage
+collector as it runs (blocks of ``--block`` replications in a row per engine and volume,
+the blocks alternating; a collection between blocks, outside the timing, so that no block
+pays for another one's garbage). The machines are shared and noisy: compare the figures of
+one run, not across runs.
+
+``--against REF`` (a git commit, e.g. the branch point of a change) times that commit's
+engine in the same run, and checks on the first replications that both give the same event
+log and tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
+import io
+import re
 import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
-from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-import numpy as np
-import simpy
-
-from sim.cli import default_model
-from sim.engine import run_record
-from sim.journey import Region
-from sim.metrics import derive
-from sim.modelfile import load
-from sim.recording import BCT, Recorder
-from sim.streams import Streams
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 1
 
 
-def bare_loop(n_events: int, n_processes: int = 1000) -> float:
-    """Events per second of SimPy processes that only wait on timeouts."""
-    env = simpy.Environment()
-    delays = np.random.default_rng(0).exponential(1.0, size=n_events).tolist()
-    per_process = n_events // n_processes
+def scaled(raw: dict[str, Any], k: float) -> dict[str, Any]:
+    """Dotted-key overrides that multiply a model's volume by ``k``: arrivals, direct
+    applicants, stocks at the start and every capacity."""
+    out: dict[str, Any] = {}
+    for name, group in raw.get("groups", {}).items():
+        out[f"groups.{name}.arrivals"] = {y: n * k for y, n in group["arrivals"].items()}
+    for name, fac in raw.get("facilities", {}).items():
+        for date, entry in fac["schedule"].items():
+            if "places" in entry:
+                out[f"facilities.{name}.schedule.{date}.places"] = round(entry["places"] * k)
+        if "winter_places" in fac:
+            out[f"facilities.{name}.winter_places"] = round(fac["winter_places"] * k)
+    for name, pool in raw.get("places", {}).items():
+        out[f"places.{name}.schedule"] = {d: round(n * k) for d, n in pool["schedule"].items()}
+        for key in ("direct_applicants_per_year", "initial_occupants", "initial_waiting"):
+            if key in pool:
+                value = pool[key] * k
+                out[f"places.{name}.{key}"] = value if key.startswith("direct") else round(value)
+    for name, channel in raw.get("channels", {}).items():
+        if "homes_per_year" in channel:
+            out[f"channels.{name}.homes_per_year"] = {
+                p: n * k for p, n in channel["homes_per_year"].items()}
+            for date, change in channel.get("dated", {}).items():
+                out[f"channels.{name}.dated.{date}"] = {p: n * k for p, n in change.items()}
+        if "homes" in channel:
+            out[f"channels.{name}.homes"] = round(channel["homes"] * k)
+    return out
 
-    def proc(offset: int) -> Generator[Any, Any, None]:
-        for i in range(per_process):
-            yield env.timeout(delays[offset + i])
 
-    for p in range(n_processes):
-        env.process(proc(p * per_process))
-    started = time.process_time()
-    env.run()
-    elapsed = time.process_time() - started
-    return next(env._eid) / elapsed  # private counter: events scheduled
+@dataclass
+class Engine:
+    """An importable copy of the ``sim`` package, its models and what its runs gave."""
+
+    label: str
+    package: str
+    models: dict[float, Any] = field(default_factory=dict)
+    runs: dict[float, list[tuple[float, dict[str, Any]]]] = field(default_factory=dict)
+
+    def module(self, name: str) -> ModuleType:
+        return importlib.import_module(f"{self.package}.{name}")
+
+    def load(self, path: str, k: float) -> None:
+        modelfile = self.module("modelfile")
+        overrides = scaled(modelfile.resolve(Path(path)), k) if k != 1 else None
+        self.models[k] = modelfile.load(path, overrides)
+        self.runs[k] = []
+
+    def run(self, k: float, replication: int, events: bool = False) -> tuple[float, Any]:
+        """CPU seconds of one replication (all tables, as ``opvang run`` makes them)."""
+        run_replication = self.module("engine").run_replication
+        started = time.process_time()
+        rep = run_replication(self.models[k], SEED, replication, events=events)
+        return time.process_time() - started, rep
 
 
-def one_replication(model_path: str, replication: int) -> dict[str, float]:
-    """Time the phases of one baseline replication."""
-    model = load(model_path)
-    t0 = time.process_time()
-    recorder = Recorder()
-    region = Region(model, Streams(1, replication), recorder)
-    region.start()
-    t1 = time.process_time()
-    region.env.run(until=region.horizon)
-    t2 = time.process_time()
-    daily, _ = derive(run_record(region))
-    daily.table(model.simulation.start)
-    t3 = time.process_time()
-    events = next(region.env._eid)
-    log = recorder.events()
-    direct = np.count_nonzero(np.frombuffer(recorder.client_group, np.int16) >= len(region.groups))
-    processes = np.count_nonzero(log["dst"] == BCT) + direct  # one per episode
-    return {"setup": t1 - t0, "loop": t2 - t1, "derive": t3 - t2, "total": t3 - t0,
-            "events": events, "events_per_s": events / (t2 - t1), "processes": float(processes)}
+def engine_at(ref: str, into: Path) -> Engine:
+    """The ``sim`` package of commit ``ref``, importable as ``sim_ref``."""
+    archive = subprocess.run(["git", "archive", "--format=tar", ref, "sim"], cwd=ROOT,
+                             check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    package = into / "sim_ref"
+    (into / "sim").rename(package)
+    for path in package.rglob("*.py"):
+        path.write_text(re.sub(r"\b(from|import) sim\b", r"\1 sim_ref", path.read_text()))
+    sys.path.insert(0, str(into))
+    return Engine(f"engine at {ref}", "sim_ref")
+
+
+def spread(values: list[float], fmt: str) -> str:
+    """median (min-max)."""
+    return (f"{format(statistics.median(values), fmt)} "
+            f"({format(min(values), fmt)}-{format(max(values), fmt)})")
+
+
+def time_blocks(engines: list[Engine], volumes: tuple[float, ...], n: int, block: int) -> None:
+    """Run ``n`` replications of every engine at every volume, ``block`` in a row."""
+    for start in range(0, n, block):
+        reps = range(start, min(start + block, n))
+        order = engines if start // block % 2 == 0 else engines[::-1]
+        for k in volumes:
+            for engine in order:
+                gc.collect()
+                for r in reps:
+                    seconds, rep = engine.run(k, r)
+                    engine.runs[k].append((seconds, {  # not the tables: they take memory
+                        "events": rep.n_events, "visits": getattr(rep, "n_visits", 0),
+                        "clients": getattr(rep, "n_clients", 0), "cpu": getattr(rep, "cpu", {})}))
+
+
+def report(engines: list[Engine], k: float) -> None:
+    """The figures of every engine at volume ``k``; visits and clients from the first."""
+    counts = [(rep["visits"], rep["clients"]) for _, rep in engines[0].runs[k]]
+    print(f"volume x{k:g} ({statistics.median(v for v, _ in counts):,.0f} client visits, "
+          f"{statistics.median(c for _, c in counts):,.0f} clients a replication; "
+          "median (min-max))")
+    rows: dict[str, list[str]] = {"seconds per replication": [], "µs per client visit": [],
+                                  "SimPy events per client": [], "SimPy events per visit": []}
+    for engine in engines:
+        seconds = [s for s, _ in engine.runs[k]]
+        events = [rep["events"] for _, rep in engine.runs[k]]
+        rows["seconds per replication"].append(spread(seconds, ".3f"))
+        rows["µs per client visit"].append(
+            spread([1e6 * s / v for s, (v, _) in zip(seconds, counts, strict=True)], ".2f"))
+        rows["SimPy events per client"].append(
+            spread([e / c for e, (_, c) in zip(events, counts, strict=True)], ".2f"))
+        rows["SimPy events per visit"].append(
+            spread([e / v for e, (v, _) in zip(events, counts, strict=True)], ".2f"))
+    print(f"  {'':26s}" + "".join(f"{e.label:>30s}" for e in engines))
+    for name, cells in rows.items():
+        print(f"  {name:26s}" + "".join(f"{c:>30s}" for c in cells))
+    phases = [rep["cpu"] for _, rep in engines[0].runs[k]]
+    print("  this engine's phases (medians): " + ", ".join(
+        f"{name} {statistics.median(p.get(name, 0.0) for p in phases):.3f}" for name in phases[0]))
+
+
+def check(engines: list[Engine], k: float, n: int) -> None:
+    """Whether the engines give the same event log and tables on the first ``n``
+    replications."""
+    differ = []
+    for r in range(n):
+        reps = [engine.run(k, r, events=True)[1] for engine in engines]
+        differ += [(r, name) for name in ("events", "annual", "daily")
+                   if not getattr(reps[0], name).equals(getattr(reps[1], name))]
+    print(f"  same event log, yearly and daily tables as the {engines[1].label} "
+          f"(replications 0-{n - 1}): " + ("yes" if not differ else f"NO {differ}"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--replications", type=int, default=10)
-    parser.add_argument("--model", default=str(default_model()),
-                        help="default: the calibrated baseline, as `opvang run` uses")
+    parser.add_argument("--replications", type=int, default=10, help="per engine and volume")
+    parser.add_argument("--block", type=int, default=5, help="replications in a row")
+    parser.add_argument("--model", default=str(ROOT / "models" / "haarlem.toml"))
+    parser.add_argument("--scale", type=float, default=10.0, help="the larger volume (default 10)")
+    parser.add_argument("--against", help="a git commit whose engine is timed beside this one")
     args = parser.parse_args()
-
-    one_replication(args.model, 999)  # warm imports and caches
-    runs: list[dict[str, float]] = []
-    bare_runs: list[float] = []
-    alike_runs: list[float] = []
-    for r in range(args.replications):  # interleaved, so that load changes hit both alike
-        runs.append(one_replication(args.model, r))
-        bare_runs.append(bare_loop(int(runs[-1]["events"])))
-        alike_runs.append(bare_loop(int(runs[-1]["events"]), int(runs[-1]["processes"])))
-    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    bare = statistics.median(bare_runs)
-    alike = statistics.median(alike_runs)
-    print(f"baseline replication ({args.model}, {args.replications} replications, medians)")
-    print(f"  seconds per replication : {med['total']:.3f} "
-          f"(setup {med['setup']:.3f}, event loop {med['loop']:.3f}, "
-          f"indicators {med['derive']:.3f})")
-    print(f"  SimPy events            : {med['events']:.0f}")
-    print(f"  model events per second : {med['events_per_s']:,.0f}")
-    print(f"  bare SimPy loop         : {bare:,.0f} events per second (1,000 processes)")
-    print(f"  model / bare            : {med['events_per_s'] / bare:.2f}")
-    print(f"  bare loop, {med['processes']:,.0f} processes as the model starts: "
-          f"{alike:,.0f} events per second; model / that: {med['events_per_s'] / alike:.2f}")
+    volumes = (1.0, args.scale)
+    with tempfile.TemporaryDirectory() as tmp:
+        engines = [Engine("this engine", "sim")]
+        if args.against:
+            engines.append(engine_at(args.against, Path(tmp)))
+        for engine in engines:
+            for k in volumes:
+                engine.load(args.model, k)
+            engine.run(1.0, 999)  # warm imports and caches
+        time_blocks(engines, volumes, args.replications, args.block)
+        print(f"{args.model}, seed {SEED}, {args.replications} replications per engine and "
+              f"volume, CPU seconds (process_time)")
+        for k in volumes:
+            report(engines, k)
+            if args.against:
+                check(engines, k, 2 if k == 1 else 1)
+        for engine in engines:
+            med = {k: statistics.median(s for s, _ in engine.runs[k]) for k in volumes}
+            print(f"{engine.label}: x{args.scale:g} the volume costs "
+                  f"{med[args.scale] / med[1.0]:.1f} times the CPU of x1 (medians)")
+        if args.against:
+            for k in volumes:
+                ratio = (statistics.median(s for s, _ in engines[0].runs[k])
+                         / statistics.median(s for s, _ in engines[1].runs[k]))
+                print(f"this engine / {engines[1].label}, x{k:g}: {ratio:.2f} (medians)")
 
 
 if __name__ == "__main__":

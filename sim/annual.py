@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from sim.model import EXIT_REASONS
 from sim.record import Daily, RunRecord
 from sim.spans import Intervals, StageSpans
-
-Row = tuple[int, str, str, float]
 
 
 def regime_metric(regime: str) -> str:
@@ -18,26 +17,50 @@ def regime_metric(regime: str) -> str:
 
 
 class Annual:
-    """Collects (year, metric, group, value) rows."""
+    """Collects (year, metric, group, value) rows: one value per year for each metric and
+    group, in the order added."""
 
     def __init__(self, years: list[int], edges: np.ndarray) -> None:
         self.years = years
         self.edges = edges
-        self.rows: list[Row] = []
+        self.keys: list[tuple[str, str]] = []
+        self.values: list[np.ndarray] = []
 
     def add(self, metric: str, group: str, values: np.ndarray) -> None:
         """One value per year."""
-        self.rows += [(y, metric, group, float(x)) for y, x in zip(self.years, values, strict=True)]
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (len(self.years),):
+            raise ValueError(f"{metric}/{group}: {values.shape} values for {len(self.years)} years")
+        self.keys.append((metric, group))
+        self.values.append(values)
 
     def count(self, metric: str, group: str, times: np.ndarray) -> None:
         """Events per year."""
-        self.add(metric, group, np.histogram(times, self.edges)[0])
+        self.add(metric, group, self.per_year(times))
+
+    def per_year(self, times: np.ndarray) -> np.ndarray:
+        """How many of ``times`` fall in each year (as ``np.histogram`` over the year edges
+        counts them: the last year includes its end)."""
+        edges = self.edges
+        year = np.searchsorted(edges, times, side="right") - 1
+        year[times == edges[-1]] = len(edges) - 2
+        return np.bincount(year[(year >= 0) & (year < len(edges) - 1)], minlength=len(edges) - 1)
 
     def mean_length(self, metric: str, group: str, spans: Intervals, ended: np.ndarray) -> None:
         """Mean length of the ``ended`` spans, by the year they end."""
         end, length = spans.end[ended], spans.length[ended]
         self.add(metric, group, ratio(np.histogram(end, self.edges, weights=length)[0],
-                                       np.histogram(end, self.edges)[0]))
+                                       self.per_year(end)))
+
+    def table(self) -> pd.DataFrame:
+        """The long table: year, metric, group, value."""
+        n, keys = len(self.years), np.array(self.keys, dtype=object).reshape(-1, 2)
+        return pd.DataFrame({
+            "year": np.tile(np.array(self.years, dtype=np.int64), len(keys)),
+            "metric": np.repeat(keys[:, 0], n),
+            "group": np.repeat(keys[:, 1], n),
+            "value": np.concatenate(self.values) if self.values else np.zeros(0),
+        })
 
 
 class Context:
@@ -71,7 +94,10 @@ class Context:
 
 def unique_per_year(client: np.ndarray, overlap: np.ndarray) -> np.ndarray:
     """Unique clients with positive overlap, per year (overlap: spans x years)."""
-    return np.array([len(np.unique(client[overlap[:, j] > 0])) for j in range(overlap.shape[1])])
+    n_years = overlap.shape[1]
+    span, year = np.nonzero(overlap > 0)
+    pairs = np.unique(client[span] * n_years + year)
+    return np.bincount(pairs % n_years, minlength=n_years)
 
 
 # --- sections ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import simpy
@@ -56,7 +57,7 @@ class Client:
         self.draws = draws  # the group's personal variates (sim.variates.GroupDraws)
         self.k = k  # this client's row in its group's draws
         self.episode = 0
-        self.v: list[float] = draws.episode_row(k, 0)
+        self.v: Sequence[float] = draws.episode_row(k, 0)  # a view of doubles
         self.queued = False
         self.since = 0.0
         self.wake: simpy.Event | None = None

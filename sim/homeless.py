@@ -23,7 +23,7 @@ import numpy as np
 from sim.checks import non_negative, positive
 from sim.errors import InputError
 from sim.recording import UIT
-from sim.spans import Intervals, next_event
+from sim.spans import Intervals, member, next_event
 
 WAITING_STATES: tuple[str, ...] = ("street", "with_others", "in_hotel")
 STATES: tuple[str, ...] = (*WAITING_STATES, "out_of_sight")
@@ -69,13 +69,14 @@ def waiting_state(rules: Homeless, opened_by: np.ndarray, reasons: list[str]) ->
 
 
 def out_of_sight(events: Mapping[str, np.ndarray], rules: Homeless, reasons: list[str],
-                 horizon: float) -> Intervals:
+                 horizon: float, order: np.ndarray) -> Intervals:
     """Spans out of sight: from leaving without housing to the next BCT report, at most
-    ``out_of_sight_days`` (and the horizon)."""
+    ``out_of_sight_days`` (and the horizon). ``order``: the rows by client
+    (:func:`sim.spans.by_client`)."""
     client, time = events["client"], events["time"]
-    left = np.isin(events["reason"], [i for i, r in enumerate(reasons) if r in rules.after_exit])
+    left = member(events["reason"], [i for i, r in enumerate(reasons) if r in rules.after_exit])
     opens = np.flatnonzero((events["dst"] == UIT) & left)
-    nxt = next_event(client, time, opens)  # after leaving, the next event is a return
+    nxt = next_event(client, opens, order)  # after leaving, the next event is a return
     end = np.where(nxt >= 0, time[np.maximum(nxt, 0)], horizon)
     capped = np.minimum(end, time[opens] + rules.out_of_sight_days)
     closed_by = np.where(capped < end, -2, nxt)  # -2: the window ended it

@@ -32,6 +32,7 @@ from sim.calendar import Calendar
 from sim.checks import count, non_negative, parse_date, positive, probability, rate
 from sim.client import HOME_STAY, Client, exponential
 from sim.errors import InputError
+from sim.processes import Light
 from sim.queues import WaitingLists
 from sim.recording import Recorder
 from sim.streams import Streams
@@ -110,6 +111,8 @@ class Housing:
         self.lists: WaitingLists[Eligibility] = WaitingLists(env)
         self.by_channel: dict[str, list[Eligibility]] = {n: [] for n in channels}
         self.channels = {name: KINDS[ch.kind](name, ch, self) for name, ch in channels.items()}
+        self.rate_changes = sorted({t for c in self.channels.values() if isinstance(c, Hazard)
+                                    for t in c.changes})
 
     def search(self, names: tuple[str, ...], track: str, skaeve: bool, origin: str,
                now: float = 0.0) -> HomeSearch:
@@ -126,9 +129,10 @@ class Housing:
             cumulative=list(itertools.accumulate(r / total for _, r in hazards)) if total > 0 else [],
             names=[n for n, _ in hazards])
 
-    def period(self, now: float) -> tuple[int, ...]:
-        """Which dated hazard rates are in force at ``now`` (a home search depends on it)."""
-        return tuple(c.period(now) for c in self.channels.values() if isinstance(c, Hazard))
+    def period(self, now: float) -> int:
+        """Which dated hazard rates are in force at ``now`` (a home search depends on it): the
+        number of changes of any hazard channel's rate at or before ``now``."""
+        return bisect.bisect_right(self.rate_changes, now)
 
     def start(self, streams: Streams, horizon: float) -> None:
         """Start releasing homes: every channel, in model order."""
@@ -218,10 +222,6 @@ class Hazard(Kind):
         """The rate in force at ``now`` (a client keeps the rate of the day they start waiting)."""
         return self.rates[bisect.bisect_right(self.changes, now)]
 
-    def period(self, now: float) -> int:
-        """Which of the dated rates is in force at ``now``."""
-        return bisect.bisect_right(self.changes, now)
-
 
 class Quota(Kind):
     """Releases homes a year per part (times a realisation rate) as a Poisson process."""
@@ -246,7 +246,7 @@ class Quota(Kind):
 
     def start(self, streams: Streams, start: float, horizon: float) -> None:
         times, parts = self._release_times(streams.get(f"channel/{self.name}"), start, horizon)
-        self.env.process(self._release(times, parts))
+        Light(self.env, self._release(times, parts)).start()
 
     def _release_times(self, rng: np.random.Generator, start: float,
                        horizon: float) -> tuple[list[float], list[str]]:
@@ -292,7 +292,7 @@ class Capacity(Kind):
         positive(spec.stay_days, file, f"{key}.stay_days")
 
     def start(self, streams: Streams, start: float, horizon: float) -> None:
-        self.env.process(self._open(start))
+        Light(self.env, self._open(start)).start()
 
     def _open(self, start: float) -> Generator[Any, Any, None]:
         if start > self.env.now:

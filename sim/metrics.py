@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
-from sim.annual import Annual, Context, Row, closed_into, ratio, regime_metric, unique_per_year
+from sim.annual import Annual, Context, closed_into, ratio, regime_metric, unique_per_year
 from sim.homeless import STATES, out_of_sight, waiting_state
 from sim.monitoring import SECTIONS as MONITORING
 from sim.record import Daily, RunRecord
@@ -25,6 +26,8 @@ from sim.spans import (
     Intervals,
     StageSpans,
     count_at,
+    counts_by,
+    member,
     next_event,
     overlap_days,
     stage_spans,
@@ -36,8 +39,9 @@ LONG_STAY_DAYS = 270.0  # "stays over 9 months" (the municipality's indicators)
 VO_REGIME = "vrouwenopvang"  # the regime the sources' vrouwenopvang table counts
 
 
-def derive(rec: RunRecord) -> tuple[Daily, list[Row]]:
-    """The daily stocks and the yearly indicators of one replication."""
+def derive(rec: RunRecord) -> tuple[Daily, pd.DataFrame]:
+    """The daily stocks and the yearly indicators (year, metric, group, value) of one
+    replication."""
     moved = rec.reasons.index("moved") if "moved" in rec.reasons else -1
     spans = stage_spans(rec.events, rec.horizon, len(rec.pools), moved)
     states = homeless_spans(rec, spans)
@@ -46,7 +50,7 @@ def derive(rec: RunRecord) -> tuple[Daily, list[Row]]:
     out = Annual(rec.years, rec.year_edges)
     for section in SECTIONS:
         section(context, out)
-    return daily, out.rows
+    return daily, out.table()
 
 
 def homeless_spans(rec: RunRecord, spans: StageSpans) -> dict[str, Intervals]:
@@ -54,7 +58,8 @@ def homeless_spans(rec: RunRecord, spans: StageSpans) -> dict[str, Intervals]:
     waits = spans.wacht_op_bed
     state = waiting_state(rec.homeless, rec.events["reason"][waits.opened_by], rec.reasons)
     out = {name: subset(waits, state == i) for i, name in enumerate(STATES)}
-    out["out_of_sight"] = out_of_sight(rec.events, rec.homeless, rec.reasons, rec.horizon)
+    out["out_of_sight"] = out_of_sight(rec.events, rec.homeless, rec.reasons, rec.horizon,
+                                       spans.order)
     return out
 
 
@@ -67,9 +72,9 @@ def daily_stocks(rec: RunRecord, spans: StageSpans, states: dict[str, Intervals]
     """
     days = np.arange(rec.year_edges[0], rec.year_edges[-1])
     values: dict[str, dict[str, np.ndarray]] = {}
-    shelter = spans.shelter
+    occupancy = counts_by(spans.shelter, days, spans.shelter.facility, len(rec.facility_names))
     for i, name in enumerate(rec.facility_names):
-        values[name] = {"occupancy": count_at(shelter, days, shelter.facility == i),
+        values[name] = {"occupancy": occupancy[i],
                         "capacity": step_at(*rec.facility_capacity[i], days)}
     values["wacht_op_bed"] = {"queue": count_at(spans.wacht_op_bed, days)}
     values["klaar"] = {"occupancy": count_at(spans.klaar, days)}
@@ -88,15 +93,17 @@ def bct_section(c: Context, out: Annual) -> None:
     rec, n_years = c.rec, c.n_years
     group_of = rec.client_group[c.client]
     bct_gi = [rec.group_names.index(g) for g in rec.bct_groups]
-    via_bct = np.isin(group_of, bct_gi)
+    via_bct = member(group_of, bct_gi)
     registered = (c.dst == BCT) & via_bct
     year_idx = np.searchsorted(rec.year_edges, c.time, side="right") - 1
     in_years = (year_idx >= 0) & (year_idx < n_years)
+    mask = registered & in_years
+    pairs = np.unique(c.client[mask] * n_years + year_idx[mask])  # (client, year) registered
+    pair_year, pair_group = pairs % n_years, rec.client_group[pairs // n_years]
     for gi in [*bct_gi, None]:
-        mask = registered & in_years & (True if gi is None else group_of == gi)
-        pairs = np.unique(c.client[mask] * n_years + year_idx[mask])
+        mine = pair_year if gi is None else pair_year[pair_group == gi]
         out.add("bct_registrations", "total" if gi is None else rec.group_names[gi],
-                np.bincount(pairs % n_years, minlength=n_years))
+                np.bincount(mine, minlength=n_years))
     out.count("bct_returns", "total", c.time[registered & (c.reason == c.code.get("return", -1))])
     first = registered & (c.reason == c.code.get("arrival", -1))  # a client's first report
     out.count("bct_new_clients", "total", c.time[first])
@@ -133,7 +140,7 @@ def shelter_section(c: Context, out: Annual) -> None:
 def bed_wait_section(c: Context, out: Annual) -> None:
     """The wait from a positive decision to a bed, and the placements."""
     waits = c.spans.wacht_op_bed
-    n_placed = np.histogram(c.time[c.dst == OPVANG], c.rec.year_edges)[0]
+    n_placed = out.per_year(c.time[c.dst == OPVANG])
     got_bed = closed_into(waits, c.dst, OPVANG)
     waited = np.histogram(waits.end[got_bed], c.rec.year_edges, weights=waits.length[got_bed])[0]
     out.add("mean_wait_for_bed_days", "total", ratio(waited, n_placed))
@@ -149,10 +156,10 @@ def homeless_section(c: Context, out: Annual) -> None:
         group = rec.client_group[spans.client]
         out.add(f"{name}_nights", "total", overlap.sum(axis=0))
         out.add(f"{name}_at_year_end", "total", count_at(spans, year_end))
+        at_year_end = counts_by(spans, year_end, group, len(rec.group_names))
         for gi, gname in enumerate(rec.groups):
-            mine = group == gi
-            out.add(f"{name}_nights", gname, overlap[mine].sum(axis=0))
-            out.add(f"{name}_at_year_end", gname, count_at(spans, year_end, mine))
+            out.add(f"{name}_nights", gname, overlap[group == gi].sum(axis=0))
+            out.add(f"{name}_at_year_end", gname, at_year_end[gi])
 
 
 def pool_section(c: Context, out: Annual) -> None:
@@ -164,9 +171,10 @@ def pool_section(c: Context, out: Annual) -> None:
         out.mean_length(f"mean_wait_{pool.name}_days", "total", waiting,
                         closed_into(waiting, c.dst, in_place))
         out.add(f"{pool.name}_waiting_list", "total", count_at(waiting, year_end))
-        origin = rec.client_origin[waiting.client]
+        by_origin = counts_by(waiting, year_end, rec.client_origin[waiting.client],
+                              len(rec.origin_names))
         for j, name in enumerate(rec.origin_names):
-            out.add(f"{pool.name}_waiting_list", name, count_at(waiting, year_end, origin == j))
+            out.add(f"{pool.name}_waiting_list", name, by_origin[j])
         out.count(f"{pool.name}_indications", "total", waiting.start)
     for pool in rec.pools:
         out.add("bw_occupancy", pool.label, c.by_year(c.daily.values[pool.name]["occupancy"], True))
@@ -219,10 +227,17 @@ def cost_section(c: Context, out: Annual) -> None:
     lines = list(dict.fromkeys([*(line for _, _, line in items), *rec.budget_income]))
     cost = {line: np.zeros(c.n_years) for line in lines}
     by_origin = {line: np.zeros((len(rec.origin_names), c.n_years)) for line in lines}
+    cells: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {line: [] for line in lines}
     for spans, rate, line in items:
         euro = overlap_days(spans.start, spans.end, rec.year_edges) * rate[:, None]
         cost[line] += euro.sum(axis=0)
-        np.add.at(by_origin[line], rec.client_origin[spans.client], euro)
+        cell = rec.client_origin[spans.client][:, None] * c.n_years + np.arange(c.n_years)
+        cells[line].append((cell.ravel(), euro.ravel()))
+    for line, parts in cells.items():  # added up span by span, in the order of the items
+        if parts:
+            cell, euro = (np.concatenate(x) for x in zip(*parts, strict=True))
+            by_origin[line][:] = np.bincount(cell, euro, by_origin[line].size).reshape(
+                by_origin[line].shape)
     for line in lines:
         out.add("cost_eur", line, cost[line])
         for i, name in enumerate(rec.origin_names):
@@ -259,7 +274,7 @@ def _support(c: Context, channel: str, days: float) -> Intervals:
     """Support at home after a placement by ``channel``: ``days`` long, or until the client
     reports at the BCT again."""
     placed = np.flatnonzero((c.dst == UIT) & c.is_base(channel))
-    nxt = next_event(c.client, c.time, placed)
+    nxt = next_event(c.client, placed, c.spans.order)
     start = c.time[placed]
     end = np.minimum(start + days, np.where(nxt >= 0, c.time[np.maximum(nxt, 0)], c.rec.horizon))
     return Intervals(c.client[placed], start, end, c.rec.events["facility"][placed], placed,
@@ -275,9 +290,9 @@ def own_entry_section(c: Context, out: Annual) -> None:
     group_of = rec.client_group[c.client]
     from_region = rec.client_origin[c.client] != rec.origin_names.index(rec.outside_region) \
         if rec.outside_region in rec.origin_names else np.ones(len(c.client), bool)
-    admitted = (c.dst == BCT) & np.isin(group_of, own) & from_region
+    admitted = (c.dst == BCT) & member(group_of, own) & from_region
     out.count("vo_emergency_admissions", "kennemerland", c.time[admitted])
-    housed = (c.dst == UIT) & np.isin(c.event_base, [c.base_code.get(n, -2) for n in rec.channel_parts])
+    housed = (c.dst == UIT) & member(c.event_base, [c.base_code.get(n, -2) for n in rec.channel_parts])
     facility = c.rec.events["facility"]
     sites = [(g, i) for i, (g, r) in enumerate(zip(rec.facility_report_group, rec.facility_regime,
                                                    strict=True)) if r == VO_REGIME]

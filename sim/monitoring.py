@@ -16,7 +16,7 @@ import numpy as np
 from sim.annual import Annual, Context, ratio
 from sim.intake import NON_SHELTER_OUTCOMES
 from sim.recording import BCT, KLAAR, OPVANG, UIT, pool_stages
-from sim.spans import pair_intervals
+from sim.spans import member, pair_intervals
 
 LONG_STAY_DAYS = 270.0  # "verblijven langer dan 9 maanden"
 REGULAR_RETURNS = 2  # "regelmatig terugkeren": returned at least twice
@@ -25,8 +25,8 @@ REGULAR_RETURNS = 2  # "regelmatig terugkeren": returned at least twice
 def returning_regularly_section(c: Context, out: Annual) -> None:
     """Persons reporting at the BCT again in a year who have returned at least twice so far
     (groups with their own entry, the vrouwenopvang, are not MO)."""
-    via_bct = np.isin(c.rec.client_group[c.client],
-                      [c.rec.group_names.index(g) for g in c.rec.bct_groups])
+    via_bct = member(c.rec.client_group[c.client],
+                     [c.rec.group_names.index(g) for g in c.rec.bct_groups])
     reports = np.flatnonzero((c.dst == BCT) & via_bct)
     order = reports[np.lexsort((reports, c.client[reports]))]  # by client, in logging order
     first = np.r_[True, c.client[order][1:] != c.client[order][:-1]]
@@ -47,10 +47,8 @@ def long_stays_section(c: Context, out: Annual) -> None:
     long = stays.length > LONG_STAY_DAYS
     when = stays.start[long] + LONG_STAY_DAYS
     stage = _stage_at(c, stays.client[long], when)
-    gi = rec.client_group[stays.client[long]]
-    origin = rec.client_origin[stays.client[long]]
-    home = np.array([_waits_for(rec.home_channels, g, o, t)
-                     for g, o, t in zip(gi, origin, when, strict=True)], dtype=object)
+    home = _waits_for(rec.home_channels, rec.client_group[stays.client[long]],
+                      rec.client_origin[stays.client[long]], when)
     reason = np.where(stage == OPVANG, "no_reason", np.where(stage == KLAAR, home, "waiting_list"))
     for i, pool in enumerate(rec.pools):
         reason = np.where(stage == pool_stages(i)[0], pool.name, reason)
@@ -60,17 +58,26 @@ def long_stays_section(c: Context, out: Annual) -> None:
         out.count("stays_passing_9_months", name, when[reason == name])
 
 
-def _waits_for(channels: list[list[list[tuple[str, float]]]], group: int, origin: int,
-               t: float) -> str:
-    """The first channel with a waiting list open to the client at time ``t``."""
-    if group >= len(channels):
-        return "other_channel"
-    return next((name for name, start in channels[group][origin] if start <= t), "other_channel")
+def _waits_for(channels: list[list[list[tuple[str, float]]]], group: np.ndarray,
+               origin: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """For each client (of ``group``, from ``origin``, at time ``t``): the first channel with a
+    waiting list open to them, or ``other_channel``."""
+    out = np.full(len(t), "other_channel", dtype=object)
+    for g, by_origin in enumerate(channels):
+        for o, open_ in enumerate(by_origin):
+            mine = np.flatnonzero((group == g) & (origin == o))
+            if len(mine) == 0:
+                continue
+            name = np.full(len(mine), "other_channel", dtype=object)
+            for channel, start in reversed(open_):  # the first one open wins
+                name[t[mine] >= start] = channel
+            out[mine] = name
+    return out
 
 
 def _stage_at(c: Context, clients: np.ndarray, times: np.ndarray) -> np.ndarray:
     """The stage each client is in at the given time (the last event at or before it)."""
-    order = np.lexsort((np.arange(len(c.time)), c.time, c.client))
+    order = c.spans.order
     keys = c.client[order] * 1e6 + c.time[order]  # days are far below 1e6 per client step
     idx = np.searchsorted(keys, clients * 1e6 + times, side="right") - 1
     return c.dst[order[np.maximum(idx, 0)]]
@@ -81,11 +88,12 @@ def beschikkingen_section(c: Context, out: Annual) -> None:
     still in shelter at the end of one (for groups whose decisions run out, the economic
     homeless: "in bijna alle gevallen een beschikking voor 6 maanden ... wordt verlengd")."""
     rec = c.rec
-    in_bed = np.isin(c.src, c.spans.holds_bed) & (rec.events["facility"] >= 0)
+    in_bed = member(c.src, c.spans.holds_bed) & (rec.events["facility"] >= 0)
     stays = pair_intervals(c.client, c.time, rec.events["facility"], c.dst == OPVANG,
-                           in_bed & ~np.isin(c.dst, c.spans.holds_bed), rec.horizon)  # moves go on
+                           in_bed & ~member(c.dst, c.spans.holds_bed), rec.horizon,
+                           c.spans.order)  # moves go on
     shelter_outcome = np.array([r not in NON_SHELTER_OUTCOMES for r in rec.reasons] or [False])
-    decided = (c.src == BCT) & shelter_outcome[c.reason] & np.isin(
+    decided = (c.src == BCT) & shelter_outcome[c.reason] & member(
         rec.client_group[c.client], [rec.group_names.index(g) for g in rec.bct_groups])
     out.count("beschikkingen", "new", c.time[decided])
     extended = []
@@ -148,8 +156,7 @@ def shorter_stays_section(c: Context, out: Annual) -> None:
     median = np.median(stays.length[ended & (year == c.rec.years.index(2022))])
     shorter = ended & (stays.length < median)
     out.add("share_of_stays_shorter_than_2022", "total",
-            ratio(np.histogram(stays.end[shorter], c.rec.year_edges)[0],
-                  np.histogram(stays.end[ended], c.rec.year_edges)[0]))
+            ratio(out.per_year(stays.end[shorter]), out.per_year(stays.end[ended])))
 
 
 SECTIONS = (returning_regularly_section, long_stays_section, beschikkingen_section,

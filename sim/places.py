@@ -25,6 +25,7 @@ from sim.calendar import Calendar
 from sim.checks import count, distribution, non_negative, parse_date, positive, probability, rate
 from sim.client import Client
 from sim.errors import InputError
+from sim.processes import Light
 from sim.queues import WaitingLists, follow_schedule
 
 AMBULANT = "ambulant"  # an exit to a home through the outflow channels, with ambulant support
@@ -109,7 +110,7 @@ class Places:
         times = calendar.schedule_times(schedule, self.env.now)
         dated = sorted(zip(times, schedule, schedule.values(), strict=True))
         self.changes = [(t, n) for t, _, n in dated]
-        self.env.process(follow_schedule(self.env, self.changes, self._set_capacity))
+        Light(self.env, follow_schedule(self.env, self.changes, self._set_capacity)).start()
 
     def _set_capacity(self, capacity: int) -> None:
         self.capacity = capacity

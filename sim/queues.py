@@ -41,8 +41,9 @@ class WaitingLists(Generic[K]):
         """Wait on list ``key`` from now on; ``client.wake`` is the event served."""
         assert client.wake is not None
         client.queued = True
-        client.since = self.env.now
-        self.list(key).append((client.wake, client))
+        client.since = self.env._now  # SimPy's clock without the property's Python call
+        entries = self.lists.get(key)
+        (self.list(key) if entries is None else entries).append((client.wake, client))
         self.waiting += 1
 
     def leave(self, client: Client) -> None:

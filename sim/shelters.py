@@ -24,6 +24,7 @@ from sim.calendar import Calendar
 from sim.checks import count, non_negative, parse_date, positive
 from sim.client import SEGMENTS, Client
 from sim.errors import InputError
+from sim.processes import Light
 from sim.queues import WaitingLists, follow_schedule
 
 RouteKey = tuple[str, str]  # (decision outcome, segment)
@@ -207,8 +208,8 @@ class Shelters:
                                               self.winter.end)
         for pool, fac in zip(self.pools, self.facilities.values(), strict=True):
             pool.changes = self._changes(fac.schedule, fac.winter_places, winter)
-            self.env.process(follow_schedule(self.env, [(c[0], c) for c in pool.changes],
-                                             functools.partial(self._apply, pool)))
+            Light(self.env, follow_schedule(self.env, [(c[0], c) for c in pool.changes],
+                                            functools.partial(self._apply, pool))).start()
 
     def _changes(self, schedule: dict[str, ScheduleEntry], winter_places: int,
                  winter: list[tuple[float, bool]]) -> list[Change]:

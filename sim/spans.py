@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,18 +36,34 @@ def within_client_rank(client: np.ndarray) -> np.ndarray:
     return np.arange(n) - np.repeat(starts, counts)
 
 
+def by_client(client: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """The rows of an event log by client, then time, then logging order."""
+    return np.lexsort((np.arange(len(time)), time, client))
+
+
+def member(values: np.ndarray, codes: Iterable[int]) -> np.ndarray:
+    """``np.isin(values, codes)`` for non-negative integer values and codes, by a lookup
+    table (several times faster for the small codes of stages, groups and reasons)."""
+    wanted = np.fromiter(codes, dtype=np.intp)
+    wanted = wanted[wanted >= 0]
+    size = max(int(values.max(initial=0)), int(wanted.max(initial=0))) + 1
+    table = np.zeros(size, dtype=bool)
+    table[wanted] = True
+    return table[values]
+
+
 def pair_intervals(client: np.ndarray, time: np.ndarray, facility: np.ndarray,
-                   opens: np.ndarray, closes: np.ndarray, horizon: float) -> Intervals:
+                   opens: np.ndarray, closes: np.ndarray, horizon: float,
+                   order: np.ndarray) -> Intervals:
     """Pair the i-th opening event of each client with its i-th closing event.
 
     A client is in at most one such span at a time, so openings and closings alternate;
-    spans still open at the end run to ``horizon``.
+    spans still open at the end run to ``horizon``. ``order``: the rows by client
+    (:func:`by_client`).
     """
-    o = np.flatnonzero(opens)
-    c = np.flatnonzero(closes)
-    o = o[np.lexsort((time[o], client[o]))]
-    c = c[np.lexsort((time[c], client[c]))]
-    width = max(int(np.count_nonzero(opens)), 1) + 1
+    o = order[opens[order]]
+    c = order[closes[order]]
+    width = max(len(o), 1) + 1
     o_key = client[o] * width + within_client_rank(client[o])
     c_key = client[c] * width + within_client_rank(client[c])
     pos = np.searchsorted(c_key, o_key)
@@ -57,10 +74,9 @@ def pair_intervals(client: np.ndarray, time: np.ndarray, facility: np.ndarray,
     return Intervals(client[o], time[o], end, facility[o], o, closed_by)
 
 
-def next_event(client: np.ndarray, time: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def next_event(client: np.ndarray, rows: np.ndarray, order: np.ndarray) -> np.ndarray:
     """The row of each given event's next event of the same client (in logging order), -1
-    when it is the client's last."""
-    order = np.lexsort((np.arange(len(time)), time, client))
+    when it is the client's last. ``order``: the rows by client (:func:`by_client`)."""
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     after = rank[rows] + 1
@@ -86,6 +102,7 @@ class StageSpans:
     pool_waiting: list[Intervals]  # on each place pool's waiting list
     pool_in: list[Intervals]  # in a place of each pool
     holds_bed: np.ndarray  # the stages in which a client can hold a shelter bed
+    order: np.ndarray  # the rows of the event log by client (:func:`by_client`)
 
     def holding(self, events: dict[str, np.ndarray], pool: int) -> list[Intervals]:
         """The spans in which a client holds a place of ``pool``: in it, or waiting from it
@@ -105,20 +122,22 @@ def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int,
     client, time, src, dst = events["client"], events["time"], events["src"], events["dst"]
     facility = events["facility"]
 
+    order = by_client(client, time)
+
     def spans(opens: np.ndarray, closes: np.ndarray) -> Intervals:
-        return pair_intervals(client, time, facility, opens, closes, horizon)
+        return pair_intervals(client, time, facility, opens, closes, horizon, order)
 
     codes = [pool_stages(i) for i in range(n_pools)]
     holds_bed = np.array([OPVANG, KLAAR, *(w for w, _ in codes)])
-    in_bed = np.isin(src, holds_bed) & (facility >= 0)
+    in_bed = member(src, holds_bed) & (facility >= 0)
     bed_change = events["reason"] == moved
     return StageSpans(
-        shelter=spans((dst == OPVANG) | bed_change, (in_bed & ~np.isin(dst, holds_bed)) | bed_change),
+        shelter=spans((dst == OPVANG) | bed_change, (in_bed & ~member(dst, holds_bed)) | bed_change),
         wacht_op_bed=spans(dst == WACHT, src == WACHT),
         klaar=spans(dst == KLAAR, src == KLAAR),
         pool_waiting=[spans(dst == w, src == w) for w, _ in codes],
         pool_in=[spans(dst == p, src == p) for _, p in codes],
-        holds_bed=holds_bed)
+        holds_bed=holds_bed, order=order)
 
 
 def subset(spans: Intervals, mask: np.ndarray) -> Intervals:
@@ -128,12 +147,24 @@ def subset(spans: Intervals, mask: np.ndarray) -> Intervals:
 
 
 def count_at(spans: Intervals, times: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """How many spans cover each time (start <= t < end; open spans never end)."""
-    start, end = spans.start, np.where(spans.closed_by == -1, np.inf, spans.end)
+    """How many spans cover each of the sorted ``times`` (start <= t < end; open spans never
+    end)."""
     if mask is not None:
-        start, end = start[mask], end[mask]
-    return (np.searchsorted(np.sort(start), times, side="right")
-            - np.searchsorted(np.sort(end), times, side="right"))
+        spans = subset(spans, mask)
+    return counts_by(spans, times, np.zeros(len(spans.start), dtype=np.intp), 1)[0]
+
+
+def counts_by(spans: Intervals, times: np.ndarray, key: np.ndarray, n_keys: int) -> np.ndarray:
+    """:func:`count_at` for each value of ``key`` (one per span, from 0 to ``n_keys`` - 1)
+    at once: shape (n_keys, len(times))."""
+    end = np.where(spans.closed_by == -1, np.inf, spans.end)
+    width = len(times) + 1
+    key = key.astype(np.intp)
+    first = key * width + np.searchsorted(times, spans.start, side="left")  # t >= start
+    after = key * width + np.searchsorted(times, end, side="left")  # t >= end
+    size = n_keys * width
+    steps = np.bincount(first, minlength=size) - np.bincount(after, minlength=size)
+    return np.cumsum(steps.reshape(n_keys, width), axis=1)[:, :-1]
 
 
 def step_at(change_times: np.ndarray, values: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ from sim.model import Model
 from sim.streams import Streams, gamma_rows, uniform_rows
 
 EPISODES = 4  # episodes per client drawn up front; later ones use an overflow stream
+Row = memoryview  # a client's variates of one episode: doubles, indexed by the columns
 
 
 class GroupDraws:
@@ -60,12 +61,28 @@ class GroupDraws:
         for col, label, mean, shape in self.gammas:
             rng = streams.get(f"clients/{name}/{label}")
             rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
+        self.means, self.decisions = self._units()
+        self._exponential = ([c for c, _ in self.means], np.array([m for _, m in self.means]))
         self.attributes = self._attributes(rows[:, 0])
         self.origin = np.array(self.attributes[3], dtype=np.intp)
         self._transform(rows, self.origin)
         self.rows = rows
-        self.first: list[list[float]] = rows[:, 0].tolist()
+        self._block = rows.reshape(-1).data  # a client's row: a view of a slice of it
+        self._width = rows.shape[2]
         self.overflow = streams.get(f"clients/{name}/overflow")
+
+    def _units(self) -> tuple[list[tuple[int, float]], np.ndarray | None]:
+        """(column, mean) of the exponential columns, and the cumulative decision table (one
+        row per municipality of origin; None without a group)."""
+        indication = [p.indication_days for p in self.model.places.values()
+                      if p.indication_days is not None]
+        means = [(INDICATION, indication[0] if indication else np.inf)]
+        g = self.group
+        if g is None:
+            return means, None
+        means += [(ASSESS, g.assessment_days), (PATIENCE, g.patience_days),
+                  (DEPART, 365.0 / g.departure_per_year if g.departure_per_year > 0 else np.inf)]
+        return means, decision_table(g, list(self.model.origin))
 
     def _attributes(self, u: np.ndarray) -> tuple[list[int], list[bool], list[bool], list[int]]:
         """Segment index, BW indication, Skaeve Huse need and origin index of each client."""
@@ -86,31 +103,38 @@ class GroupDraws:
     def _transform(self, rows: np.ndarray, origin: np.ndarray) -> None:
         """Uniforms to natural units for the columns known at set-up (in place); ``origin``:
         each row's municipality of origin (the decision may depend on it)."""
-        indication = [p.indication_days for p in self.model.places.values()
-                      if p.indication_days is not None]
-        means = [(INDICATION, indication[0] if indication else np.inf)]
-        g = self.group
-        if g is not None:
-            means += [(ASSESS, g.assessment_days), (PATIENCE, g.patience_days),
-                      (DEPART, 365.0 / g.departure_per_year if g.departure_per_year > 0
-                       else np.inf)]
-            cumulative = decision_table(g, list(self.model.origin))[origin]  # (rows, outcomes)
-            u = rows[..., DECISION]  # (rows,) or (rows, episodes)
-            bounds = cumulative.reshape(cumulative.shape[0], *([1] * (u.ndim - 1)), cumulative.shape[1])
-            rows[..., DECISION] = np.minimum((u[..., None] >= bounds).sum(axis=-1),
-                                             cumulative.shape[1] - 1)
+        if self.decisions is not None:
+            cumulative = self.decisions[origin]  # (rows, outcomes)
+            u = rows[:, :, DECISION]  # (rows, episodes)
+            rows[:, :, DECISION] = np.minimum((u[..., None] >= cumulative[:, None, :]).sum(axis=-1),
+                                              cumulative.shape[1] - 1)
         with np.errstate(over="ignore", invalid="ignore"):  # a huge mean gives inf: never
-            for col, mean in means:
+            for col, mean in self.means:
                 rows[..., col] = -mean * np.log1p(-rows[..., col])
 
-    def episode_row(self, k: int, episode: int) -> list[float]:
-        """Variates of episode ``episode`` of the k-th client of this group."""
-        if episode == 0:
-            return self.first[k]
-        if episode < EPISODES:
-            return self.rows[k, episode].tolist()
-        row = self.overflow.random((1, self.rows.shape[2]))
+    def _overflow_row(self, k: int) -> Row:
+        """The variates of a later episode of the k-th client, drawn now (in the order asked
+        for), as :meth:`_transform` turns a row (the same operations, for one row)."""
+        row: np.ndarray = self.overflow.random((self.rows.shape[2],))
         for col, _, mean, shape in self.gammas:
-            row[0, col] = self.overflow.standard_gamma(shape) * (mean / shape)
-        self._transform(row, self.origin[k: k + 1])
-        return row[0].tolist()
+            row[col] = self.overflow.standard_gamma(shape) * (mean / shape)
+        if self.decisions is not None:
+            bounds = self.decisions[self.origin[k]]
+            row[DECISION] = min(int((row[DECISION] >= bounds).sum()), len(bounds) - 1)
+        columns, means = self._exponential
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge mean gives inf: never
+            row[columns] = -means * np.log1p(-row[columns])
+        return row.data
+
+    def drawn(self, episode: int) -> bool:
+        """Whether the variates of ``episode`` are drawn up front (when they are asked for
+        makes no difference)."""
+        return episode < EPISODES
+
+    def episode_row(self, k: int, episode: int) -> Row:
+        """Variates of episode ``episode`` of the k-th client of this group."""
+        if episode < EPISODES:
+            start = (k * EPISODES + episode) * self._width
+            return self._block[start: start + self._width]
+        return self._overflow_row(k)
+
