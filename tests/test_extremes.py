@@ -42,7 +42,7 @@ def unlimited() -> tuple[Any, Any]:
         group["channels"] = sorted({*group["channels"], "regular"})
         group["skaeve_share"] = 0.0  # skaeve clients may only use Skaeve Huse
     for pool in raw["places"].values():
-        pool["schedule"] = {"2010-01-01": 100_000}
+        pool["schedule"] = {"2010-01-01": 10_000}  # the most a model file allows
     for fac in raw["facilities"].values():
         first = min(fac["schedule"])
         fac["schedule"] = {"2010-01-01": {**fac["schedule"][first], "places": 10_000}}
