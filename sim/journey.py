@@ -134,6 +134,7 @@ class Region:
         self._searches: dict[tuple[int, str, bool, str, int], HomeSearch] = {}
         self._origins = list(model.origin)
         self._reason = recorder.reasons
+        self._refusal = streams.get("refusal")  # who turns down a bed of a refused room type
         self._returns = dict(model.returns)  # by way out; a channel's parts share its entry
         for name, channel in model.channels.items():
             for part in channel.homes_per_year:
@@ -308,16 +309,31 @@ class Region:
         env, rec, cid = self.env, self.rec, client.id
         key = (outcome, client.segment)
         pool = self.shelters.place(key)
+        bed: Pool | str
         if pool is None:
             rec.log((cid, env._now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
-            pool = yield from self._wait_for_bed(client, key)
+            bed = yield from self._wait_for_bed(client, key)
+        elif self._refuses(client, pool, BCT):
+            bed = "refused"
         else:
             rec.log((cid, env._now, BCT, OPVANG, pool.index, self._reason[outcome]))
-        way_out = "gave_up" if pool is None else (yield from self._shelter_stay(client, pool, key))
+            bed = pool
+        way_out = bed if isinstance(bed, str) else (yield from self._shelter_stay(client, bed, key))
         self._after_exit(client, way_out, env._now)
 
-    def _wait_for_bed(self, client: Client, key: RouteKey) -> Generator[Any, Any, Pool | None]:
-        """Outside, on the route's waiting list: a bed, or giving up (None)."""
+    def _refuses(self, client: Client, pool: Pool, src: int) -> bool:
+        """The client turns down the bed ``pool`` gave (its room type) and stays outside:
+        the bed goes to the next one waiting. Drawn from its own stream, and only where a
+        room type is refused, so that a model without refusals draws nothing."""
+        if pool.refuse == 0.0 or self._refusal.random() >= pool.refuse:
+            return False
+        self.shelters.release(pool, client)
+        self.rec.log((client.id, self.env._now, src, UIT, pool.index, self._reason["refused"]))
+        return True
+
+    def _wait_for_bed(self, client: Client, key: RouteKey) -> Generator[Any, Any, Pool | str]:
+        """Outside, on the route's waiting list: a bed, or the way out without one
+        (``gave_up`` waiting, or ``refused`` the bed it gave)."""
         env, rec = self.env, self.rec
         wake = self._wait(client, client.v[PATIENCE], None)
         self.shelters.enqueue(client, key)
@@ -325,11 +341,13 @@ class Region:
         if pool is None:
             self.shelters.leave_queue(client)
             rec.log((client.id, env._now, WACHT, UIT, NO_FACILITY, self._reason["gave_up"]))
-            return None
+            return "gave_up"
+        if self._refuses(client, pool, WACHT):
+            return "refused"
         rec.log((client.id, env._now, WACHT, OPVANG, pool.index, self._reason["bed"]))
         return pool
 
-    def _shelter_stay(self, client: Client, pool: Pool | None,
+    def _shelter_stay(self, client: Client, pool: Pool,
                       key: RouteKey) -> Generator[Any, Any, str]:
         """In a shelter bed: recover and wait for a home, or for a place with an indication;
         returns the way out.
@@ -339,15 +357,16 @@ class Region:
         """
         v = client.v
         stay = Stay(key, OPVANG, v[WORK], v[DEPART], v[INDICATION])
-        while pool is not None:
-            if pool.capacity == 0:  # given a bed as its facility closed
-                pool = yield from self._moved(client, pool, stay)
+        bed: Pool | str = pool
+        while not isinstance(bed, str):
+            if bed.capacity == 0:  # given a bed as its facility closed
+                bed = yield from self._moved(client, bed, stay)
                 continue
             try:
-                return (yield from self._in_bed(client, pool, stay))
+                return (yield from self._in_bed(client, bed, stay))
             except simpy.Interrupt:
-                pool = yield from self._moved(client, pool, stay)
-        return "gave_up"
+                bed = yield from self._moved(client, bed, stay)
+        return bed
 
     def _in_bed(self, client: Client, pool: Pool, stay: Stay) -> Generator[Any, Any, str]:
         """The stay in one bed, from where ``stay`` stands; returns the way out."""
@@ -394,8 +413,9 @@ class Region:
                       self._reason[self.pool_names[i]]))
         return (yield from self._place_stay(client, i))
 
-    def _moved(self, client: Client, closed: Pool, stay: Stay) -> Generator[Any, Any, Pool | None]:
-        """The client's facility closed: another free bed on the route, or a wait outside."""
+    def _moved(self, client: Client, closed: Pool, stay: Stay) -> Generator[Any, Any, Pool | str]:
+        """The client's facility closed: another free bed on the route, or a wait outside
+        for one (which may end without a bed: the way out)."""
         env, rec = self.env, self.rec
         stay.elapse(env._now)
         stay.pool = None  # the clocks stand still while the client is not in a bed
@@ -407,10 +427,10 @@ class Region:
             rec.log((client.id, env._now, stay.stage, stay.stage, pool.index, self._reason["moved"]))
             return pool
         rec.log((client.id, env._now, stay.stage, WACHT, closed.index, self._reason["closed"]))
-        pool = yield from self._wait_for_bed(client, stay.key)
-        if pool is not None and stay.stage != OPVANG:
-            rec.log((client.id, env._now, OPVANG, stay.stage, pool.index, self._reason["resumed"]))
-        return pool
+        bed = yield from self._wait_for_bed(client, stay.key)
+        if not isinstance(bed, str) and stay.stage != OPVANG:
+            rec.log((client.id, env._now, OPVANG, stay.stage, bed.index, self._reason["resumed"]))
+        return bed
 
     def _wait_for_home(self, client: Client, track: str, t_depart: float,
                        waited: float = 0.0) -> Generator[Any, Any, str]:

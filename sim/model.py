@@ -23,9 +23,9 @@ from sim.limits import WARMUP_YEARS_MAX, YEAR_MAX
 from sim.places import PlacePool, validate_places
 from sim.shelters import Facility, Recovery, Winter, validate_shelters
 
-EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "wlz")
-# ways out of the system besides the channels: BCT outcomes, giving up the wait for a bed,
-# leaving shelter without housing, and the Wlz
+EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "refused", "departed", "wlz")
+# ways out of the system besides the channels: BCT outcomes, giving up the wait for a bed or
+# turning one down, leaving shelter without housing, and the Wlz
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 import simpy
 
 from sim.calendar import Calendar
-from sim.checks import count, non_negative, parse_date, positive
+from sim.checks import count, non_negative, parse_date, positive, probability
 from sim.client import SEGMENTS, Client
 from sim.errors import InputError
 from sim.processes import Light
@@ -77,14 +77,17 @@ class Recovery:
     A client needs ``recovery_days`` of work (drawn per client) at speed 1; in a setting
     with speed ``s`` the stay until ready lasts work / s days. ``departure`` multiplies the
     group's rate of leaving shelter without housing, by regime, and ``departure_room_type``
-    by room type (incidents, suspensions; a room type it does not name: 1). The keys of
-    ``regime`` are the model's regimes, those of ``room_type`` its room types.
+    by room type (incidents, suspensions; a room type it does not name: 1).
+    ``refuse_room_type`` is the share of clients offered a bed of a room type who turn it
+    down and stay outside (people who avoid dormitories; a room type it does not name: 0).
+    The keys of ``regime`` are the model's regimes, those of ``room_type`` its room types.
     """
 
     regime: dict[str, float]
     room_type: dict[str, float]
     departure: dict[str, float]
     departure_room_type: dict[str, float] = field(default_factory=dict)  # absent: 1
+    refuse_room_type: dict[str, float] = field(default_factory=dict)  # absent: 0
 
 
 def validate_shelters(facilities: dict[str, Facility], routes: Routes, recovery: Recovery,
@@ -126,6 +129,11 @@ def _validate_recovery(recovery: Recovery, file: str) -> None:
             raise InputError(file, f"recovery.departure_room_type.{name}",
                              f"unknown room type; expected one of {', '.join(recovery.room_type)}")
         positive(factor, file, f"recovery.departure_room_type.{name}")
+    for name, share in recovery.refuse_room_type.items():
+        if name not in recovery.room_type:
+            raise InputError(file, f"recovery.refuse_room_type.{name}",
+                             f"unknown room type; expected one of {', '.join(recovery.room_type)}")
+        probability(share, file, f"recovery.refuse_room_type.{name}")
 
 
 def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -> None:
@@ -160,7 +168,7 @@ class Pool:
     """One facility at run time."""
 
     __slots__ = ("capacity", "changes", "departure", "fid", "index", "name", "occupants",
-                 "occupied", "regime", "report_as", "room_type", "routes", "speed")
+                 "occupied", "refuse", "regime", "report_as", "room_type", "routes", "speed")
 
     def __init__(self, index: int, fid: str, name: str, report_as: str) -> None:
         self.index = index
@@ -173,6 +181,7 @@ class Pool:
         self.room_type = ""
         self.speed = 1.0
         self.departure = 1.0  # multiplies the rate of leaving without housing
+        self.refuse = 0.0  # the share of clients offered a bed here who turn it down
         self.routes: list[RouteKey] = []
         self.changes: list[Change] = []
         self.occupants: dict[int, Client] = {}  # by client id, for a closure
@@ -243,6 +252,7 @@ class Shelters:
         pool.speed = self.recovery.regime[pool.regime] * self.recovery.room_type[pool.room_type]
         pool.departure = (self.recovery.departure[pool.regime]
                           * self.recovery.departure_room_type.get(pool.room_type, 1.0))
+        pool.refuse = self.recovery.refuse_room_type.get(pool.room_type, 0.0)
         if pool.capacity == 0 and pool.occupants:  # a closure: after the other changes of today
             self.env.timeout(0).callbacks.append(functools.partial(self._close, pool))
         self._fill(pool)

@@ -167,6 +167,8 @@ def check_facility_column(log: Log) -> None:
             assert fac == held, f"client {log.client[i]} {src}->{dst} at {fac!r}, holds {held!r}"
         elif dst == "opvang":
             assert fac != "", f"client {log.client[i]} placed without a facility"
+        elif log.reason[i] == "refused":  # the bed turned down: named, never held
+            assert dst == "uitstroom" and fac != "", f"client {log.client[i]} refused {fac!r}"
         else:
             assert fac == "", f"client {log.client[i]} {src}->{dst} names {fac!r} without a bed"
         if dst == "opvang" or moved:

@@ -14,7 +14,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from simcheck import Log, daily_wide, day_of, haarlem_raw, metric, run, short, untied_days
+from simcheck import (
+    Log,
+    check_facility_column,
+    daily_wide,
+    day_of,
+    haarlem_raw,
+    metric,
+    run,
+    short,
+    untied_days,
+)
 
 from sim.homeless import STATES
 
@@ -197,3 +207,58 @@ def test_long_stays_by_reason_and_decisions_extended(case: tuple[Any, Any, Log])
     got = metric(rep, "beschikkingen", "extended")
     assert got.sum() > 0
     assert all(got.loc[y] == extended[y] for y in range(2019, 2024))
+
+
+# --- dormitory avoiders (recovery.refuse_room_type) ---------------------------------------
+
+
+def refusal_run(share: float) -> tuple[Any, Log]:
+    raw = short(haarlem_raw(), end_year=2020, warmup=1)
+    raw["recovery"]["refuse_room_type"] = {"dormitory": share}
+    model, rep = run(raw, SEED)
+    assert rep.events is not None
+    return model, Log(rep.events)
+
+
+def dormitory_names(model: Any, ever: bool = False) -> set[str]:
+    """Facilities that are dormitories on every date of their schedule (or on some)."""
+    names = set()
+    for f in model.facilities.values():
+        rooms = {e.room_type for e in f.schedule.values() if e.room_type}
+        if rooms == {"dormitory"} or (ever and "dormitory" in rooms):
+            names.add(f.name)
+    return names
+
+
+def test_everyone_refuses_a_dormitory_bed() -> None:
+    model, log = refusal_run(1.0)
+    check_facility_column(log)
+    dorms = dormitory_names(model)
+    assert dorms, "the baseline has dormitories"
+    refused = log.reason == "refused"
+    assert refused.sum() > 100
+    assert set(log.facility[refused]) <= dormitory_names(model, ever=True)
+    assert not (np.isin(log.facility, list(dorms)) & (log.dst == "opvang")).any(), \
+        "nobody sleeps in a dormitory everyone refuses"
+    # refusers are out of shelter, counted among the ways out, and come back as gave_up does
+    assert (log.dst[refused] == "uitstroom").all()
+    assert ((log.src[refused] == "bct") | (log.src[refused] == "wacht_op_bed")).all()
+
+
+def test_a_share_refuses_a_dormitory_bed() -> None:
+    """Of the dormitory beds offered, the share refused is the parameter (binomial 99 %
+    interval); no other room type is refused; a run without refusals draws nothing."""
+    share = 0.3
+    model, log = refusal_run(share)
+    dorms = list(dormitory_names(model))
+    at_dorm = np.isin(log.facility, dorms)
+    refused = (at_dorm & (log.reason == "refused")).sum()
+    offered = refused + (at_dorm & (log.dst == "opvang") & (log.reason != "moved")).sum()
+    half = 2.576 * np.sqrt(share * (1 - share) / offered)
+    assert offered > 200
+    assert abs(refused / offered - share) < half
+    assert set(log.facility[log.reason == "refused"]) <= dormitory_names(model, ever=True)
+    _, none = refusal_run(0.0)
+    _, default = run(short(haarlem_raw(), end_year=2020, warmup=1), SEED)
+    assert (none.reason != "refused").all()
+    pd.testing.assert_frame_equal(none.raw, default.events)
