@@ -18,7 +18,7 @@ import numpy as np
 BASE_STAGES: tuple[str, ...] = (
     "buiten",         # outside the system (before arrival, or while waiting at home for a place)
     "bct",            # reported at the BCT, being assessed
-    "wacht_op_bed",   # decision for shelter, no bed free: waiting outside (rough sleeping)
+    "wacht_op_bed",   # decision for shelter, no bed free: waiting (street, with others, hotel: [homeless])
     "opvang",         # in a shelter bed, working toward ready to move on
     "klaar",          # in a shelter bed, ready, waiting for a home
     "uitstroom",      # left the system (housed, referred, departed, Wlz, ...)

@@ -14,9 +14,12 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
 
-def test_the_four_notebooks_are_there() -> None:
+def test_the_notebooks_are_there() -> None:
     assert NAMES == ["01_calibration.ipynb", "02_baseline_projection.ipynb",
-                     "03_velserpoort_single_rooms.ipynb", "04_outflow_levers.ipynb"]
+                     "03_single_rooms.ipynb", "04_outflow_levers.ipynb",
+                     "05_velserpoort_pilot.ipynb", "06_joops_hotel.ipynb",
+                     "07_demand_and_levers.ipynb", "08_access_policy.ipynb",
+                     "09_sensitivity.ipynb"]
 
 
 @pytest.mark.parametrize("name", NAMES)
