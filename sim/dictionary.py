@@ -128,7 +128,8 @@ METRICS: tuple[Entry, ...] = (
     # --- outflow -------------------------------------------------------------------------
     Entry("outflow", "persons/year", "flow",
           "Clients leaving the system, by way out (each channel, referred, leaves, gave_up, "
-          "refused: turned down a bed of a room type they avoid, departed, wlz, wlz_transfer).", "model", "uitstroom"),
+          "refused: turned down a bed of a room type they avoid, departed, wlz, wlz_transfer).",
+          "model", "uitstroom"),
     Entry("{channel}_placements", "persons/year", "flow",
           "Clients housed by the channel in the year, per part (the Pact: per municipality of "
           "the home) and in total.",

@@ -4,9 +4,9 @@ A visit to the BCT is known in advance (the report, the assessment, the decision
 the client): it is recorded when it is scheduled, and only a decision for a shelter route is
 an event (group arrivals are fed into the schedule a month ahead, in the order they come; a
 return is scheduled when the client leaves). A client sent to a shelter gets a process for
-that episode, and a client of a place pool one for their stay (:class:`sim.processes.Light`: no start or end event). A
-client waits on a single ``wake`` event (:class:`sim.processes.Wake`) that either its own
-timer (patience, departure, a hazard channel, a stay) or a component (a freed bed, a place,
+that episode, and a client of a place pool one for their stay (:class:`sim.processes.Light`:
+no start or end event). A client waits on a single ``wake`` event
+(:class:`sim.processes.Wake`) that either its own timer (patience, departure, a hazard channel, a stay) or a component (a freed bed, a place,
 a home: the component succeeds it, see :mod:`sim.queues`) triggers, whichever comes first.
 
 The journey reads SimPy's clock as ``env._now``: ``env.now`` is a property, a Python call
