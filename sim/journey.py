@@ -6,8 +6,9 @@ an event (group arrivals are fed into the schedule a month ahead, in the order t
 return is scheduled when the client leaves). A client sent to a shelter gets a process for
 that episode, and a client of a place pool one for their stay (:class:`sim.processes.Light`:
 no start or end event). A client waits on a single ``wake`` event
-(:class:`sim.processes.Wake`) that either its own timer (patience, departure, a hazard channel, a stay) or a component (a freed bed, a place,
-a home: the component succeeds it, see :mod:`sim.queues`) triggers, whichever comes first.
+(:class:`sim.processes.Wake`) that either its own timer (patience, departure, a hazard
+channel, a stay) or a component (a freed bed, a place, a home: the component succeeds it,
+see :mod:`sim.queues`) triggers, whichever comes first.
 
 The journey reads SimPy's clock as ``env._now``: ``env.now`` is a property, a Python call
 each time, and the journey reads the clock some 60,000 times a replication (~2 % of it).
