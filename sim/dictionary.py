@@ -92,6 +92,10 @@ METRICS: tuple[Entry, ...] = (
           "fact: 'Alle voorzieningen zitten bijna altijd vol' (000 l.1548)", "bijna altijd vol"),
     Entry("mean_occupied", "places", "mean", "Mean number of occupied places of the regime.",
           "nachtopvang: nights / days (000 l.1502-1515)", "bezetting"),
+    Entry("mean_idle_places", "places", "mean",
+          "Mean over the days of the year of the shelter places open but not taken (capacity "
+          "minus occupancy at the start of the day), per regime and over all shelter facilities "
+          "(total).", "fact: 'bijna altijd vol' (000 l.1548): few should be idle", "leegstand"),
     # --- without a bed or home -----------------------------------------------------------
     Entry("{state}_nights", "person-nights/year", "flow",
           "Nights in the year spent in the state, in total and per client group. street, "

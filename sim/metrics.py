@@ -199,8 +199,10 @@ def outflow_section(c: Context, out: Annual) -> None:
 
 
 def fullness_section(c: Context, out: Annual) -> None:
-    """Per regime: days with all its places full, open facility-days full, mean occupied."""
+    """Per regime: days with all its places full, open facility-days full, mean occupied,
+    mean idle places (and the idle places of all regimes together)."""
     rec, values, n = c.rec, c.daily.values, len(c.daily.days)
+    idle_all = np.zeros(n)
     for regime in rec.regimes:
         occ, cap, open_days, full_days = (np.zeros(n) for _ in range(4))
         for name, r in zip(rec.facility_names, rec.facility_regime, strict=True):
@@ -216,6 +218,10 @@ def fullness_section(c: Context, out: Annual) -> None:
         out.add("share_of_facility_days_full", label,
                 ratio(c.by_year(full_days), c.by_year(open_days)))
         out.add("mean_occupied", label, c.by_year(occ, True))
+        idle = np.maximum(cap - occ, 0.0)
+        idle_all += idle
+        out.add("mean_idle_places", label, c.by_year(idle, True))
+    out.add("mean_idle_places", "total", c.by_year(idle_all, True))
 
 
 def cost_section(c: Context, out: Annual) -> None:

@@ -262,3 +262,17 @@ def test_a_share_refuses_a_dormitory_bed() -> None:
     _, default = run(short(haarlem_raw(), end_year=2020, warmup=1), SEED)
     assert (none.reason != "refused").all()
     pd.testing.assert_frame_equal(none.raw, default.events)
+
+
+def test_idle_places_are_open_places_not_taken(case: tuple[Any, Any, Log]) -> None:
+    """mean_idle_places (total): capacity minus occupancy over every shelter facility of the
+    daily table, averaged over the days of each year."""
+    model, rep, _ = case
+    names = [f.name for f in model.facilities.values()]
+    daily = rep.daily[rep.daily["facility"].isin(names)]
+    idle = (daily["capacity"] - daily["occupancy"]).clip(lower=0)
+    per_day = idle.groupby(daily["date"].astype(str).str[:4].astype(int)).sum()
+    days = daily.groupby(daily["date"].astype(str).str[:4].astype(int))["day"].nunique()
+    got = metric(rep, "mean_idle_places")
+    np.testing.assert_allclose(got.to_numpy(), (per_day / days).loc[got.index].to_numpy())
+    assert (got > 0).all()
