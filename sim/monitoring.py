@@ -115,9 +115,10 @@ def _ranks(n: np.ndarray) -> np.ndarray:
 
 def trajectories_section(c: Context, out: Annual) -> None:
     """Trajectory support started (trajectbegeleiding): placements in shelter of clients of
-    groups that get it, from its start date."""
+    groups that get it, from its start date (a move to another bed when a facility closes
+    is no new placement)."""
     rec = c.rec
-    placed = c.dst == OPVANG
+    placed = (c.dst == OPVANG) & (c.src != OPVANG)
     times = []
     for gi, start in enumerate(rec.trajectory_from):
         if start is not None:

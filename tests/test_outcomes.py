@@ -276,3 +276,26 @@ def test_idle_places_are_open_places_not_taken(case: tuple[Any, Any, Log]) -> No
     got = metric(rep, "mean_idle_places")
     np.testing.assert_allclose(got.to_numpy(), (per_day / days).loc[got.index].to_numpy())
     assert (got > 0).all()
+
+
+def test_trajectories_started_and_shorter_stays(case: tuple[Any, Any, Log]) -> None:
+    """trajectories_started: shelter placements of clients whose group has trajectory support,
+    from its start date; share_of_stays_shorter_than_2022 is, in 2022 itself, the share below
+    that year's median (at most a half)."""
+    model, rep, log = case
+    groups = rep.events.groupby("client")["group"].first()
+    starts = {g: day_of(model, grp.trajectory_from) for g, grp in model.groups.items()
+              if grp.trajectory_from is not None}
+    assert starts, "the baseline has trajectory support"
+    started: Counter = Counter()
+    for c, t, src, dst in zip(log.client, log.time, log.src, log.dst, strict=True):
+        g = groups[c]
+        if dst == "opvang" and src != "opvang" and g in starts and t >= starts[g] and t >= 0:
+            started[year_of(model, t)] += 1
+    got = metric(rep, "trajectories_started")
+    for year in range(2019, 2024):
+        assert got.loc[year] == started[year]
+    assert got.sum() > 0
+    shorter = metric(rep, "share_of_stays_shorter_than_2022")
+    assert 0.3 < shorter.loc[2022] <= 0.5
+    assert shorter.notna().all()
