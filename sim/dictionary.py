@@ -101,7 +101,9 @@ METRICS: tuple[Entry, ...] = (
           "Nights in the year spent in the state, in total and per client group. street, "
           "with_others (bankslapers), in_hotel: waiting for a bed after a positive decision, by "
           "the model's [homeless] rules; out_of_sight: after leaving without housing, until a "
-          "return to the BCT or out_of_sight_days.", "none: 'niet volledig in beeld' (000 l.1597)",
+          "return to the BCT or out_of_sight_days (after a way out that after_exit_state names, "
+          "that state instead: who turns down a dormitory bed is on the street).",
+          "none: 'niet volledig in beeld' (000 l.1597)",
           "buitenslapers, bankslapers, hotel, uit beeld"),
     Entry("{state}_at_year_end", "persons", "stock",
           "Persons in the state at the end of the year, in total and per client group.",

@@ -10,7 +10,9 @@ everyone who is without a bed or home in exactly one state:
   (on a friend's couch: bankslapers) or ``in_hotel`` (the vrouwenopvang's overflow);
 - ``out_of_sight``: after leaving without housing (the ways out in ``after_exit``), until
   they report at the BCT again or for ``out_of_sight_days`` at most (after that they count
-  as gone: another region, housed by their own means, unknown).
+  as gone: another region, housed by their own means, unknown). ``after_exit_state`` puts
+  the same span after some ways out in another state (those who turn down a dormitory bed
+  stay outside: ``refused = "street"``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Homeless:
     waiting: dict[str, str] = field(default_factory=dict)  # what opened the wait -> state
     default_waiting: str = "street"
     after_exit: tuple[str, ...] = ("referred", "leaves", "gave_up", "refused", "departed")
+    after_exit_state: dict[str, str] = field(default_factory=dict)  # way out -> state (absent: out_of_sight)
     out_of_sight_days: float = 365.0
     cost_per_night: dict[str, float] = field(default_factory=dict)  # state -> euro (a hotel)
     budget: dict[str, str] = field(default_factory=dict)  # state -> the budget line that pays
@@ -48,6 +51,13 @@ def validate_homeless(rules: Homeless, file: str) -> None:
             key = f"homeless.waiting.{reason}" if reason else "homeless.default_waiting"
             raise InputError(file, key, f"expected one of {', '.join(WAITING_STATES)}, got {state!r}")
     positive(rules.out_of_sight_days, file, "homeless.out_of_sight_days")
+    for way_out, state in rules.after_exit_state.items():
+        key = f"homeless.after_exit_state.{way_out}"
+        if way_out not in rules.after_exit:
+            raise InputError(file, key,
+                             f"expected a way out of homeless.after_exit: {', '.join(rules.after_exit)}")
+        if state not in STATES:
+            raise InputError(file, key, f"expected one of {', '.join(STATES)}, got {state!r}")
     for table in ("cost_per_night", "budget"):
         for state, value in getattr(rules, table).items():
             if state not in STATES:
@@ -68,9 +78,18 @@ def waiting_state(rules: Homeless, opened_by: np.ndarray, reasons: list[str]) ->
     return by_code[opened_by] if len(opened_by) else np.zeros(0, dtype=int)
 
 
+def exit_state(rules: Homeless, reason: np.ndarray, reasons: list[str]) -> np.ndarray:
+    """The state after each way out (index into :data:`STATES`), from its reason code."""
+    default = STATES.index("out_of_sight")
+    by_code = np.array([STATES.index(rules.after_exit_state.get(r, "out_of_sight")) for r in reasons]
+                       or [default])
+    return by_code[reason] if len(reason) else np.zeros(0, dtype=int)
+
+
 def out_of_sight(events: Mapping[str, np.ndarray], rules: Homeless, reasons: list[str],
                  horizon: float, order: np.ndarray) -> Intervals:
-    """Spans out of sight: from leaving without housing to the next BCT report, at most
+    """Spans after leaving without housing (out of sight, unless ``after_exit_state`` says
+    otherwise): from leaving to the next BCT report, at most
     ``out_of_sight_days`` (and the horizon). ``order``: the rows by client
     (:func:`sim.spans.by_client`)."""
     client, time = events["client"], events["time"]

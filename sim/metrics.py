@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.annual import Annual, Context, closed_into, ratio, regime_metric, unique_per_year
-from sim.homeless import STATES, out_of_sight, waiting_state
+from sim.homeless import STATES, exit_state, out_of_sight, waiting_state
 from sim.monitoring import SECTIONS as MONITORING
 from sim.record import Daily, RunRecord
 from sim.recording import BCT, OPVANG, UIT, pool_stages
@@ -27,6 +27,7 @@ from sim.spans import (
     StageSpans,
     count_at,
     counts_by,
+    joined,
     member,
     next_event,
     overlap_days,
@@ -57,10 +58,10 @@ def homeless_spans(rec: RunRecord, spans: StageSpans) -> dict[str, Intervals]:
     """The spans of every state of people without a bed or home (:mod:`sim.homeless`)."""
     waits = spans.wacht_op_bed
     state = waiting_state(rec.homeless, rec.events["reason"][waits.opened_by], rec.reasons)
-    out = {name: subset(waits, state == i) for i, name in enumerate(STATES)}
-    out["out_of_sight"] = out_of_sight(rec.events, rec.homeless, rec.reasons, rec.horizon,
-                                       spans.order)
-    return out
+    left = out_of_sight(rec.events, rec.homeless, rec.reasons, rec.horizon, spans.order)
+    after = exit_state(rec.homeless, rec.events["reason"][left.opened_by], rec.reasons)
+    return {name: joined(subset(waits, state == i), subset(left, after == i))
+            for i, name in enumerate(STATES)}
 
 
 def daily_stocks(rec: RunRecord, spans: StageSpans, states: dict[str, Intervals]) -> Daily:

@@ -146,6 +146,12 @@ def subset(spans: Intervals, mask: np.ndarray) -> Intervals:
                      spans.opened_by[mask], spans.closed_by[mask])
 
 
+def joined(a: Intervals, b: Intervals) -> Intervals:
+    """The spans of both."""
+    return Intervals(*(np.concatenate((getattr(a, f), getattr(b, f)))
+                       for f in ("client", "start", "end", "facility", "opened_by", "closed_by")))
+
+
 def count_at(spans: Intervals, times: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """How many spans cover each of the sorted ``times`` (start <= t < end; open spans never
     end)."""

@@ -70,7 +70,7 @@ def whereabouts(model: Any, log: Log, day: float) -> Counter:
         elif reason.split("/")[0] in channels or reason == "ambulant":
             where["housed"] += 1
         elif reason in rules.after_exit and day < log.time[i] + rules.out_of_sight_days:
-            where["out_of_sight"] += 1
+            where[rules.after_exit_state.get(reason, "out_of_sight")] += 1
         else:
             where["gone"] += 1
     return where
@@ -299,3 +299,18 @@ def test_trajectories_started_and_shorter_stays(case: tuple[Any, Any, Log]) -> N
     shorter = metric(rep, "share_of_stays_shorter_than_2022")
     assert 0.3 < shorter.loc[2022] <= 0.5
     assert shorter.notna().all()
+
+
+def test_who_refuses_a_bed_stays_on_the_street() -> None:
+    """With everyone refusing dormitories, the refusers are on the street after refusing
+    (homeless.after_exit_state), not out of sight: street nights rise against a model whose
+    rule leaves them out of sight, and out-of-sight nights fall by the same person-nights."""
+    raw = short(haarlem_raw(), end_year=2020, warmup=1)
+    raw["recovery"]["refuse_room_type"] = {"dormitory": 1.0}
+    _, street = run(raw, SEED)
+    raw["homeless"]["after_exit_state"] = {}
+    _, hidden = run(raw, SEED)
+    moved = metric(street, "street_nights") - metric(hidden, "street_nights")
+    assert (moved > 0).all()
+    np.testing.assert_allclose(metric(hidden, "out_of_sight_nights") - metric(street, "out_of_sight_nights"),
+                               moved)
