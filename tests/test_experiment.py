@@ -284,10 +284,9 @@ def test_the_readme_example_is_a_valid_experiment(tmp_path: Path) -> None:
     example = "\n".join(line for line in example.splitlines() if not line.startswith("posterior"))
     exp = read_experiment(write(tmp_path, example, header=""))
     assert list(exp.scenarios) == [
-        "baseline", "fewer_places", "rooms__room_type-single__places-28",
-        "rooms__room_type-single__places-42", "rooms__room_type-two-person__places-28",
-        "rooms__room_type-two-person__places-42"]
-    assert (exp.replications, exp.horizon, exp.tables) == (20, {"end_year": 2025}, ("annual",))
+        "as_now", "ten_more_beds", "housing_first_20", "single_rooms-1.0", "single_rooms-1.6",
+        "single_rooms-2.0"]
+    assert (exp.replications, exp.horizon, exp.tables) == (60, {"end_year": 2030}, ("annual",))
 
 
 def test_a_derived_model_file_as_base(tmp_path: Path) -> None:
