@@ -212,7 +212,6 @@ def sweep_in_child(exp: Experiment, out: Path, kill_at: int | None) -> tuple[int
     return done[1], int(count or 0)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_sweep_killed_at_every_write_step_resumes_to_the_same_files(tmp_path: Path) -> None:
     exp = dataclasses.replace(read_experiment(SMOKE), replications=1)  # 2 tasks, 4 files
     whole = tmp_path / "whole"
