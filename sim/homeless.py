@@ -73,17 +73,20 @@ def validate_homeless(rules: Homeless, file: str) -> None:
 def waiting_state(rules: Homeless, opened_by: np.ndarray, reasons: list[str]) -> np.ndarray:
     """The state of each wait for a bed (index into :data:`STATES`), from the reason code of
     the event that opened it."""
-    by_code = np.array([STATES.index(rules.waiting.get(r, rules.default_waiting)) for r in reasons]
-                       or [0])
-    return by_code[opened_by] if len(opened_by) else np.zeros(0, dtype=int)
+    return _state_by_reason(rules.waiting, rules.default_waiting, opened_by, reasons)
 
 
 def exit_state(rules: Homeless, reason: np.ndarray, reasons: list[str]) -> np.ndarray:
     """The state after each way out (index into :data:`STATES`), from its reason code."""
-    default = STATES.index("out_of_sight")
-    by_code = np.array([STATES.index(rules.after_exit_state.get(r, "out_of_sight")) for r in reasons]
-                       or [default])
-    return by_code[reason] if len(reason) else np.zeros(0, dtype=int)
+    return _state_by_reason(rules.after_exit_state, "out_of_sight", reason, reasons)
+
+
+def _state_by_reason(states: Mapping[str, str], default: str, codes: np.ndarray,
+                     reasons: list[str]) -> np.ndarray:
+    """Index into :data:`STATES` of each reason code, by ``states`` (else ``default``)."""
+    by_code = np.array([STATES.index(states.get(r, default)) for r in reasons]
+                       or [STATES.index(default)])
+    return by_code[codes] if len(codes) else np.zeros(0, dtype=int)
 
 
 def out_of_sight(events: Mapping[str, np.ndarray], rules: Homeless, reasons: list[str],

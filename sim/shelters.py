@@ -124,16 +124,12 @@ def _validate_recovery(recovery: Recovery, file: str) -> None:
     for name in recovery.regime:
         if name not in recovery.departure:
             raise InputError(file, f"recovery.departure.{name}", "missing: recovery.regime has it")
-    for name, factor in recovery.departure_room_type.items():
-        if name not in recovery.room_type:
-            raise InputError(file, f"recovery.departure_room_type.{name}",
-                             f"unknown room type; expected one of {', '.join(recovery.room_type)}")
-        positive(factor, file, f"recovery.departure_room_type.{name}")
-    for name, share in recovery.refuse_room_type.items():
-        if name not in recovery.room_type:
-            raise InputError(file, f"recovery.refuse_room_type.{name}",
-                             f"unknown room type; expected one of {', '.join(recovery.room_type)}")
-        probability(share, file, f"recovery.refuse_room_type.{name}")
+    for table, check in (("departure_room_type", positive), ("refuse_room_type", probability)):
+        for name, value in getattr(recovery, table).items():
+            if name not in recovery.room_type:
+                raise InputError(file, f"recovery.{table}.{name}",
+                                 f"unknown room type; expected one of {', '.join(recovery.room_type)}")
+            check(value, file, f"recovery.{table}.{name}")
 
 
 def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -> None:
