@@ -20,6 +20,7 @@ from sim.client import Client
 
 K = TypeVar("K", bound=Hashable)
 Entry = tuple[simpy.Event, Client]  # (the wait it belongs to, the client)
+COMPACT_FROM = 64  # stale entries tolerated on top of as many as there are live ones
 
 
 class WaitingLists(Generic[K]):
@@ -29,6 +30,7 @@ class WaitingLists(Generic[K]):
         self.env = env
         self.lists: dict[K, deque[Entry]] = {}
         self.waiting = 0  # live entries over all lists
+        self.entries = 0  # entries over all lists, stale ones included
 
     def list(self, key: K) -> deque[Entry]:
         """The list of ``key`` (created empty on first use)."""
@@ -45,11 +47,22 @@ class WaitingLists(Generic[K]):
         entries = self.lists.get(key)
         (self.list(key) if entries is None else entries).append((client.wake, client))
         self.waiting += 1
+        self.entries += 1
 
     def leave(self, client: Client) -> None:
         """The client stops waiting (lazy: the entry is skipped when reached)."""
         client.queued = False
         self.waiting -= 1
+        if self.entries > 2 * self.waiting + COMPACT_FROM:
+            self.compact()
+
+    def compact(self) -> None:
+        """Drop the stale entries of every list (order kept). Called when more than half of
+        all entries are stale, so that it costs O(1) per wait amortised, and the clients who
+        left a list are not kept alive by it until they reach its head."""
+        for key, entries in self.lists.items():
+            self.lists[key] = deque(entry for entry in entries if is_current(entry))
+        self.entries = self.waiting
 
     def serve(self, keys: Iterable[K], value: Any) -> Client | None:
         """Succeed the oldest waiter's ``wake`` with ``value``; None when nobody waits.
@@ -63,11 +76,13 @@ class WaitingLists(Generic[K]):
                 continue
             while entries and not is_current(entries[0]):
                 entries.popleft()
+                self.entries -= 1
             if entries and (best is None or entries[0][1].since < best[0][1].since):
                 best = entries
         if best is None:
             return None
         wake, client = best.popleft()
+        self.entries -= 1
         client.queued = False
         self.waiting -= 1
         wake.succeed(value)
