@@ -70,7 +70,11 @@ class Environment(simpy.Environment):
     def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL,
                  delay: float = 0) -> None:
         """Schedule ``event`` after ``delay`` (as SimPy's, into the heap or a bucket)."""
-        self._push((self._now + delay, priority, next(self._eid), event))
+        time = self._now + delay
+        if time < self._edge:
+            heappush(self._queue, (time, priority, next(self._eid), event))
+        else:
+            self._push_far((time, priority, next(self._eid), event))
 
     def at(self, time: float, value: Any = None) -> simpy.Event:
         """A triggered event at ``time`` (not before now), with ``value``."""
@@ -78,12 +82,17 @@ class Environment(simpy.Environment):
             raise ValueError(f"{time} is before now ({self._now})")
         event = simpy.Event(self)
         event._ok, event._value = True, value
-        self._push((time, NORMAL, next(self._eid), event))
+        if time < self._edge:
+            heappush(self._queue, (time, NORMAL, next(self._eid), event))
+        else:
+            self._push_far((time, NORMAL, next(self._eid), event))
         return event
 
-    def _push(self, entry: tuple[float, EventPriority, int, simpy.Event]) -> None:
+    def _push_far(self, entry: tuple[float, EventPriority, int, simpy.Event]) -> None:
+        """An entry at or after the edge: into its bucket (or the heap, when the edge may
+        move up to it because no tick is pending)."""
         time = entry[0]
-        if time < self._edge or time == INF:
+        if time == INF:
             heappush(self._queue, entry)
             return
         if not self._far:  # no tick pending: the edge may lie behind the clock

@@ -30,20 +30,18 @@ class Streams:
         return np.random.Generator(np.random.PCG64(seq))
 
 
-def uniform_rows(rng: np.random.Generator, n_rows: int, row_shape: tuple[int, ...],
-                 chunk: int = 512) -> np.ndarray:
-    """Draw ``n_rows`` rows of uniforms so that row ``k`` never depends on ``n_rows``.
+def uniform_rows(rng: np.random.Generator, n_rows: int, row_shape: tuple[int, ...]) -> np.ndarray:
+    """``n_rows`` rows of uniforms from a fresh stream; row ``k`` never depends on ``n_rows``.
 
-    Rows come in fixed-size chunks, so asking for more rows only appends: the k-th client
-    of a group gets the same personal variates whatever the scenario (common random numbers).
+    A generator fills an array in order, one draw after the other, so asking for more rows
+    only appends: the k-th client of a group gets the same personal variates whatever the
+    scenario (common random numbers).
     """
-    n_chunks = max(1, -(-n_rows // chunk))
-    block = rng.random((n_chunks * chunk, *row_shape))
-    return block[:n_rows]
+    return rng.random((n_rows, *row_shape))
 
 
 def gamma_rows(rng: np.random.Generator, n_rows: int, row_shape: tuple[int, ...],
-               shape: float, chunk: int = 512) -> np.ndarray:
-    """Standard gamma variates in rows, chunked like :func:`uniform_rows`."""
-    n_chunks = max(1, -(-n_rows // chunk))
-    return rng.standard_gamma(shape, (n_chunks * chunk, *row_shape))[:n_rows]
+               shape: float) -> np.ndarray:
+    """Standard gamma variates in rows; like :func:`uniform_rows`, row ``k`` never depends on
+    ``n_rows`` (each variate's draws follow the previous one's, whatever their number)."""
+    return rng.standard_gamma(shape, (n_rows, *row_shape))

@@ -1,7 +1,7 @@
 """Personal variates: each client's own random numbers, one row per episode.
 
 The k-th arrival of a group gets row k of its group's draws in every scenario of an
-experiment (common random numbers): uniforms come in fixed-size chunks from the stream
+experiment (common random numbers): uniforms come in order from the stream
 ``clients/<group>``, so asking for more rows only appends. The columns are named in
 :mod:`sim.client`.
 """
@@ -34,7 +34,7 @@ Row = memoryview  # a client's variates of one episode: doubles, indexed by the 
 
 
 class GroupDraws:
-    """The personal variates of every client of one group, drawn in fixed-size chunks.
+    """The personal variates of every client of one group, drawn up front.
 
     Uniforms come from the stream ``clients/<group>``; the gamma-distributed recovery work
     from ``clients/<group>/work``, and each place pool's stay and exit from streams of their

@@ -12,7 +12,7 @@ from sim.engine import run_replication
 from sim.journey import Region
 from sim.modelfile import from_mapping, read_toml, with_overrides
 from sim.recording import Recorder
-from sim.streams import Streams, stream_key, uniform_rows
+from sim.streams import Streams, gamma_rows, stream_key, uniform_rows
 
 MODEL = "models/haarlem.toml"
 
@@ -43,6 +43,14 @@ def test_uniform_rows_do_not_depend_on_how_many_are_drawn() -> None:
     small = uniform_rows(Streams(1, 0).get("x"), 10, (3,))
     large = uniform_rows(Streams(1, 0).get("x"), 2000, (3,))
     np.testing.assert_array_equal(small, large[:10])
+
+
+@pytest.mark.parametrize("shape", [0.5, 1.0, 1.5, 3.0])
+def test_gamma_rows_do_not_depend_on_how_many_are_drawn(shape: float) -> None:
+    # rejection sampling takes a varying number of draws per variate, but in order
+    small = gamma_rows(Streams(1, 0).get("x"), 7, (4,), shape)
+    large = gamma_rows(Streams(1, 0).get("x"), 3000, (4,), shape)
+    np.testing.assert_array_equal(small, large[:7])
 
 
 def test_same_seed_gives_identical_tables(raw: dict) -> None:
