@@ -1,20 +1,22 @@
 """Speed of the engine: CPU seconds per replication, µs per client visit and SimPy events per
 client, at the model's volume and at ten times its volume.
 
-Usage: python scripts/benchmark.py [--replications N] [--model FILE] [--scale K] [--against REF]
+Usage: python scripts/benchmark.py [--replications N] [--model FILE] [--scale K ...] [--against REF]
 
 A client visit is one entry of a client into a stage: one row of the event log (a report at
 the BCT, a bed, a waiting list, a place, a way out). Ten times the volume: every group's
 arrivals, the place pools' direct applicants and stocks, and every capacity (beds, winter
 beds, places, homes a year) multiplied by ``--scale`` through model overrides, so that the
-region is comparable.
+region is comparable. With several scales (``--scale 3 10 30``) the µs per client visit show
+how a visit's cost grows with the number of clients in the run at once.
 
 Times are CPU seconds of this process (``time.process_time``) for ``run_replication``, as
 ``opvang run`` calls it: the engine's own end of a replication included, and the garbage
 collector as it runs (blocks of ``--block`` replications in a row per engine and volume,
 the blocks alternating; a collection between blocks, outside the timing, so that no block
 pays for another one's garbage). The machines are shared and noisy: compare the figures of
-one run, not across runs.
+one run, not across runs; the ratio of the fastest runs is the one other work on the
+machine disturbs least.
 
 ``--against REF`` (a git commit, e.g. the branch point of a change) times that commit's
 engine in the same run, and checks on the first replications that both give the same event
@@ -184,10 +186,12 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=10, help="per engine and volume")
     parser.add_argument("--block", type=int, default=5, help="replications in a row")
     parser.add_argument("--model", default=str(ROOT / "models" / "haarlem.toml"))
-    parser.add_argument("--scale", type=float, default=10.0, help="the larger volume (default 10)")
+    parser.add_argument("--scale", type=float, nargs="+", default=[10.0],
+                        help="the larger volumes (default 10; several show how the cost of a "
+                             "visit grows with the volume)")
     parser.add_argument("--against", help="a git commit whose engine is timed beside this one")
     args = parser.parse_args()
-    volumes = (1.0, args.scale)
+    volumes = (1.0, *args.scale)
     with tempfile.TemporaryDirectory() as tmp:
         engines = [Engine("this engine", "sim")]
         if args.against:
@@ -204,9 +208,12 @@ def main() -> None:
             if args.against:
                 check(engines, k, 2 if k == 1 else 1)
         for engine in engines:
-            med = {k: statistics.median(s for s, _ in engine.runs[k]) for k in volumes}
-            print(f"{engine.label}: x{args.scale:g} the volume costs "
-                  f"{med[args.scale] / med[1.0]:.1f} times the CPU of x1 (medians)")
+            for k in args.scale:
+                seconds = {v: [s for s, _ in engine.runs[v]] for v in (1.0, k)}
+                print(f"{engine.label}: x{k:g} the volume costs "
+                      f"{statistics.median(seconds[k]) / statistics.median(seconds[1.0]):.1f} "
+                      f"times the CPU of x1 (medians; fastest runs: "
+                      f"{min(seconds[k]) / min(seconds[1.0]):.1f})")
         if args.against:
             for k in volumes:
                 ratio = (statistics.median(s for s, _ in engines[0].runs[k])

@@ -9,9 +9,9 @@ an event. Both classes keep SimPy's contracts: :class:`Light` is a :class:`simpy
 
 from __future__ import annotations
 
-from collections.abc import Generator
 import itertools
 import math
+from collections.abc import Generator
 from heapq import heappush
 from typing import Any
 

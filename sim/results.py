@@ -37,8 +37,10 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
     """One table with the run keys (experiment, scenario, replication, seed) as its first columns,
     then (``overrides``) a column per model key that a sweep's scenarios override.
 
-    Rows are ordered by scenario (in the experiment's order when a manifest says it), then
-    replication, then as the replication wrote them.
+    Experiment and scenario are categoricals (a sweep's table repeats a few names over
+    millions of rows); the scenarios' categories are in the experiment's order when a manifest
+    says it, else alphabetical, and rows are ordered by scenario, then replication, then as
+    the replication wrote them.
     """
     root = Path(path)
     folder = root / table
@@ -58,16 +60,13 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
         raise _damaged(folder, err) from None
     if frame.empty:
         raise InputError(str(folder), "", "holds no results yet")
-    for key in ("experiment", "scenario"):
-        if key in frame:
-            frame[key] = frame[key].astype("string")
     frame = frame[[k for k in KEYS if k in frame] + [c for c in frame if c not in KEYS]]
     manifest = read_manifest(root) or {}
     sweep = manifest if manifest.get("kind") == "sweep" else {}
-    order = _scenario_order(sweep, frame)
-    rank = frame["scenario"].map({s: i for i, s in enumerate(order)}).astype(int)
-    frame = frame.assign(_rank=rank).sort_values(["_rank", "replication"], kind="stable")
-    frame = frame.drop(columns="_rank").reset_index(drop=True)
+    frame["scenario"] = pd.Categorical(frame["scenario"], categories=_scenario_order(sweep, frame))
+    if "experiment" in frame:
+        frame["experiment"] = frame["experiment"].astype("category")
+    frame = frame.sort_values(["scenario", "replication"], kind="stable").reset_index(drop=True)
     return _with_overrides(frame, sweep) if overrides and sweep else frame
 
 
@@ -82,13 +81,14 @@ def override_values(manifest: Mapping[str, Any], pairs: pd.DataFrame) -> pd.Data
     draws = {d["replication"]: d["values"] for d in (manifest.get("posterior") or {}).get("draws") or []}
     drawn = {k for values in draws.values() for k in values}
     out = pairs[["scenario", "replication"]].reset_index(drop=True)
+    scenario = out["scenario"].astype(object)  # mapped to values that need not be hashable
     for key in keys:
         parts = split_dotted(key)
         own = {name: (s.get("overrides") or {})[key] if key in (s.get("overrides") or {})
                else _lookup(s.get("model"), parts) for name, s in scenarios.items()}
-        column = out["scenario"].map(own).astype(object)
+        column = scenario.map(own).astype(object)
         if key in drawn:  # scenarios that do not override it run the replication's draw
-            free = ~out["scenario"].map(lambda s, k=key: k in (scenarios.get(s, {}).get("overrides") or {}))
+            free = ~scenario.map(lambda s, k=key: k in (scenarios.get(s, {}).get("overrides") or {}))
             column[free] = out.loc[free, "replication"].map(lambda r, k=key: draws.get(int(r), {}).get(k))
         out[key] = column.where(column.notna(), None).infer_objects()
     return out

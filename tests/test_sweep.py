@@ -276,7 +276,10 @@ def test_load_gives_a_tidy_frame(reference: Path) -> None:
     keyed = load(reference, "annual")  # with the scenario's override as a column
     places = keyed.groupby("scenario")["facilities.velserpoort.schedule.2019-01-01.places"].first()
     assert places.to_dict() == {"baseline": 30, "fewer_places": 28}
-    assert str(annual["scenario"].dtype) == "string"
+    # run keys as categoricals, the scenarios in the experiment's order
+    assert isinstance(annual["scenario"].dtype, pd.CategoricalDtype)
+    assert list(annual["scenario"].cat.categories) == ["baseline", "fewer_places"]
+    assert isinstance(annual["experiment"].dtype, pd.CategoricalDtype)
     assert list(annual[["scenario", "replication"]].drop_duplicates().itertuples(index=False)) == [
         (s, r) for s in ("baseline", "fewer_places") for r in range(3)]
     rows = annual.groupby(["scenario", "replication"]).size()

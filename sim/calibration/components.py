@@ -59,10 +59,11 @@ class Components:
         """The simulated statistic of each component from one replication's yearly table (NaN
         where the table has no such row). A dict, not a pandas index: it runs once per fit
         simulation, and a MultiIndex cost 3 ms of its 100."""
-        value = dict(zip(zip(annual["year"].tolist(), annual["metric"].tolist(),
-                             annual["group"].tolist()), annual["value"].tolist()))
+        rows = zip(annual["year"].tolist(), annual["metric"].tolist(), annual["group"].tolist(),
+                   strict=True)
+        value = dict(zip(rows, annual["value"].tolist(), strict=True))
         wanted = zip(self.table["year"].tolist(), self.table["metric"].tolist(),
-                     self.table["group"].tolist())
+                     self.table["group"].tolist(), strict=True)
         return np.array([value.get(key, np.nan) for key in wanted], dtype=float)
 
     def discrepancies(self, simulated: np.ndarray) -> np.ndarray:
