@@ -73,7 +73,8 @@ class Daily:
         nan = np.full(n, np.nan)
 
         def column(kind: str) -> np.ndarray:
-            return np.concatenate([self.values[name].get(kind, nan) for name in names])
+            return np.concatenate([self.values[name].get(kind, nan) for name in names],
+                                  dtype=np.float64)
 
         day = np.tile(self.days.astype(np.int32), len(names))
         origin = np.datetime64(start.isoformat(), "D")
@@ -82,7 +83,7 @@ class Daily:
             "date": origin + day.astype("timedelta64[D]"),
             "facility": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), n),
                                                   pd.Index(names)),
-            "occupancy": column("occupancy").astype(float),
-            "capacity": column("capacity").astype(float),
-            "queue": column("queue").astype(float),
-        })
+            "occupancy": column("occupancy"),
+            "capacity": column("capacity"),
+            "queue": column("queue"),
+        }, copy=False)  # fresh arrays: pandas need not copy them into one block (5 ms of 6)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.engine import run_replication
@@ -101,11 +102,16 @@ def encode(table: pd.DataFrame) -> bytes:
 
 def with_keys(table: pd.DataFrame, experiment: str, scenario: str, replication: int,
               seed: int) -> pd.DataFrame:
-    """Prefix a replication's table with the run keys."""
-    keys = pd.DataFrame({
-        "experiment": pd.Series([experiment] * len(table), dtype="string"),
-        "scenario": pd.Series([scenario] * len(table), dtype="string"),
-        "replication": pd.Series([replication] * len(table), dtype="int32"),
-        "seed": pd.Series([seed] * len(table), dtype="int64"),
-    })
-    return pd.concat([keys, table.reset_index(drop=True)], axis=1)
+    """Prefix a replication's table with the run keys: experiment and scenario as
+    categoricals (one name repeated over every row: a dictionary in Parquet), replication
+    and seed as integers. Built from arrays, not lists of Python objects: for a daily table
+    of 100,000 rows this took 21 ms, more than a tenth of the replication."""
+    n = len(table)
+    columns: dict[str, Any] = {
+        "experiment": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), pd.Index([experiment])),
+        "scenario": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), pd.Index([scenario])),
+        "replication": np.full(n, replication, dtype=np.int32),
+        "seed": np.full(n, seed, dtype=np.int64),
+    }
+    columns.update({name: table[name].array for name in table.columns})
+    return pd.DataFrame(columns, copy=False)
