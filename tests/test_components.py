@@ -20,7 +20,7 @@ from sim.calendar import Calendar
 from sim.client import Client
 from sim.housing import Channel, Housing
 from sim.places import Places
-from sim.queues import WaitingLists
+from sim.queues import COMPACT_FROM, WaitingLists
 from sim.recording import Recorder
 from sim.shelters import Facility, Recovery, ScheduleEntry, Shelters, Winter
 from sim.streams import Streams
@@ -92,6 +92,22 @@ def test_a_waiter_with_a_new_wait_is_not_served_by_its_old_entry() -> None:
     lists.join(a, "y")
     assert lists.serve(["x"], "stale") is None
     assert lists.serve(["y"], "fresh") is a and served(a) == "fresh"
+
+
+def test_stale_entries_are_dropped_once_they_are_most_and_the_order_is_kept() -> None:
+    env = simpy.Environment()
+    lists: WaitingLists[str] = WaitingLists(env)
+    clients = [client(env, i) for i in range(1000)]
+    for i, c in enumerate(clients):
+        lists.join(c, "xy"[i % 2])
+    staying = clients[::10]  # 100 keep waiting, 900 leave (their timers fired)
+    for c in clients:
+        if c not in staying:
+            lists.leave(c)
+    entries = sum(len(d) for d in lists.lists.values())
+    assert lists.entries == entries <= 2 * lists.waiting + COMPACT_FROM  # not 1,000
+    assert lists.waiting == 100 and lists.live("x") == 100  # every tenth joined list x
+    assert [lists.serve(["x", "y"], k) for k in range(100)] == staying  # oldest first
 
 
 # --- shelters ----------------------------------------------------------------------------
