@@ -86,4 +86,4 @@ class Daily:
             "occupancy": column("occupancy"),
             "capacity": column("capacity"),
             "queue": column("queue"),
-        }, copy=False)  # fresh arrays: pandas need not copy them into one block (5 ms of 6)
+        }, copy=False)  # fresh arrays: pandas need not copy them into one block
