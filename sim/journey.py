@@ -182,8 +182,8 @@ class Region:
     def _arrivals(self, groups: list[tuple[list[float], GroupDraws]],
                   applicants: list[tuple[float, Client, int]]) -> None:
         """Every group's arrivals and the pools' applicants from outside, in the order they
-        come; :meth:`_feed` puts them into the schedule a month ahead (the schedule stays
-        short: SimPy's heap costs more the longer it is)."""
+        come; :meth:`_feed` makes their clients and schedules them a month ahead, so that
+        clients who have not yet come take no memory."""
         reports: list[float] = []
         for times, _ in groups:
             at = self.env._now
@@ -270,16 +270,15 @@ class Region:
                  self._reason["return" if client.episode else "arrival"]))
         outcome = self._outcomes[client.gi][int(client.v[DECISION])]
         if outcome not in NON_SHELTER_OUTCOMES:
-            self.env.at(decided, client).callbacks.append(self._decide)
+            self.env.at(decided, (client, outcome)).callbacks.append(self._decide)
         elif decided < self.horizon:
             rec.log((client.id, decided, BCT, UIT, NO_FACILITY, self._reason[outcome]))
             self._after_exit(client, outcome, decided)
 
     def _decide(self, event: simpy.Event) -> None:
-        """The BCT sends the client the event carries to a shelter route: the episode's
-        process starts."""
-        client: Client = event._value  # the value of a processed event
-        outcome = self._outcomes[client.gi][int(client.v[DECISION])]
+        """The BCT sends the client the event carries to the shelter route it carries: the
+        episode's process starts."""
+        client, outcome = event._value  # the value of a processed event
         client.process = Light(self.env, self._shelter(client, outcome)).start()
 
     def _after_exit(self, client: Client, way_out: str, time: float) -> None:

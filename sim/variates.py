@@ -62,7 +62,6 @@ class GroupDraws:
             rng = streams.get(f"clients/{name}/{label}")
             rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
         self.means, self.decisions = self._units()
-        self._exponential = ([c for c, _ in self.means], np.array([m for _, m in self.means]))
         self.attributes = self._attributes(rows[:, 0])
         self.origin = np.array(self.attributes[3], dtype=np.intp)
         self._transform(rows, self.origin)
@@ -114,16 +113,11 @@ class GroupDraws:
 
     def _overflow_row(self, k: int) -> Row:
         """The variates of a later episode of the k-th client, drawn now (in the order asked
-        for), as :meth:`_transform` turns a row (the same operations, for one row)."""
+        for) and turned into natural units by :meth:`_transform`, as a row drawn up front."""
         row: np.ndarray = self.overflow.random((self.rows.shape[2],))
         for col, _, mean, shape in self.gammas:
             row[col] = self.overflow.standard_gamma(shape) * (mean / shape)
-        if self.decisions is not None:
-            bounds = self.decisions[self.origin[k]]
-            row[DECISION] = min(int((row[DECISION] >= bounds).sum()), len(bounds) - 1)
-        columns, means = self._exponential
-        with np.errstate(over="ignore", invalid="ignore"):  # a huge mean gives inf: never
-            row[columns] = -means * np.log1p(-row[columns])
+        self._transform(row.reshape(1, 1, -1), self.origin[k: k + 1])
         return row.data
 
     def drawn(self, episode: int) -> bool:
