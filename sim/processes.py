@@ -82,7 +82,7 @@ class Environment(simpy.Environment):
             raise ValueError(f"{time} is before now ({self._now})")
         event = simpy.Event(self)
         event._ok, event._value = True, value
-        if time < self._edge:
+        if time < self._edge:  # schedule()'s branch, inline: as a shared call it cost 5 %
             heappush(self._queue, (time, NORMAL, next(self._eid), event))
         else:
             self._push_far((time, NORMAL, next(self._eid), event))
