@@ -108,14 +108,22 @@ def direct_group(pool: str) -> str:
 class Region:
     """All components and client processes of one replication."""
 
-    def __init__(self, model: Model, streams: Streams, recorder: Recorder) -> None:
+    def __init__(self, model: Model, streams: Streams, recorder: Recorder,
+                 env: Environment | None = None) -> None:
+        """``env``: an environment to share with other regions (its clock at this region's
+        start), whose events then interleave with theirs; each region runs as it would alone
+        (``scripts/benchmark_locality.py``). By default the region makes its own."""
         self.model = model
         self.streams = streams
         self.rec = recorder
         sim = model.simulation
         self.calendar = Calendar(sim.start)
         self.first_year = sim.start.year - sim.warmup_years
-        self.env = Environment(initial_time=self.calendar.year_start(self.first_year))
+        start = self.calendar.year_start(self.first_year)
+        if env is not None and env.now != start:
+            raise ValueError(f"a shared environment's clock is at {env.now}, not at the "
+                             f"region's start {start}")
+        self.env = Environment(initial_time=start) if env is None else env
         self.horizon = self.calendar.year_start(sim.end_year + 1)
         self.shelters = Shelters(self.env, self.calendar, model.facilities, model.routes,
                                  model.recovery, model.winter)

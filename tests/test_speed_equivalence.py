@@ -217,6 +217,31 @@ def test_far_events_wait_outside_the_heap_and_until_stops_on_time() -> None:
     assert seen == [3.0, 40.0, 100.0, 1000.0]
 
 
+def test_regions_sharing_an_environment_run_as_each_alone() -> None:
+    """What ``scripts/benchmark_locality.py`` relies on: interleaved with another region's
+    events, a region logs the same visits at the same times as on its own."""
+    model = build(short(haarlem_raw(), end_year=2019, warmup=1))
+
+    def alone(replication: int) -> dict[str, Any]:
+        region = Region(model, Streams(1, replication), Recorder())
+        region.start()
+        region.env.run(until=region.horizon)
+        return region.rec.events()
+
+    first = Region(model, Streams(1, 0), Recorder())
+    shared = first.env
+    second = Region(model, Streams(1, 1), Recorder(), env=shared)
+    first.start()
+    second.start()
+    shared.run(until=first.horizon)
+    for region, replication in ((first, 0), (second, 1)):
+        together, solo = region.rec.events(), alone(replication)
+        assert len(solo["time"]) > 1000
+        assert all((together[name] == solo[name]).all() for name in solo)
+    with pytest.raises(ValueError, match="shared environment's clock"):
+        Region(model, Streams(1, 2), Recorder(), env=shared)
+
+
 # --- freeing a run, the collector ----------------------------------------------------------
 
 
