@@ -20,6 +20,7 @@ import weakref
 from collections.abc import Generator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import simpy
@@ -237,7 +238,7 @@ def test_regions_sharing_an_environment_run_as_each_alone() -> None:
     for region, replication in ((first, 0), (second, 1)):
         together, solo = region.rec.events(), alone(replication)
         assert len(solo["time"]) > 1000
-        assert all((together[name] == solo[name]).all() for name in solo)
+        assert all(np.array_equal(together[name], solo[name]) for name in solo)
     with pytest.raises(ValueError, match="shared environment's clock"):
         Region(model, Streams(1, 2), Recorder(), env=shared)
 
