@@ -8,7 +8,8 @@ the BCT, a bed, a waiting list, a place, a way out). Ten times the volume: every
 arrivals, the place pools' direct applicants and stocks, and every capacity (beds, winter
 beds, places, homes a year) multiplied by ``--scale`` through model overrides, so that the
 region is comparable. With several scales (``--scale 3 10 20``) the µs per client visit show
-how a visit's cost grows with the number of clients in the run at once.
+how a visit's cost grows with the number of clients in the run at once
+(``scripts/benchmark_locality.py`` separates that from the model's work).
 
 Times are CPU seconds (``time.process_time``) of ``run_replication``, as ``opvang run`` calls
 it: the engine's own end of a replication included, and the garbage collector as it runs.
