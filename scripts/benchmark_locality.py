@@ -55,7 +55,8 @@ def event_loop(mode: str, model_path: str, k: int, first: int) -> tuple[float, i
             if i > 0:
                 seconds += time.process_time() - started
                 visits += sum(len(region.rec.events()["time"]) for region in group)
-            group[0].close()
+            for region in group:
+                region.close()
     return seconds, visits
 
 

@@ -77,18 +77,19 @@ def override_values(manifest: Mapping[str, Any], pairs: pd.DataFrame) -> pd.Data
     key's value in the scenario's resolved model (missing when it has no such entry).
     """
     scenarios = manifest.get("scenarios") or {}
-    keys = sorted({k for s in scenarios.values() for k in s.get("overrides") or {}})
+    overrides = {name: s.get("overrides") or {} for name, s in scenarios.items()}
+    keys = sorted({k for own in overrides.values() for k in own})
     draws = {d["replication"]: d["values"] for d in (manifest.get("posterior") or {}).get("draws") or []}
     drawn = {k for values in draws.values() for k in values}
     out = pairs[["scenario", "replication"]].reset_index(drop=True)
     scenario = out["scenario"].astype(object)  # mapped to values that need not be hashable
     for key in keys:
         parts = split_dotted(key)
-        own = {name: (s.get("overrides") or {})[key] if key in (s.get("overrides") or {})
+        own = {name: overrides[name][key] if key in overrides[name]
                else _lookup(s.get("model"), parts) for name, s in scenarios.items()}
         column = scenario.map(own).astype(object)
         if key in drawn:  # scenarios that do not override it run the replication's draw
-            free = ~scenario.map(lambda s, k=key: k in (scenarios.get(s, {}).get("overrides") or {}))
+            free = ~scenario.map(lambda s, k=key: k in overrides.get(s, {}))
             column[free] = out.loc[free, "replication"].map(lambda r, k=key: draws.get(int(r), {}).get(k))
         out[key] = column.where(column.notna(), None).infer_objects()
     return out
