@@ -93,7 +93,7 @@ def encode(table: pd.DataFrame) -> bytes:
     """A keyed table as a Parquet file: the scenario is the folder, not a column.
 
     Pages carry CRC checksums, so that a damaged file is found when it is read back
-    (:func:`sim.dataset.verify`).
+    (:func:`sim.dataset.damage`).
     """
     buffer = io.BytesIO()
     table.drop(columns="scenario").to_parquet(buffer, index=False, write_page_checksum=True)
