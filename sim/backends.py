@@ -142,8 +142,13 @@ class PoolBackend:
         """Results with at most two tasks per worker in flight (four in task order)."""
         assert self.executor is not None, "use the backend as a context manager"
         executor = self.executor
+
+        def submit(item: T) -> Future[R]:
+            with interrupts_held():  # a submit may start a worker; that must not be cut in half
+                return executor.submit(fn, item)
+
         futures: Iterator[Future[R]] = windowed(
-            lambda item: executor.submit(fn, item), lambda fs: wait(fs, return_when=FIRST_COMPLETED),
+            submit, lambda fs: wait(fs, return_when=FIRST_COMPLETED),
             items, (4 if ordered else 2) * self.workers, ordered)
         finished = False
         try:
@@ -157,6 +162,31 @@ class PoolBackend:
                                     "script that starts a sweep must do it under `if __name__ "
                                     "== '__main__':` (each worker imports the script), or use "
                                     "one worker") from err
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then deliver them to their own handlers.
+
+    A worker's start must not be cut in half: a parent interrupted while it waits for the new
+    worker's process id (for about half a second, while the forkserver imports the engine)
+    never records the worker, so it cannot stop it; the worker then looks for its task queue's
+    semaphore after the parent has removed it and prints a traceback under the parent's last
+    message.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+    received: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: received.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(received):  # each once, in the order they came
+            signal.raise_signal(signum)
 
 
 def worker_setup(lifeline: Connection) -> None:

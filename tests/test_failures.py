@@ -311,12 +311,17 @@ def test_summary_names_a_damaged_file(tmp_path: Path, reference: Path) -> None:
 # --- 4. no process left behind ---------------------------------------------------------
 
 
-def killed_leaves_nothing(child: subprocess.Popen[str], sig: int, ready: Callable[[], bool]) -> str:
-    """Wait until ``child`` works with its workers, send ``sig``; every process it started must
-    be gone within 5 s. Returns the child's stderr."""
+def killed_leaves_nothing(child: subprocess.Popen[str], sig: int, ready: Callable[[], bool],
+                          processes: int = 3) -> str:
+    """Wait until ``child`` has ``processes`` descendants and is ``ready``, send ``sig``; every
+    process it started must be gone within 5 s. Returns the child's stderr.
+
+    Its descendants come in this order: the resource tracker, the forkserver (which then takes
+    about half a second to import the engine), the workers.
+    """
     parent = psutil.Process(child.pid)
-    wait_until(lambda: (ready() and len(parent.children(recursive=True)) >= 3)
-               or child.poll() is not None, 180, "the workers at work")
+    wait_until(lambda: (ready() and len(parent.children(recursive=True)) >= processes)
+               or child.poll() is not None, 180, f"{processes} processes under the command")
     assert child.poll() is None, child.communicate()[1]
     started = parent.children(recursive=True)
     child.send_signal(sig)
@@ -342,13 +347,38 @@ def test_no_process_left_after_a_sweep_is_killed(tmp_path: Path, sig: int) -> No
         assert hidden(tmp_path) == []
 
 
-def test_no_process_left_after_a_calibration_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [2, 3], ids=["while its workers start", "while they work"])
+def test_no_process_left_after_a_calibration_is_killed(tmp_path: Path, processes: int) -> None:
+    """Killed while the forkserver imports the engine, the command waits for the worker it is
+    starting (else that worker, never recorded, prints a traceback after the last line)."""
     out = tmp_path / "fit"
     child = opvang("calibrate", "--quick", "--workers", "2", "--quiet", "--out", str(out), *CALIBRATION)
-    err = killed_leaves_nothing(child, signal.SIGTERM, lambda: True)
+    err = killed_leaves_nothing(child, signal.SIGTERM, lambda: True, processes)
     assert child.returncode == 1
     assert err.strip().splitlines()[-1] == "interrupted; nothing was written", err
     assert list(tmp_path.iterdir()) == []  # no fit, no staged folder, no lock
+
+
+def test_an_interrupt_during_a_held_block_comes_at_its_end() -> None:
+    reached = []
+    with pytest.raises(KeyboardInterrupt), sim.backends.interrupts_held():
+        signal.raise_signal(signal.SIGINT)
+        reached.append("after the signal")
+    assert reached == ["after the signal"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_held_sigterm_goes_to_the_handler_that_was_there() -> None:
+    received: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        with sim.backends.interrupts_held():
+            signal.raise_signal(signal.SIGTERM)
+            signal.raise_signal(signal.SIGTERM)
+            assert received == []
+        assert received == [signal.SIGTERM]  # delivered once: one stop, as the command handles it
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # --- 5. odd values on the command line ---------------------------------------------------
