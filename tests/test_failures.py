@@ -361,11 +361,15 @@ def test_no_process_left_after_a_calibration_is_killed(tmp_path: Path, processes
 
 def test_an_interrupt_during_a_held_block_comes_at_its_end() -> None:
     reached = []
-    with pytest.raises(KeyboardInterrupt), sim.backends.interrupts_held():
-        signal.raise_signal(signal.SIGINT)
-        reached.append("after the signal")
-    assert reached == ["after the signal"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a command
+    try:
+        with pytest.raises(KeyboardInterrupt), sim.backends.interrupts_held():
+            signal.raise_signal(signal.SIGINT)
+            reached.append("after the signal")
+        assert reached == ["after the signal"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_a_held_sigterm_goes_to_the_handler_that_was_there() -> None:
