@@ -87,17 +87,22 @@ class Engine:
     models: dict[float, Any] = field(default_factory=dict)
     runs: dict[float, list[tuple[float, dict[str, Any]]]] = field(default_factory=dict)
 
-    def module(self, name: str) -> ModuleType:
-        return importlib.import_module(f"{self.package}.{name}")
+    def module(self, name: str, before_layers: str) -> ModuleType:
+        """The module ``name`` (``before_layers``: its name in a commit before the package
+        was split into layer sub-packages)."""
+        try:
+            return importlib.import_module(f"{self.package}.{name}")
+        except ModuleNotFoundError:
+            return importlib.import_module(f"{self.package}.{before_layers}")
 
     def load(self, path: str, k: float) -> None:
-        modelfile = self.module("modelfile")
+        modelfile = self.module("model.files", "modelfile")
         overrides = scaled(modelfile.resolve(Path(path)), k) if k != 1 else None
         self.models[k] = modelfile.load(path, overrides)
 
     def run(self, k: float, replication: int, events: bool = False) -> tuple[float, Any]:
         """CPU seconds of one replication (all tables, as ``opvang run`` makes them)."""
-        run_replication = self.module("engine").run_replication
+        run_replication = self.module("replication.replicate", "engine").run_replication
         started = time.process_time()
         rep = run_replication(self.models[k], SEED, replication, events=events)
         return time.process_time() - started, rep

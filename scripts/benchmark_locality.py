@@ -30,11 +30,11 @@ from pathlib import Path
 
 from benchmark import ROOT, scaled
 
-from sim.engine import collector_held
-from sim.journey import Region
-from sim.modelfile import load, resolve
-from sim.recording import Recorder
-from sim.streams import Streams
+from sim.engine.log import Recorder
+from sim.engine.streams import Streams
+from sim.model.files import load, resolve
+from sim.replication.journey import Region
+from sim.replication.replicate import collector_held
 
 SEED = 1
 MODES = ("one after another", "interleaved", "K times the volume")

@@ -29,8 +29,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from sim.experiment import Experiment, read_experiment
-from sim.sweep import sweep
+from sim.study.experiment import Experiment, read_experiment
+from sim.study.sweep import sweep
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

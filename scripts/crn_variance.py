@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.backends import make_backend
-from sim.experiment import read_experiment
-from sim.tasks import Task, run_task
+from sim.batch.backends import make_backend
+from sim.batch.tasks import Task, run_task
+from sim.study.experiment import read_experiment
 
 METRICS = ("street_nights", "mean_wait_for_bed_days")
 OTHER_SEED = 1  # independent streams: the scenario's seed is the experiment's plus this

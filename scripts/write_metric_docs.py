@@ -1,4 +1,4 @@
-"""Write docs/metrics.md from the data dictionary in sim/dictionary.py.
+"""Write docs/metrics.md from the data dictionary in sim/measure/dictionary.py.
 
 Usage: python scripts/write_metric_docs.py
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.dictionary import markdown
+from sim.measure.dictionary import markdown
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
 

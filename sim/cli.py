@@ -24,27 +24,27 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from sim.backends import BackendError
-from sim.calibration.command import add_parser as add_calibrate_parser
-from sim.compare import format_frame, intervals, paired_differences, per_replication
-from sim.dataset import read_manifest
-from sim.errors import InputError
-from sim.experiment import Experiment, read_experiment
-from sim.folders import check_writable, claim, holder
-from sim.formats import FORMATS, markdown_document, summary_csv
-from sim.limits import REPLICATIONS_MAX, SEED_MAX, WORKERS_MAX, YEAR_MAX
-from sim.model import Model
-from sim.modelfile import load, model_hash, read_toml, resolve
-from sim.options import Parser, integer
-from sim.output import check_destination, write_run
-from sim.posterior import check_draws, read_posterior
-from sim.results import load as load_results
-from sim.sensitivity import DEFAULT_OUTCOMES, analyse, design_of, format_analysis, parse_outcome
-from sim.sensitivity import write as write_sensitivity
-from sim.summary import against_targets, format_table, key_indicators
-from sim.sweep import SweepStoppedError, sweep
-from sim.targets import load_targets
-from sim.tasks import Variant
+from sim.batch.backends import BackendError
+from sim.batch.dataset import read_manifest
+from sim.batch.folders import check_writable, claim, holder
+from sim.batch.output import check_destination, write_run
+from sim.batch.tasks import Variant
+from sim.input.errors import InputError
+from sim.input.limits import REPLICATIONS_MAX, SEED_MAX, WORKERS_MAX, YEAR_MAX
+from sim.input.options import Parser, integer
+from sim.model.files import load, model_hash, read_toml, resolve
+from sim.model.posterior import check_draws, read_posterior
+from sim.model.root import Model
+from sim.study.calibration.command import add_parser as add_calibrate_parser
+from sim.study.compare import format_frame, intervals, paired_differences, per_replication
+from sim.study.experiment import Experiment, read_experiment
+from sim.study.formats import FORMATS, markdown_document, summary_csv
+from sim.study.results import load as load_results
+from sim.study.sensitivity import DEFAULT_OUTCOMES, analyse, design_of, format_analysis, parse_outcome
+from sim.study.sensitivity import write as write_sensitivity
+from sim.study.summary import against_targets, format_table, key_indicators
+from sim.study.sweep import SweepStoppedError, sweep
+from sim.study.targets import load_targets
 
 BASE_MODEL = Path("models/haarlem.toml")
 FITTED_MODEL = Path("calibration/fitted/haarlem.toml")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.modelfile import load
-from sim.runner import run
+from sim.batch.runner import run
+from sim.model.files import load
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_FILE = ROOT / "tests" / "data" / "reference_annual.csv"

@@ -1,7 +1,7 @@
 """Shared helpers for the engine tests: model building and checks on the event log.
 
 The checks re-derive what the engine must have done from its event log and compare it with
-the daily table and the yearly metrics, independently of :mod:`sim.metrics`.
+the daily table and the yearly metrics, independently of :mod:`sim.measure.metrics`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine import Replication, run_replication
-from sim.model import Model
-from sim.modelfile import from_mapping, read_toml
+from sim.model.files import from_mapping, read_toml
+from sim.model.root import Model
+from sim.replication.replicate import Replication, run_replication
 
 ROOT = Path(__file__).resolve().parents[1]
 HAARLEM = ROOT / "models" / "haarlem.toml"
 
 BASE = ("buiten", "bct", "wacht_op_bed", "opvang", "klaar", "uitstroom")
-# Every move of a shelter client sim/journey.py can log (besides a return, buiten -> bct after
+# Every move of a shelter client sim/replication/journey.py can log (besides a return, buiten -> bct after
 # uitstroom); the moves of place pools are added per pool by Log.
 SHELTER_MOVES = {
     ("buiten", "bct"), ("bct", "uitstroom"), ("bct", "wacht_op_bed"), ("bct", "opvang"),
@@ -395,9 +395,9 @@ def run_region(model: Model, seed: int, replication: int = 0,
     """Run one replication the way the engine does, keeping the region (its pools, queues
     and counters) and the event log as a table. ``probe(region)`` is called at every
     midnight, when all events before it have been handled."""
-    from sim.journey import Region
-    from sim.recording import Recorder, stage_names
-    from sim.streams import Streams
+    from sim.engine.log import Recorder, stage_names
+    from sim.engine.streams import Streams
+    from sim.replication.journey import Region
 
     recorder = Recorder()
     region = Region(model, Streams(seed, replication), recorder)

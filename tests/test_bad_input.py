@@ -1,6 +1,6 @@
 """Bad input gets one clear error naming the file, the key and what was expected.
 
-Through :func:`sim.modelfile.load` (an :class:`InputError` with ``file``, ``key`` and
+Through :func:`sim.model.files.load` (an :class:`InputError` with ``file``, ``key`` and
 ``expected``) and through the command line (exit code 2, one line on stderr, nothing
 written). Bad model files are made from ``models/haarlem.toml`` with one change each.
 """
@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from sim.cli import main
-from sim.errors import InputError
-from sim.modelfile import from_mapping, load, model_hash, with_overrides
-from sim.targets import COLUMNS, load_targets
+from sim.input.errors import InputError
+from sim.model.files import from_mapping, load, model_hash, with_overrides
+from sim.study.targets import COLUMNS, load_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"

@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration.components import Components, load_components
-from sim.calibration.fit import FitSettings, fit, write_fit
-from sim.calibration.parameters import Parameter, load_priors
 from sim.cli import main
-from sim.engine import run_replication
-from sim.errors import InputError
-from sim.modelfile import load, read_toml
-from sim.posterior import read_posterior
+from sim.input.errors import InputError
+from sim.model.files import load, read_toml
+from sim.model.posterior import read_posterior
+from sim.replication.replicate import run_replication
+from sim.study.calibration.components import Components, load_components
+from sim.study.calibration.fit import FitSettings, fit, write_fit
+from sim.study.calibration.parameters import Parameter, load_priors
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "haarlem.toml"

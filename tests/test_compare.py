@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.compare import paired_differences, replications_for
+from sim.study.compare import paired_differences, replications_for
 
 
 def test_replications_for_a_half_width_of_ten_percent() -> None:

@@ -16,14 +16,14 @@ import pytest
 import simpy
 from simcheck import Log, check_chains, check_stocks_match_daily, haarlem_raw, metric, minimal_raw, run, short
 
-from sim.calendar import Calendar
-from sim.client import Client
-from sim.housing import Channel, Housing
-from sim.places import Places
-from sim.queues import COMPACT_FROM, WaitingLists
-from sim.recording import Recorder
-from sim.shelters import Facility, Recovery, ScheduleEntry, Shelters, Winter
-from sim.streams import Streams
+from sim.components.housing import Channel, Housing
+from sim.components.places import Places
+from sim.components.shelters import Facility, Recovery, ScheduleEntry, Shelters, Winter
+from sim.engine.calendar import Calendar
+from sim.engine.client import Client
+from sim.engine.log import Recorder
+from sim.engine.queues import COMPACT_FROM, WaitingLists
+from sim.engine.streams import Streams
 
 
 class Draws:
@@ -254,8 +254,8 @@ def test_another_place_pool_is_a_table_in_the_model_file() -> None:
 
 
 def test_a_pool_added_leaves_the_other_draws_as_they_were() -> None:
-    from sim.journey import Region
-    from sim.modelfile import from_mapping
+    from sim.model.files import from_mapping
+    from sim.replication.journey import Region
 
     raw = short(haarlem_raw(), end_year=2019, warmup=0)
     base = from_mapping(raw, "<test>")

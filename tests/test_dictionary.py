@@ -6,7 +6,7 @@ from pathlib import Path
 
 from simcheck import haarlem_raw, run, short
 
-from sim.dictionary import expanded, markdown
+from sim.measure.dictionary import expanded, markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,9 +16,9 @@ def test_every_metric_of_a_run_has_an_entry() -> None:
     known = expanded(model)
     reported = set(rep.annual["metric"])
     missing = sorted(reported - set(known))
-    assert not missing, f"metrics without an entry in sim/dictionary.py: {missing}"
+    assert not missing, f"metrics without an entry in sim/measure/dictionary.py: {missing}"
     stale = sorted(name for name in known if name not in reported)
-    assert not stale, f"entries of sim/dictionary.py that the run does not report: {stale}"
+    assert not stale, f"entries of sim/measure/dictionary.py that the run does not report: {stale}"
 
 
 def test_docs_metrics_md_is_written_from_the_dictionary() -> None:

@@ -1,4 +1,4 @@
-"""The EMA Workbench adapter (sim.ema): PRIM scenario discovery on a small run, the same
+"""The EMA Workbench adapter (sim.study.ema): PRIM scenario discovery on a small run, the same
 values as a sweep (common random numbers), EMA's own samplers, and bad input."""
 
 from __future__ import annotations
@@ -11,18 +11,18 @@ import numpy as np
 import pytest
 from cli_runner import cli
 
-from sim.errors import InputError
-from sim.experiment import read_experiment
-from sim.results import load
-from sim.sampling import Factor
-from sim.sensitivity import point_values
+from sim.input.errors import InputError
+from sim.study.experiment import read_experiment
+from sim.study.results import load
+from sim.study.sampling import Factor
+from sim.study.sensitivity import point_values
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # "ipyparallel not installed"
     import ema_workbench
     from ema_workbench.analysis import prim
 
-import sim.ema
+import sim.study.ema
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"
@@ -60,17 +60,17 @@ def test_prim_finds_where_street_nights_rise(tmp_path: Path) -> None:
     """2019-2020, one replication, 24 points of a Latin sample: street nights rise above the
     model's own value where people wait long for a bed and seldom leave a shelter."""
     path = experiment(tmp_path, "latin", 24, 1, 2020)
-    model = sim.ema.from_experiment(path, ["street_nights"])
+    model = sim.study.ema.from_experiment(path, ["street_nights"])
     assert [u.name for u in model.uncertainties] == ["groups.wmo.patience_days",
                                                      "groups.wmo.departure_per_year"]
     assert [lever.name for lever in model.levers] == [VP19]
     base = model.function()["street_nights"]  # the model's own values
-    scenarios, policies = sim.ema.design(path)
+    scenarios, policies = sim.study.ema.design(path)
     assert len(scenarios) == len(policies) == 24
     experiments, outcomes = ema_workbench.perform_experiments(model, scenarios, policies, combine="sample")
     rise = outcomes["street_nights"] > base
     assert 4 <= rise.sum() <= 20
-    box = prim.Prim(sim.ema.inputs(experiments), rise, threshold=0.8).find_box()
+    box = prim.Prim(sim.study.ema.inputs(experiments), rise, threshold=0.8).find_box()
     limits = box.box_lims[-1]
     stats = box.peeling_trajectory.iloc[-1]
     assert stats["density"] >= 0.8 and stats["coverage"] >= 0.8
@@ -88,8 +88,8 @@ def test_the_adapter_gives_the_sweeps_values(tmp_path: Path) -> None:
     assert design is not None
     outcomes = [("street_nights", "total"), ("outflow", "regular")]
     swept, _ = point_values(load(tmp_path / "out"), design, outcomes, (2019, 2019))
-    scenarios, policies = sim.ema.design(path)
-    model = sim.ema.from_experiment(path, ["street_nights", "outflow:regular"])
+    scenarios, policies = sim.study.ema.design(path)
+    model = sim.study.ema.from_experiment(path, ["street_nights", "outflow:regular"])
     _, values = ema_workbench.perform_experiments(model, scenarios, policies, combine="sample")
     assert np.allclose(values["street_nights"], swept[("street_nights", "total")], rtol=1e-12)
     assert np.allclose(values["outflow.regular"], swept[("outflow", "regular")], rtol=1e-12)
@@ -104,7 +104,7 @@ def test_the_adapter_gives_the_sweeps_values(tmp_path: Path) -> None:
 def test_emas_own_samplers(tmp_path: Path) -> None:
     """EMA samples the uncertainties and levers itself: log ranges as log-uniform
     distributions, integer ones as integers."""
-    model = sim.ema.ema_model(MODEL, {"groups.wmo.patience_days": Factor(7.0, 120.0, "log")},
+    model = sim.study.ema.ema_model(MODEL, {"groups.wmo.patience_days": Factor(7.0, 120.0, "log")},
                               {VP19: Factor(10, 60, integer=True)}, ["street_nights"], seed=3,
                               overrides={"simulation.end_year": 2019, "simulation.warmup_years": 1})
     experiments, outcomes = ema_workbench.perform_experiments(model, 3, 2)
@@ -119,11 +119,11 @@ def test_emas_own_samplers(tmp_path: Path) -> None:
 
 def test_bad_input_names_the_key(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
-        sim.ema.ema_model(MODEL, {"groups.wmo.patiense_days": Factor(7.0, 120.0)})
+        sim.study.ema.ema_model(MODEL, {"groups.wmo.patiense_days": Factor(7.0, 120.0)})
     assert err.value.key == "parameters.groups.wmo.patiense_days"
     with pytest.raises(InputError) as err:
-        sim.ema.ema_model(MODEL, {"groups.wmo.patience_days": Factor(-1.0, 120.0)})
+        sim.study.ema.ema_model(MODEL, {"groups.wmo.patience_days": Factor(-1.0, 120.0)})
     assert "gives an invalid model" in err.value.expected
     with pytest.raises(InputError) as err:
-        sim.ema.from_experiment(ROOT / "experiments" / "smoke.toml")
+        sim.study.ema.from_experiment(ROOT / "experiments" / "smoke.toml")
     assert err.value.key == "sample"

@@ -19,7 +19,7 @@ import pytest
 from scipy import stats
 from simcheck import build, metric, minimal_raw
 
-from sim.engine import run_replication
+from sim.replication.replicate import run_replication
 
 C, LAM, MU = 5, 4.0, 1.0  # places; arrivals a day; departures a day per occupant (rho = 0.8)
 YEARS, WARMUP, REPLICATIONS, SEED = 4, 1, 30, 314159

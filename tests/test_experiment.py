@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from cli_runner import cli
 
-from sim.errors import InputError
-from sim.experiment import definition, definition_hash, read_experiment, tasks
-from sim.modelfile import load, model_hash
-from sim.results import load as load_results
-from sim.tasks import task_model
+from sim.batch.tasks import task_model
+from sim.input.errors import InputError
+from sim.model.files import load, model_hash
+from sim.study.experiment import definition, definition_hash, read_experiment, tasks
+from sim.study.results import load as load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"
@@ -141,7 +141,7 @@ def test_posterior_draws_are_overrides_by_weight(tmp_path: Path) -> None:
     assert [again.posterior.draw(exp.seed, r) for r in range(40)] == rows
     for task in tasks(exp):
         row = rows[task.replication]
-        model = task_model(task)  # built where the task runs, by sim.posterior.apply_draw
+        model = task_model(task)  # built where the task runs, by sim.model.posterior.apply_draw
         assert model.groups["wmo"].patience_days == [10.0, 20.0, 30.0][row]
         single = model.recovery.room_type["single"]
         assert single == (1.0 if task.scenario == "fixed_single" else [1.1, 1.2, 1.5][row])

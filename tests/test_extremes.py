@@ -24,7 +24,7 @@ from simcheck import (
     short,
 )
 
-from sim.errors import InputError
+from sim.input.errors import InputError
 
 SEED = 20240501
 

@@ -36,17 +36,17 @@ from typing import Any
 import pytest
 from cli_runner import cli
 
-import sim.backends
-import sim.calibration.command
+import sim.batch.backends
 import sim.cli
-import sim.sweep
-from sim.dataset import CHECKSUMS, damage, read_checksums
-from sim.experiment import Experiment, read_experiment
-from sim.folders import claim
-from sim.modelfile import load
-from sim.output import write_run
-from sim.runner import run
-from sim.sweep import sweep
+import sim.study.calibration.command
+import sim.study.sweep
+from sim.batch.dataset import CHECKSUMS, damage, read_checksums
+from sim.batch.folders import claim
+from sim.batch.output import write_run
+from sim.batch.runner import run
+from sim.model.files import load
+from sim.study.experiment import Experiment, read_experiment
+from sim.study.sweep import sweep
 
 psutil = pytest.importorskip("psutil")
 
@@ -133,8 +133,8 @@ def test_a_claimed_folder_is_refused_before_anything_runs(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     never = pytest.fail  # nothing may be simulated
     monkeypatch.setattr(sim.cli, "write_run", lambda *a, **k: never("simulated"))
-    monkeypatch.setattr(sim.sweep, "run_task", lambda *a, **k: never("simulated"))
-    monkeypatch.setattr(sim.calibration.command, "fit", lambda *a, **k: never("fitted"))
+    monkeypatch.setattr(sim.study.sweep, "run_task", lambda *a, **k: never("simulated"))
+    monkeypatch.setattr(sim.study.calibration.command, "fit", lambda *a, **k: never("fitted"))
     out = tmp_path / "out"
     with claim(out):
         for argv in (["run", MODEL, "--until", "2019", "--out", str(out), "--quiet"],
@@ -363,7 +363,7 @@ def test_an_interrupt_during_a_held_block_comes_at_its_end() -> None:
     reached = []
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a command
     try:
-        with pytest.raises(KeyboardInterrupt), sim.backends.interrupts_held():
+        with pytest.raises(KeyboardInterrupt), sim.batch.backends.interrupts_held():
             signal.raise_signal(signal.SIGINT)
             reached.append("after the signal")
         assert reached == ["after the signal"]
@@ -376,7 +376,7 @@ def test_a_held_sigterm_goes_to_the_handler_that_was_there() -> None:
     received: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
     try:
-        with sim.backends.interrupts_held():
+        with sim.batch.backends.interrupts_held():
             signal.raise_signal(signal.SIGTERM)
             signal.raise_signal(signal.SIGTERM)
             assert received == []
@@ -438,8 +438,8 @@ ODD: dict[str, tuple[list[str], str]] = {  # name: (arguments, start of the erro
 def test_odd_command_line_values_are_refused(tmp_path: Path, case: str,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sim.cli, "write_run", lambda *a, **k: pytest.fail("simulated"))
-    monkeypatch.setattr(sim.sweep, "run_task", lambda *a, **k: pytest.fail("simulated"))
-    monkeypatch.setattr(sim.calibration.command, "fit", lambda *a, **k: pytest.fail("fitted"))
+    monkeypatch.setattr(sim.study.sweep, "run_task", lambda *a, **k: pytest.fail("simulated"))
+    monkeypatch.setattr(sim.study.calibration.command, "fit", lambda *a, **k: pytest.fail("fitted"))
     inputs = tmp_path / "inputs"
     (inputs / "folder").mkdir(parents=True)
     (inputs / "file.txt").write_text("text")
@@ -511,7 +511,7 @@ def test_a_port_that_is_no_scheduler(tmp_path: Path, server: Callable[[bytes | N
                                      monkeypatch: pytest.MonkeyPatch, reply: bytes | None,
                                      words: str) -> None:
     pytest.importorskip("distributed")
-    monkeypatch.setattr(sim.backends, "CONNECT_TIMEOUT", 2.0)
+    monkeypatch.setattr(sim.batch.backends, "CONNECT_TIMEOUT", 2.0)
     address = server(reply)
     started = time.monotonic()
     result = cli(["sweep", str(SMOKE), "--scheduler", address, "--out", str(tmp_path / "out"),
@@ -532,7 +532,7 @@ def test_a_scheduler_that_is_no_address_ends_at_once(tmp_path: Path) -> None:
 
 def test_a_cluster_without_workers_stops_the_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     distributed = pytest.importorskip("distributed")
-    monkeypatch.setattr(sim.backends, "NO_WORKERS_TIMEOUT", 2.0)
+    monkeypatch.setattr(sim.batch.backends, "NO_WORKERS_TIMEOUT", 2.0)
     out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://",
                                   dashboard_address=None) as cluster:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.modelfile import load
+from sim.model.files import load
 
 MODEL = Path("models/haarlem.toml")
 NUMBER = re.compile(r"(?<![\w.-])-?\d+(\.\d+)?(?![\w-])")

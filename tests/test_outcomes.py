@@ -1,4 +1,5 @@
-"""Outcomes recomputed from the event log, independently of sim/metrics.py and sim/monitoring.py.
+"""Outcomes recomputed from the event log, independently of sim/measure/metrics.py and
+sim/measure/monitoring.py.
 
 Where everyone is on every day (the states of people without a bed or home are exclusive, and
 with the people in shelter, in a place, housed and gone they account for every client), the
@@ -26,7 +27,7 @@ from simcheck import (
     untied_days,
 )
 
-from sim.homeless import STATES
+from sim.components.homeless import STATES
 
 SEED = 17
 

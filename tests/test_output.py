@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 from cli_runner import cli
 
+import sim.batch.output
 import sim.cli
-import sim.output
-from sim.modelfile import load, model_hash, to_jsonable
-from sim.recording import stage_names
-from sim.results import load as load_results
+from sim.engine.log import stage_names
+from sim.model.files import load, model_hash, to_jsonable
+from sim.study.results import load as load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "models/haarlem.toml"
@@ -172,7 +172,7 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def broken_manifest(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(sim.output, "build_manifest", broken_manifest)
+    monkeypatch.setattr(sim.batch.output, "build_manifest", broken_manifest)
     out = tmp_path / "out"
     result = cli(["run", MODEL, "--replications", "1", "--until", "2019",
                   "--out", str(out), "--quiet"])

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engine import run_replication
-from sim.journey import Region
-from sim.modelfile import from_mapping, read_toml, with_overrides
-from sim.recording import Recorder
-from sim.streams import Streams, gamma_rows, stream_key, uniform_rows
+from sim.engine.log import Recorder
+from sim.engine.streams import Streams, gamma_rows, stream_key, uniform_rows
+from sim.model.files import from_mapping, read_toml, with_overrides
+from sim.replication.journey import Region
+from sim.replication.replicate import run_replication
 
 MODEL = "models/haarlem.toml"
 

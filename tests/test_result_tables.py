@@ -1,4 +1,4 @@
-"""Results as tables a researcher opens: ``sim.results.load`` with the scenarios' override
+"""Results as tables a researcher opens: ``sim.study.results.load`` with the scenarios' override
 values as columns, and ``opvang summary --format csv|markdown``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from cli_runner import cli
 
 from sim.cli import main
-from sim.results import load
+from sim.study.results import load
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"

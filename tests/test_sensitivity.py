@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 from cli_runner import cli
 
-from sim.errors import InputError
-from sim.experiment import read_experiment
-from sim.results import load
-from sim.sampling import Design, Factor, unit_sample
-from sim.sensitivity import INDICES, indices
+from sim.input.errors import InputError
+from sim.study.experiment import read_experiment
+from sim.study.results import load
+from sim.study.sampling import Design, Factor, unit_sample
+from sim.study.sensitivity import INDICES, indices
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"

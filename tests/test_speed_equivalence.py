@@ -1,7 +1,7 @@
 """The engine's speed-ups keep SimPy's contracts and the results.
 
-- :class:`sim.processes.Light`: no start or end event, starts at once or on an event, can be
-  interrupted; :class:`sim.processes.Wake`: its own timer, or a component's value earlier
+- :class:`sim.engine.processes.Light`: no start or end event, starts at once or on an event, can be
+  interrupted; :class:`sim.engine.processes.Wake`: its own timer, or a component's value earlier
   (the timer's later entry is passed over); ``Environment.at``: an event at a given time as
   it is; ``Environment.close`` / ``Region.close``: reference counting frees a finished run.
 - The garbage collector is held off during a replication and restored, also on error, and
@@ -29,12 +29,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simcheck import build, haarlem_raw, minimal_raw, short
 
-import sim.engine
-from sim.engine import run_replication
-from sim.journey import Region
-from sim.processes import Environment, Light, Wake
-from sim.recording import Recorder
-from sim.streams import Streams
+import sim.replication.replicate
+from sim.engine.log import Recorder
+from sim.engine.processes import Environment, Light, Wake
+from sim.engine.streams import Streams
+from sim.replication.journey import Region
+from sim.replication.replicate import run_replication
 
 
 def scheduled(env: simpy.Environment) -> int:
@@ -270,7 +270,7 @@ def test_the_collector_is_restored_even_on_error(monkeypatch: pytest.MonkeyPatch
     def broken(self: Region) -> None:
         raise RuntimeError("broken")
 
-    monkeypatch.setattr(sim.engine.Region, "start", broken)
+    monkeypatch.setattr(sim.replication.replicate.Region, "start", broken)
     assert gc.isenabled()
     with pytest.raises(RuntimeError):
         run_replication(model, 1, 0)

@@ -1,5 +1,5 @@
-"""The package's structure: no import circle in sim/ (typing imports included), no function
-over sixty lines."""
+"""The package's structure: layers that import only those below them, no import circle in
+sim/ (typing imports included), no function over sixty lines."""
 
 from __future__ import annotations
 
@@ -40,6 +40,47 @@ def test_no_import_circle_in_the_package() -> None:
         graph[name] = imports_of(ast.parse(path.read_text()), known) - {name}
     sorter = graphlib.TopologicalSorter(graph)
     sorter.prepare()  # raises CycleError naming the circle
+
+
+# Who may import whom: each sub-package of sim/ and the layers it may import besides itself
+# (docs/architecture.md). engine and input are the bottom, side by side; the command line and
+# the package files (sim/__init__.py, sim/__main__.py) stand on top of everything.
+LAYERS: dict[str, set[str]] = {
+    "engine": set(),
+    "input": set(),
+    "components": {"engine", "input"},
+    "model": {"components", "engine", "input"},
+    "measure": {"model", "components", "engine", "input"},
+    "replication": {"measure", "model", "components", "engine", "input"},
+    "batch": {"replication", "measure", "model", "components", "engine", "input"},
+    "study": {"batch", "replication", "measure", "model", "components", "engine", "input"},
+}
+TOP = {"sim", "sim.cli", "sim.__main__"}
+
+
+def layer_of(module: str) -> str | None:
+    """The layer a module of sim belongs to (None: the top)."""
+    parts = module.split(".")
+    return parts[1] if module not in TOP and len(parts) > 1 else None
+
+
+def test_every_module_is_in_a_layer() -> None:
+    outside = [m for m in modules() if m not in TOP and layer_of(m) not in LAYERS]
+    assert not outside, f"modules outside the layer sub-packages: {outside}"
+
+
+def test_layers_import_only_the_layers_below() -> None:
+    known = modules()
+    wrong = []
+    for name, path in known.items():
+        mine = layer_of(name)
+        if mine is None:
+            continue
+        for imported in imports_of(ast.parse(path.read_text()), known):
+            theirs = layer_of(imported)
+            if theirs != mine and theirs not in LAYERS[mine]:
+                wrong.append(f"{name} imports {imported} ({mine} -> {theirs or 'the top'})")
+    assert not wrong, wrong
 
 
 def test_no_function_over_sixty_lines() -> None:

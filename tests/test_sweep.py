@@ -19,16 +19,16 @@ import pandas as pd
 import pytest
 from cli_runner import cli
 
-import sim.backends
-import sim.sweep
-from sim.dataset import read_checksums
-from sim.engine import run_replication
-from sim.errors import InputError
-from sim.experiment import read_experiment
-from sim.modelfile import model_hash
-from sim.results import load
-from sim.sweep import sweep
-from sim.tasks import Task, TaskOutput
+import sim.batch.backends
+import sim.study.sweep
+from sim.batch.dataset import read_checksums
+from sim.batch.tasks import Task, TaskOutput
+from sim.input.errors import InputError
+from sim.model.files import model_hash
+from sim.replication.replicate import run_replication
+from sim.study.experiment import read_experiment
+from sim.study.results import load
+from sim.study.sweep import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke.toml"
@@ -130,7 +130,7 @@ def test_dask_cluster_gives_identical_files(reference: Path, tmp_path: Path) -> 
 
 def test_unreachable_scheduler_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed")
-    monkeypatch.setattr(sim.backends, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(sim.batch.backends, "CONNECT_TIMEOUT", 1.0)
     result = cli(["sweep", str(SMOKE), "--scheduler", "tcp://127.0.0.1:1",
                   "--out", str(tmp_path / "smoke"), "--quiet"])
     assert result.code == 2
@@ -190,7 +190,7 @@ def test_ctrl_c_stops_a_pool_and_says_how_to_resume(tmp_path: Path) -> None:
 def test_failed_task_stops_the_sweep_and_resume_computes_only_the_rest(
         reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real = sim.sweep.run_task
+    real = sim.study.sweep.run_task
 
     def flaky(task: Task) -> TaskOutput:
         calls.append(task)
@@ -198,7 +198,7 @@ def test_failed_task_stops_the_sweep_and_resume_computes_only_the_rest(
             raise RuntimeError("worker lost")
         return real(task)
 
-    monkeypatch.setattr(sim.sweep, "run_task", flaky)
+    monkeypatch.setattr(sim.study.sweep, "run_task", flaky)
     out = tmp_path / "smoke"
     stopped = cli(["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--quiet"])
     assert stopped.code == 1
@@ -207,7 +207,7 @@ def test_failed_task_stops_the_sweep_and_resume_computes_only_the_rest(
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
     assert len(parquet_files(out)) == 6  # three tasks, two tables each
 
-    monkeypatch.setattr(sim.sweep, "run_task", real)
+    monkeypatch.setattr(sim.study.sweep, "run_task", real)
     resumed = cli(["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--quiet"])
     assert resumed.code == 0, resumed.err
     assert "(3 computed now, 3 already there)" in resumed.out

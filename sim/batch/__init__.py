@@ -1,0 +1,1 @@
+"""Running many replications: tasks, backends, results on disk, provenance."""

@@ -1,0 +1,1 @@
+"""The components: shelters, place pools, outflow channels, intake, where people without a bed are."""

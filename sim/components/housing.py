@@ -1,0 +1,322 @@
+"""Outflow channels: their schema, the kinds of channel, and the waiting lists for a home.
+
+The slice of the model file this component owns: ``[channels.*]``. Every channel has a
+``kind``, a class below with one contract (:class:`Kind`):
+
+- ``quota``: homes a year per part (e.g. municipality) times a realisation rate, released as
+  a Poisson process from ``start``; each goes to the longest-waiting eligible client, and a
+  home nobody eligible waits for is recorded as unused.
+- ``capacity``: ``homes`` places (Skaeve Huse), each occupied for a drawn stay and then
+  offered again.
+- ``hazard``: no waiting list; each waiting eligible client is housed at ``rate_per_year``,
+  through a personal timer (the journey draws it from :meth:`Housing.search`).
+
+Clients ready to move on (from shelter or a place pool) wait on one list per set of
+queue-served channels they may use.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+import math
+from collections.abc import Collection, Generator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import simpy
+
+from sim.engine.calendar import Calendar
+from sim.engine.client import HOME_STAY, Client, exponential
+from sim.engine.log import Recorder
+from sim.engine.processes import Light
+from sim.engine.queues import WaitingLists
+from sim.engine.streams import Streams
+from sim.input.checks import count, non_negative, parse_date, positive, probability, rate
+from sim.input.errors import InputError
+
+Eligibility = tuple[str, ...]  # names of the queue-served channels a client may use
+Track = Literal["shelter", "bw"]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """An outflow channel (the fields a kind does not use keep their defaults)."""
+
+    kind: str
+    tracks: tuple[Track, ...]
+    start: dt.date | None = None
+    homes_per_year: dict[str, float] = field(default_factory=dict)
+    realisation: dict[str, float] = field(default_factory=dict)
+    rate_per_year: float = 0.0
+    homes: int = 0
+    stay_days: float = 0.0
+    only_skaeve: bool = False
+    origins: tuple[str, ...] = ()  # municipalities of origin it houses (empty: every one)
+    support_cost_per_day: float = 0.0  # support at home after a placement (Housing First) ...
+    support_days: float = 0.0  # ... for this long, unless the client comes back earlier
+    budget: str = ""  # the budget line that pays for the support
+    dated: dict[str, dict[str, float]] = field(default_factory=dict)  # date -> new homes_per_year
+
+    def open_to(self, track: str, skaeve: bool, origin: str) -> bool:
+        """Whether a client on ``track`` (needing Skaeve Huse or not, from ``origin``) may use it."""
+        return (track in self.tracks and self.only_skaeve == skaeve
+                and (not self.origins or origin in self.origins))
+
+    @property
+    def parts(self) -> list[str]:
+        """The parts reported apart (a quota's municipalities); none for a single part."""
+        return list(self.homes_per_year) if len(self.homes_per_year) > 1 else []
+
+
+def validate_channels(channels: dict[str, Channel], origins: Collection[str], file: str) -> None:
+    """Check every channel against its kind, and the municipalities it names."""
+    for name, ch in channels.items():
+        key = f"channels.{name}"
+        if ch.kind not in KINDS:
+            raise InputError(file, f"{key}.kind", f"expected one of {', '.join(KINDS)}, got {ch.kind!r}")
+        if not ch.tracks:
+            raise InputError(file, f"{key}.tracks", "expected at least one of 'shelter', 'bw'")
+        non_negative(ch.support_cost_per_day, file, f"{key}.support_cost_per_day")
+        non_negative(ch.support_days, file, f"{key}.support_days")
+        if ch.support_cost_per_day > 0 and not ch.budget:
+            raise InputError(file, f"{key}.budget", "missing: a support cost needs a budget line")
+        for i, origin in enumerate(ch.origins):
+            if origin not in origins:
+                raise InputError(file, f"{key}.origins[{i}]",
+                                 f"unknown municipality; expected one of {', '.join(origins)}")
+        KINDS[ch.kind].validate(ch, file, key)
+
+
+@dataclass(frozen=True)
+class HomeSearch:
+    """What a client of one group and track may get: queue-served channels and hazards."""
+
+    eligibility: Eligibility
+    mean_wait: float  # mean days until the first hazard channel houses the client
+    cumulative: list[float]  # which hazard channel it is: inverse CDF over ...
+    names: list[str]  # ... these channels
+
+
+class Housing:
+    """The channels of a run, their waiting lists and the homes they release."""
+
+    def __init__(self, env: simpy.Environment, calendar: Calendar, channels: dict[str, Channel],
+                 recorder: Recorder) -> None:
+        self.env = env
+        self.calendar = calendar
+        self.recorder = recorder
+        self.lists: WaitingLists[Eligibility] = WaitingLists(env)
+        self.by_channel: dict[str, list[Eligibility]] = {n: [] for n in channels}
+        self.channels = {name: KINDS[ch.kind](name, ch, self) for name, ch in channels.items()}
+        self.rate_changes = sorted({t for c in self.channels.values() if isinstance(c, Hazard)
+                                    for t in c.changes})
+
+    def search(self, names: tuple[str, ...], track: str, skaeve: bool, origin: str,
+               now: float = 0.0) -> HomeSearch:
+        """The home search, from ``now``, of a client from ``origin`` who may use channels
+        ``names`` on ``track``."""
+        open_ = [self.channels[n] for n in names
+                 if self.channels[n].spec.open_to(track, skaeve, origin)]
+        rates = [(c.name, c.hazard_per_day(now)) for c in open_]
+        hazards = [(name, r) for name, r in rates if r > 0]
+        total = sum(r for _, r in hazards)
+        return HomeSearch(
+            eligibility=tuple(c.name for c in open_ if c.queued),
+            mean_wait=1.0 / total if total > 0 else math.inf,
+            cumulative=list(itertools.accumulate(r / total for _, r in hazards)) if total > 0 else [],
+            names=[n for n, _ in hazards])
+
+    def period(self, now: float) -> int:
+        """Which dated hazard rates are in force at ``now`` (a home search depends on it): the
+        number of changes of any hazard channel's rate at or before ``now``."""
+        return bisect.bisect_right(self.rate_changes, now)
+
+    def start(self, streams: Streams, horizon: float) -> None:
+        """Start releasing homes: every channel, in model order."""
+        for channel in self.channels.values():
+            begin = self.calendar.day(channel.spec.start) if channel.spec.start else self.env.now
+            channel.start(streams, max(begin, self.env.now), horizon)
+
+    def enqueue(self, client: Client, eligibility: Eligibility) -> None:
+        """Wait for a home; ``client.wake`` succeeds with the channel label."""
+        for name in eligibility:
+            if self.channels[name].take_free(client):
+                return
+        if eligibility not in self.lists.lists:
+            for name in eligibility:
+                self.by_channel[name].append(eligibility)
+        self.lists.join(client, eligibility)
+
+    def leave_queue(self, client: Client) -> None:
+        """A waiting client leaves by another way."""
+        self.lists.leave(client)
+
+    def give(self, name: str, label: str) -> bool:
+        """Offer a home of channel ``name`` to the longest-waiting eligible client."""
+        client = self.lists.serve(self.by_channel[name], label)
+        if client is None:
+            return False
+        self.channels[name].taken(client, label)
+        return True
+
+
+# --- the kinds of channel -----------------------------------------------------------------
+
+
+class Kind:
+    """The contract of a channel kind."""
+
+    queued: ClassVar[bool] = True  # clients wait on a list for its homes
+
+    def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
+        self.name = name
+        self.spec = spec
+        self.housing = housing
+        self.env = housing.env
+
+    @staticmethod
+    def validate(spec: Channel, file: str, key: str) -> None:
+        """Check the fields this kind uses."""
+
+    def hazard_per_day(self, now: float) -> float:
+        """The rate at which it houses each eligible waiting client from ``now`` (hazard
+        kinds only)."""
+        return 0.0
+
+    def start(self, streams: Streams, start: float, horizon: float) -> None:
+        """Begin releasing homes at model time ``start``."""
+
+    def take_free(self, client: Client) -> bool:
+        """Give a home standing free to a client who starts waiting; False if none."""
+        return False
+
+    def taken(self, client: Client, label: str) -> None:
+        """A client took one of its homes."""
+
+
+class Hazard(Kind):
+    """Houses each waiting eligible client at a constant rate (regular market, doorstroom)."""
+
+    queued = False
+
+    def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
+        super().__init__(name, spec, housing)
+        dated = sorted((housing.calendar.day(dt.date.fromisoformat(d)), c["rate_per_year"])
+                       for d, c in spec.dated.items())
+        self.changes = [t for t, _ in dated]
+        self.rates = [spec.rate_per_year / 365.0, *(r / 365.0 for _, r in dated)]
+
+    @staticmethod
+    def validate(spec: Channel, file: str, key: str) -> None:
+        non_negative(spec.rate_per_year, file, f"{key}.rate_per_year")  # a rate per client
+        for d, change in spec.dated.items():
+            parse_date(d, file, f"{key}.dated.{d}")
+            if set(change) != {"rate_per_year"}:
+                raise InputError(file, f"{key}.dated.{d}", "expected { rate_per_year = ... }")
+            non_negative(change["rate_per_year"], file, f"{key}.dated.{d}.rate_per_year")
+
+    def hazard_per_day(self, now: float) -> float:
+        """The rate in force at ``now`` (a client keeps the rate of the day they start waiting)."""
+        return self.rates[bisect.bisect_right(self.changes, now)]
+
+
+class Quota(Kind):
+    """Releases homes a year per part (times a realisation rate) as a Poisson process."""
+
+    @staticmethod
+    def validate(spec: Channel, file: str, key: str) -> None:
+        if not spec.homes_per_year:
+            raise InputError(file, f"{key}.homes_per_year", "a quota channel needs homes per year")
+        if set(spec.realisation) != set(spec.homes_per_year):
+            raise InputError(file, f"{key}.realisation",
+                             f"expected the same parts as homes_per_year: {', '.join(spec.homes_per_year)}")
+        for part, homes in spec.homes_per_year.items():
+            rate(homes, file, f"{key}.homes_per_year.{part}")
+            probability(spec.realisation[part], file, f"{key}.realisation.{part}")
+        for d, change in spec.dated.items():
+            parse_date(d, file, f"{key}.dated.{d}")
+            for part, homes in change.items():
+                if part not in spec.homes_per_year:
+                    raise InputError(file, f"{key}.dated.{d}.{part}",
+                                     f"unknown part; expected one of {', '.join(spec.homes_per_year)}")
+                rate(homes, file, f"{key}.dated.{d}.{part}")
+
+    def start(self, streams: Streams, start: float, horizon: float) -> None:
+        times, parts = self._release_times(streams.get(f"channel/{self.name}"), start, horizon)
+        Light(self.env, self._release(times, parts)).start()
+
+    def _release_times(self, rng: np.random.Generator, start: float,
+                       horizon: float) -> tuple[list[float], list[str]]:
+        """Release times of every part: a Poisson process whose rate follows ``dated``."""
+        spec, calendar = self.spec, self.housing.calendar
+        parts = list(spec.homes_per_year)
+        changes = sorted((calendar.day(dt.date.fromisoformat(d)), c) for d, c in spec.dated.items())
+        times, labels = [], []
+        for i, part in enumerate(parts):
+            homes = spec.homes_per_year[part]
+            edges = [start, *(max(t, start) for t, _ in changes), horizon]
+            rates = [homes] + [homes := c.get(part, homes) for _, c in changes]
+            for a, b, per_year in zip(edges[:-1], edges[1:], rates, strict=True):
+                span = max(min(b, horizon) - a, 0.0)
+                n = rng.poisson(per_year * spec.realisation[part] / 365.0 * span)
+                times.append(a + np.sort(rng.random(n)) * span)
+                labels.append(np.full(n, i))
+        all_times = np.concatenate(times)
+        order = np.argsort(all_times, kind="stable")
+        label_idx = np.concatenate(labels)[order]
+        return all_times[order].tolist(), [parts[i] for i in label_idx]
+
+    def _release(self, times: list[float], parts: list[str]) -> Generator[Any, Any, None]:
+        multi = len(self.spec.homes_per_year) > 1
+        recorder = self.housing.recorder
+        for t, part in zip(times, parts, strict=True):
+            yield self.env.timeout(t - self.env.now)
+            label = f"{self.name}/{part}" if multi else self.name
+            if not self.housing.give(self.name, label):
+                recorder.unused_home(self.env.now, recorder.reasons[label])
+
+
+class Capacity(Kind):
+    """A fixed number of homes, each offered again when its occupant's stay ends."""
+
+    def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
+        super().__init__(name, spec, housing)
+        self.free = 0
+
+    @staticmethod
+    def validate(spec: Channel, file: str, key: str) -> None:
+        count(spec.homes, file, f"{key}.homes")
+        positive(spec.stay_days, file, f"{key}.stay_days")
+
+    def start(self, streams: Streams, start: float, horizon: float) -> None:
+        Light(self.env, self._open(start)).start()
+
+    def _open(self, start: float) -> Generator[Any, Any, None]:
+        if start > self.env.now:
+            yield self.env.timeout(start - self.env.now)
+        self.free = self.spec.homes
+        while self.free and self.housing.give(self.name, self.name):
+            self.free -= 1
+
+    def take_free(self, client: Client) -> bool:
+        if self.free <= 0:
+            return False
+        self.free -= 1
+        self.taken(client, self.name)
+        assert client.wake is not None
+        client.wake.succeed(self.name)
+        return True
+
+    def taken(self, client: Client, label: str) -> None:
+        stay = self.env.timeout(exponential(self.spec.stay_days, client.v[HOME_STAY]))
+        stay.callbacks.append(self._vacated)
+
+    def _vacated(self, _: object) -> None:
+        if not self.housing.give(self.name, self.name):
+            self.free += 1
+
+
+KINDS: dict[str, type[Kind]] = {"quota": Quota, "capacity": Capacity, "hazard": Hazard}

@@ -1,0 +1,292 @@
+"""Shelter facilities: their schema, capacity schedules, winter beds, routes and the bed queue.
+
+The slice of the model file this component owns: ``[facilities.*]`` (dated schedules of
+places, regime and room type), ``[winter]`` (the winter season), ``[recovery]`` (speeds and
+departure multipliers by regime and room type; its keys are the regimes and room types) and
+``[routes]`` (decision outcome and segment -> facilities tried in order).
+
+A pool's capacity follows its schedule; a cut never evicts, it only stops new placements
+until occupancy has fallen below the new capacity. Clients who find no bed on their route
+wait outside on the route's waiting list; a freed bed goes to the longest-waiting client
+whose route includes that pool.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from sim.engine.calendar import Calendar
+from sim.engine.client import SEGMENTS, Client
+from sim.engine.processes import Light
+from sim.engine.queues import WaitingLists, follow_schedule
+from sim.input.checks import count, non_negative, parse_date, positive, probability
+from sim.input.errors import InputError
+
+RouteKey = tuple[str, str]  # (decision outcome, segment)
+Routes = dict[str, dict[str, tuple[str, ...]]]  # outcome -> segment -> facility ids
+Change = tuple[float, int, str, str]  # (time, capacity, regime, room type)
+
+
+# --- schema ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Winter:
+    """Winter emergency shelter season, as month-day strings (``"12-01"``)."""
+
+    start: str = "12-01"
+    end: str = "04-01"
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """A dated change of a facility: only the fields given change."""
+
+    places: int | None = None
+    regime: str | None = None  # a key of recovery.regime
+    room_type: str | None = None  # a key of recovery.room_type
+
+
+@dataclass(frozen=True)
+class Facility:
+    """A shelter pool with a capacity schedule; closed before its first entry.
+
+    ``report_as`` is the regime under which the sources count its users and nights.
+    """
+
+    name: str
+    task: str
+    target_group: str
+    report_as: str
+    schedule: dict[str, ScheduleEntry]
+    cost_per_day: float
+    winter_places: int = 0
+    report_group: str = "total"  # counted apart under this group (the VO's satellite homes)
+    budget: str = "maatschappelijke_opvang"  # the budget line that pays for it
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Recovery speed by setting: regime multiplier times room-type multiplier.
+
+    A client needs ``recovery_days`` of work (drawn per client) at speed 1; in a setting
+    with speed ``s`` the stay until ready lasts work / s days. ``departure`` multiplies the
+    group's rate of leaving shelter without housing, by regime, and ``departure_room_type``
+    by room type (incidents, suspensions; a room type it does not name: 1).
+    ``refuse_room_type`` is the share of clients offered a bed of a room type who turn it
+    down and stay outside (people who avoid dormitories; a room type it does not name: 0).
+    The keys of ``regime`` are the model's regimes, those of ``room_type`` its room types.
+    """
+
+    regime: dict[str, float]
+    room_type: dict[str, float]
+    departure: dict[str, float]
+    departure_room_type: dict[str, float] = field(default_factory=dict)  # absent: 1
+    refuse_room_type: dict[str, float] = field(default_factory=dict)  # absent: 0
+
+
+def validate_shelters(facilities: dict[str, Facility], routes: Routes, recovery: Recovery,
+                      winter: Winter, file: str) -> None:
+    """Check the shelter slice of a model; raise :class:`InputError` on the first problem."""
+    for key in ("start", "end"):
+        text = getattr(winter, key)
+        try:
+            dt.date.fromisoformat(f"2001-{text}")  # not a leap year: 02-29 is refused
+        except ValueError:
+            raise InputError(file, f"winter.{key}", f"expected MM-DD, got {text!r}") from None
+    _validate_recovery(recovery, file)
+    for fid, fac in facilities.items():
+        _validate_facility(fac, recovery, file, f"facilities.{fid}")
+    for outcome, by_segment in routes.items():
+        for segment, route in by_segment.items():
+            key = f"routes.{outcome}.{segment}"
+            if segment not in SEGMENTS:
+                raise InputError(file, key, f"unknown segment; expected one of {', '.join(SEGMENTS)}")
+            if not route:
+                raise InputError(file, key, "expected at least one facility")
+            for i, fid in enumerate(route):
+                if fid not in facilities:
+                    raise InputError(file, f"{key}[{i}]", f"unknown facility {fid!r}")
+
+
+def _validate_recovery(recovery: Recovery, file: str) -> None:
+    for table in ("regime", "room_type", "departure"):
+        for name, speed in getattr(recovery, table).items():
+            positive(speed, file, f"recovery.{table}.{name}")
+    for name in recovery.departure:
+        if name not in recovery.regime:
+            raise InputError(file, f"recovery.regime.{name}", "missing: recovery.departure has it")
+    for name in recovery.regime:
+        if name not in recovery.departure:
+            raise InputError(file, f"recovery.departure.{name}", "missing: recovery.regime has it")
+    for table, check in (("departure_room_type", positive), ("refuse_room_type", probability)):
+        for name, value in getattr(recovery, table).items():
+            if name not in recovery.room_type:
+                raise InputError(file, f"recovery.{table}.{name}",
+                                 f"unknown room type; expected one of {', '.join(recovery.room_type)}")
+            check(value, file, f"recovery.{table}.{name}")
+
+
+def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -> None:
+    count(fac.winter_places, file, f"{key}.winter_places")
+    non_negative(fac.cost_per_day, file, f"{key}.cost_per_day")
+    if fac.report_as not in recovery.regime:
+        raise InputError(file, f"{key}.report_as",
+                         f"expected one of the regimes of recovery.regime: {', '.join(recovery.regime)}")
+    if not fac.schedule:
+        raise InputError(file, f"{key}.schedule", "expected at least one dated entry")
+    dates = {d: parse_date(d, file, f"{key}.schedule.{d}") for d in fac.schedule}
+    first = min(dates, key=dates.__getitem__)
+    entry = fac.schedule[first]
+    if entry.places is None or entry.regime is None or entry.room_type is None:
+        raise InputError(file, f"{key}.schedule.{dates[first].isoformat()}",
+                         "the first entry must give places, regime and room_type")
+    for d, entry in fac.schedule.items():
+        if entry.places is not None:
+            count(entry.places, file, f"{key}.schedule.{d}.places")
+        for name, known in (("regime", recovery.regime), ("room_type", recovery.room_type)):
+            value = getattr(entry, name)
+            if value is not None and value not in known:
+                raise InputError(file, f"{key}.schedule.{d}.{name}",
+                                 f"unknown {name} {value!r}; expected one of those of "
+                                 f"recovery.{name}: {', '.join(known)}")
+
+
+# --- run time ----------------------------------------------------------------------------
+
+
+class Pool:
+    """One facility at run time."""
+
+    __slots__ = ("capacity", "changes", "departure", "fid", "index", "name", "occupants",
+                 "occupied", "refuse", "regime", "report_as", "room_type", "routes", "speed")
+
+    def __init__(self, index: int, fid: str, name: str, report_as: str) -> None:
+        self.index = index
+        self.fid = fid
+        self.name = name
+        self.report_as = report_as
+        self.capacity = 0
+        self.occupied = 0
+        self.regime = ""
+        self.room_type = ""
+        self.speed = 1.0
+        self.departure = 1.0  # multiplies the rate of leaving without housing
+        self.refuse = 0.0  # the share of clients offered a bed here who turn it down
+        self.routes: list[RouteKey] = []
+        self.changes: list[Change] = []
+        self.occupants: dict[int, Client] = {}  # by client id, for a closure
+
+
+class Shelters:
+    """All shelter pools of a run and the waiting lists of clients without a bed."""
+
+    def __init__(self, env: simpy.Environment, calendar: Calendar,
+                 facilities: dict[str, Facility], routes: Routes, recovery: Recovery,
+                 winter: Winter) -> None:
+        self.env = env
+        self.calendar = calendar
+        self.facilities = facilities
+        self.recovery = recovery
+        self.winter = winter
+        self.pools = [Pool(i, fid, f.name, f.report_as) for i, (fid, f) in enumerate(facilities.items())]
+        by_id = {p.fid: p for p in self.pools}
+        self.routes: dict[RouteKey, tuple[Pool, ...]] = {}
+        for outcome, by_segment in routes.items():
+            for segment, route in by_segment.items():
+                key = (outcome, segment)
+                self.routes[key] = tuple(by_id[fid] for fid in route)
+                for pool in self.routes[key]:
+                    pool.routes.append(key)
+        self.lists: WaitingLists[RouteKey] = WaitingLists(env)
+        for key in self.routes:
+            self.lists.list(key)
+
+    def start(self, first_year: int, last_year: int) -> None:
+        """Start one capacity process per pool."""
+        winter = self.calendar.winter_changes(first_year, last_year, self.winter.start,
+                                              self.winter.end)
+        for pool, fac in zip(self.pools, self.facilities.values(), strict=True):
+            pool.changes = self._changes(fac.schedule, fac.winter_places, winter)
+            Light(self.env, follow_schedule(self.env, [(c[0], c) for c in pool.changes],
+                                            functools.partial(self._apply, pool))).start()
+
+    def _changes(self, schedule: dict[str, ScheduleEntry], winter_places: int,
+                 winter: list[tuple[float, bool]]) -> list[Change]:
+        """(time, capacity, regime, room type) at every change of one pool."""
+        times = self.calendar.schedule_times(schedule, self.env.now)
+        dated = sorted(zip(times, schedule, schedule.values(), strict=True),
+                       key=lambda x: (x[0], x[1]))  # entries moved to the run start: by date
+        points: list[tuple[float, str, Any]] = [(t, "schedule", e) for t, _, e in dated]
+        if winter_places:
+            points += [(t, "winter", on) for t, on in winter]
+        points.sort(key=lambda p: (p[0], p[1] == "winter"))  # stable; a schedule entry first
+        opened = min(p[0] for p in points if p[1] == "schedule")
+        places, regime, room, in_winter = 0, "", "", False
+        out: list[Change] = []
+        for t, kind, value in points:
+            if kind == "winter":
+                in_winter = value
+            else:
+                places = value.places if value.places is not None else places
+                regime = value.regime or regime
+                room = value.room_type or room
+            if t >= opened:
+                if out and out[-1][0] == t:  # changes at one time: only the last state counts
+                    out.pop()
+                out.append((t, places + (winter_places if in_winter and places > 0 else 0),
+                            regime, room))
+        return out
+
+    def _apply(self, pool: Pool, change: Change) -> None:
+        _, pool.capacity, pool.regime, pool.room_type = change
+        pool.speed = self.recovery.regime[pool.regime] * self.recovery.room_type[pool.room_type]
+        pool.departure = (self.recovery.departure[pool.regime]
+                          * self.recovery.departure_room_type.get(pool.room_type, 1.0))
+        pool.refuse = self.recovery.refuse_room_type.get(pool.room_type, 0.0)
+        if pool.capacity == 0 and pool.occupants:  # a closure: after the other changes of today
+            self.env.timeout(0).callbacks.append(functools.partial(self._close, pool))
+        self._fill(pool)
+
+    def _close(self, pool: Pool, _: object) -> None:
+        """A facility closed: its occupants move (their process handles the interrupt)."""
+        if pool.capacity > 0:
+            return  # reopened at the same time
+        for client in list(pool.occupants.values()):
+            assert client.process is not None
+            client.process.interrupt("closed")
+
+    def place(self, key: RouteKey) -> Pool | None:
+        """Take a free bed on the route, first pool first; None when all are full."""
+        for pool in self.routes[key]:
+            if pool.occupied < pool.capacity:
+                pool.occupied += 1
+                return pool
+        return None
+
+    def enqueue(self, client: Client, key: RouteKey) -> None:
+        """Wait outside for a bed on this route; ``client.wake`` succeeds with the pool."""
+        self.lists.join(client, key)
+
+    def leave_queue(self, client: Client) -> None:
+        """A waiting client gives up."""
+        self.lists.leave(client)
+
+    def hold(self, pool: Pool, client: Client) -> None:
+        """The client is in a bed of ``pool`` (given by :meth:`place` or the waiting list)."""
+        pool.occupants[client.id] = client
+
+    def release(self, pool: Pool, client: Client) -> None:
+        """A bed frees up: give it to the longest-waiting client whose route includes it."""
+        pool.occupied -= 1
+        pool.occupants.pop(client.id, None)
+        self._fill(pool)
+
+    def _fill(self, pool: Pool) -> None:
+        while pool.occupied < pool.capacity and self.lists.serve(pool.routes, pool) is not None:
+            pool.occupied += 1

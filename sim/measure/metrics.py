@@ -1,0 +1,315 @@
+"""Derive the daily and yearly tables from what the engine recorded, in numpy.
+
+Each yearly metric is defined the way its source defines it: unique persons in a year (a
+flow), nights or days in a year (a sum of overlaps), a stock at the end of a year, or a mean
+of daily stocks over a year (for the sources' "monthly mean"). Daily stocks are counted at
+the start of each day from the stage spans of :mod:`sim.engine.spans`.
+
+The yearly table is built by the sections of :data:`SECTIONS`, in that order. What they
+report on comes from the run record, never from literals: every regime of the model (the
+keys of ``recovery.regime``), every channel and part, every place pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from sim.components.homeless import STATES, exit_state, out_of_sight, waiting_state
+from sim.engine.log import BCT, OPVANG, UIT, pool_stages
+from sim.engine.spans import (
+    Intervals,
+    StageSpans,
+    count_at,
+    counts_by,
+    joined,
+    member,
+    next_event,
+    overlap_days,
+    stage_spans,
+    step_at,
+    subset,
+)
+from sim.measure.annual import Annual, Context, closed_into, ratio, regime_metric, unique_per_year
+from sim.measure.monitoring import SECTIONS as MONITORING
+from sim.measure.record import Daily, RunRecord
+
+LONG_STAY_DAYS = 270.0  # "stays over 9 months" (the municipality's indicators)
+VO_REGIME = "vrouwenopvang"  # the regime the sources' vrouwenopvang table counts
+
+
+def derive(rec: RunRecord) -> tuple[Daily, pd.DataFrame]:
+    """The daily stocks and the yearly indicators (year, metric, group, value) of one
+    replication."""
+    moved = rec.reasons.index("moved") if "moved" in rec.reasons else -1
+    spans = stage_spans(rec.events, rec.horizon, len(rec.pools), moved)
+    states = homeless_spans(rec, spans)
+    daily = daily_stocks(rec, spans, states)
+    context = Context(rec, spans, daily, states)
+    out = Annual(rec.years, rec.year_edges)
+    for section in SECTIONS:
+        section(context, out)
+    return daily, out.table()
+
+
+def homeless_spans(rec: RunRecord, spans: StageSpans) -> dict[str, Intervals]:
+    """The spans of every state of people without a bed or home (:mod:`sim.components.homeless`)."""
+    waits = spans.wacht_op_bed
+    state = waiting_state(rec.homeless, rec.events["reason"][waits.opened_by], rec.reasons)
+    left = out_of_sight(rec.events, rec.homeless, rec.reasons, rec.horizon, spans.order)
+    after = exit_state(rec.homeless, rec.events["reason"][left.opened_by], rec.reasons)
+    return {name: joined(subset(waits, state == i), subset(left, after == i))
+            for i, name in enumerate(STATES)}
+
+
+def daily_stocks(rec: RunRecord, spans: StageSpans, states: dict[str, Intervals]) -> Daily:
+    """Occupancy, capacity and queues at the start of each day of the reported years.
+
+    A pool's occupancy counts the places held: by their occupants, and by occupants waiting
+    for another pool's place (who keep theirs until they move). The states of people
+    without a bed or home are rows of their own (occupancy: persons in that state).
+    """
+    days = np.arange(rec.year_edges[0], rec.year_edges[-1])
+    values: dict[str, dict[str, np.ndarray]] = {}
+    occupancy = counts_by(spans.shelter, days, spans.shelter.facility, len(rec.facility_names))
+    for i, name in enumerate(rec.facility_names):
+        values[name] = {"occupancy": occupancy[i],
+                        "capacity": step_at(*rec.facility_capacity[i], days)}
+    values["wacht_op_bed"] = {"queue": count_at(spans.wacht_op_bed, days)}
+    values["klaar"] = {"occupancy": count_at(spans.klaar, days)}
+    for i, pool in enumerate(rec.pools):
+        held = sum(count_at(s, days) for s in spans.holding(rec.events, i))
+        values[pool.name] = {"occupancy": np.asarray(held),
+                             "capacity": step_at(*pool.capacity, days),
+                             "queue": count_at(spans.pool_waiting[i], days)}
+    for name, state in states.items():
+        values[name] = {"occupancy": count_at(state, days)}
+    return Daily(days, values)
+
+
+def bct_section(c: Context, out: Annual) -> None:
+    """BCT: unique persons registering in a year per group, returns, decisions."""
+    rec, n_years = c.rec, c.n_years
+    group_of = rec.client_group[c.client]
+    bct_gi = [rec.group_names.index(g) for g in rec.bct_groups]
+    via_bct = member(group_of, bct_gi)
+    registered = (c.dst == BCT) & via_bct
+    year_idx = np.searchsorted(rec.year_edges, c.time, side="right") - 1
+    in_years = (year_idx >= 0) & (year_idx < n_years)
+    mask = registered & in_years
+    pairs = np.unique(c.client[mask] * n_years + year_idx[mask])  # (client, year) registered
+    pair_year, pair_group = pairs % n_years, rec.client_group[pairs // n_years]
+    for gi in [*bct_gi, None]:
+        mine = pair_year if gi is None else pair_year[pair_group == gi]
+        out.add("bct_registrations", "total" if gi is None else rec.group_names[gi],
+                np.bincount(mine, minlength=n_years))
+    out.count("bct_returns", "total", c.time[registered & (c.reason == c.code.get("return", -1))])
+    first = registered & (c.reason == c.code.get("arrival", -1))  # a client's first report
+    out.count("bct_new_clients", "total", c.time[first])
+    for gi in bct_gi:
+        out.count("bct_new_clients", rec.group_names[gi], c.time[first & (group_of == gi)])
+    origin = rec.client_origin[c.client]
+    for i, name in enumerate(rec.origin_names):
+        out.count("bct_new_clients", name, c.time[first & (origin == i)])
+    decided = (c.src == BCT) & via_bct
+    for name in sorted({rec.reasons[r] for r in np.unique(c.reason[decided])}):
+        out.count("bct_decisions", name, c.time[decided & (c.reason == c.code[name])])
+
+
+def shelter_section(c: Context, out: Annual) -> None:
+    """Shelter stays: users and nights per regime as the sources count them, long stays."""
+    rec, stays = c.rec, c.spans.shelter
+    overlap = overlap_days(stays.start, stays.end, rec.year_edges)
+    regime = np.array(rec.facility_regime, dtype=object)[stays.facility]
+    for name in rec.regimes:
+        sel = regime == name
+        label = regime_metric(name)
+        out.add(f"{label}_users", "total", unique_per_year(stays.client[sel], overlap[sel]))
+        out.add(f"{label}_nights", "total", overlap[sel].sum(axis=0))
+    ended = stays.closed_by >= 0
+    end_base = np.where(ended, c.event_base[np.maximum(stays.closed_by, 0)], -1)
+    long_ended = ended & (stays.length > LONG_STAY_DAYS)
+    out.count("stays_over_9_months", "total", stays.end[long_ended])
+    for name in [*c.exits, *(p.name for p in rec.pools)]:
+        out.count("stays_over_9_months", name,
+                  stays.end[long_ended & (end_base == c.base_code.get(name, -2))])
+    out.mean_length("mean_stay_days", "total", stays, ended)
+
+
+def bed_wait_section(c: Context, out: Annual) -> None:
+    """The wait from a positive decision to a bed, and the placements."""
+    waits = c.spans.wacht_op_bed
+    n_placed = out.per_year(c.time[c.dst == OPVANG])
+    got_bed = closed_into(waits, c.dst, OPVANG)
+    waited = np.histogram(waits.end[got_bed], c.rec.year_edges, weights=waits.length[got_bed])[0]
+    out.add("mean_wait_for_bed_days", "total", ratio(waited, n_placed))
+    out.add("shelter_placements", "total", n_placed)
+
+
+def homeless_section(c: Context, out: Annual) -> None:
+    """People without a bed or home, per state: person-nights a year and persons at year
+    end, in total and per client group."""
+    rec, year_end = c.rec, c.rec.year_edges[1:]
+    for name, spans in c.states.items():
+        overlap = overlap_days(spans.start, spans.end, rec.year_edges)
+        group = rec.client_group[spans.client]
+        out.add(f"{name}_nights", "total", overlap.sum(axis=0))
+        out.add(f"{name}_at_year_end", "total", count_at(spans, year_end))
+        at_year_end = counts_by(spans, year_end, group, len(rec.group_names))
+        for gi, gname in enumerate(rec.groups):
+            out.add(f"{name}_nights", gname, overlap[group == gi].sum(axis=0))
+            out.add(f"{name}_at_year_end", gname, at_year_end[gi])
+
+
+def pool_section(c: Context, out: Annual) -> None:
+    """Each place pool: its waiting list and wait, places, occupancy, and exits."""
+    rec, year_end = c.rec, c.rec.year_edges[1:]
+    for i, pool in enumerate(rec.pools):
+        waiting = c.spans.pool_waiting[i]
+        _, in_place = pool_stages(i)
+        out.mean_length(f"mean_wait_{pool.name}_days", "total", waiting,
+                        closed_into(waiting, c.dst, in_place))
+        out.add(f"{pool.name}_waiting_list", "total", count_at(waiting, year_end))
+        by_origin = counts_by(waiting, year_end, rec.client_origin[waiting.client],
+                              len(rec.origin_names))
+        for j, name in enumerate(rec.origin_names):
+            out.add(f"{pool.name}_waiting_list", name, by_origin[j])
+        out.count(f"{pool.name}_indications", "total", waiting.start)
+    for pool in rec.pools:
+        out.add("bw_occupancy", pool.label, c.by_year(c.daily.values[pool.name]["occupancy"], True))
+        out.add("bw_places", pool.label, step_at(*pool.capacity, year_end))
+        out.add(f"{pool.name}_clients", "total", count_at(c.spans.pool_in[rec.pools.index(pool)], year_end))
+
+
+def outflow_section(c: Context, out: Annual) -> None:
+    """Outflow per way out of the system, placements per channel (and part), unused homes."""
+    rec = c.rec
+    leaving = c.dst == UIT
+    for name in c.exits:
+        out.count("outflow", name, c.time[leaving & c.is_base(name)])
+    for channel, parts in rec.channel_parts.items():
+        for part in parts:
+            out.count(f"{channel}_placements", part,
+                      c.time[leaving & (c.reason == c.code.get(f"{channel}/{part}", -1))])
+        out.count(f"{channel}_placements", "total", c.time[leaving & c.is_base(channel)])
+    unused = c.reason_base[rec.unused_reason]
+    for name in rec.channel_parts:
+        out.count("unused_homes", name, rec.unused_time[unused == c.base_code.get(name, -2)])
+
+
+def fullness_section(c: Context, out: Annual) -> None:
+    """Per regime: days with all its places full, open facility-days full, mean occupied,
+    mean idle places (and the idle places of all regimes together)."""
+    rec, values, n = c.rec, c.daily.values, len(c.daily.days)
+    idle_all = np.zeros(n)
+    for regime in rec.regimes:
+        occ, cap, open_days, full_days = (np.zeros(n) for _ in range(4))
+        for name, r in zip(rec.facility_names, rec.facility_regime, strict=True):
+            if r != regime:
+                continue
+            o, k = values[name]["occupancy"], values[name]["capacity"]
+            occ += o
+            cap += k
+            open_days += k > 0
+            full_days += (k > 0) & (o >= k)
+        label = regime_metric(regime)
+        out.add("share_of_days_full", label, c.by_year((cap > 0) & (occ >= cap), True))
+        out.add("share_of_facility_days_full", label,
+                ratio(c.by_year(full_days), c.by_year(open_days)))
+        out.add("mean_occupied", label, c.by_year(occ, True))
+        idle = np.maximum(cap - occ, 0.0)
+        idle_all += idle
+        out.add("mean_idle_places", label, c.by_year(idle, True))
+    out.add("mean_idle_places", "total", c.by_year(idle_all, True))
+
+
+def cost_section(c: Context, out: Annual) -> None:
+    """Money per budget line, in total and by municipality of origin, and the gap to the
+    national budget: each span that costs something (a shelter bed, a held place of a pool,
+    a night in a hotel, support at home after a placement) times its day rate."""
+    rec = c.rec
+    items = _cost_items(c)
+    lines = list(dict.fromkeys([*(line for _, _, line in items), *rec.budget_income]))
+    cost = {line: np.zeros(c.n_years) for line in lines}
+    by_origin = {line: np.zeros((len(rec.origin_names), c.n_years)) for line in lines}
+    cells: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {line: [] for line in lines}
+    for spans, rate, line in items:
+        euro = overlap_days(spans.start, spans.end, rec.year_edges) * rate[:, None]
+        cost[line] += euro.sum(axis=0)
+        cell = rec.client_origin[spans.client][:, None] * c.n_years + np.arange(c.n_years)
+        cells[line].append((cell.ravel(), euro.ravel()))
+    for line, parts in cells.items():  # added up span by span, in the order of the items
+        if parts:
+            cell, euro = (np.concatenate(x) for x in zip(*parts, strict=True))
+            by_origin[line][:] = np.bincount(cell, euro, by_origin[line].size).reshape(
+                by_origin[line].shape)
+    for line in lines:
+        out.add("cost_eur", line, cost[line])
+        for i, name in enumerate(rec.origin_names):
+            out.add(f"cost_eur_{line}", name, by_origin[line][i])
+        income = rec.budget_income.get(line)
+        if income:  # the last known year's income holds on; before the first it is unknown
+            got = [income[max(k for k in income if k <= y)] if y >= min(income) else np.nan
+                   for y in rec.years]
+            out.add("budget_gap_eur", line, cost[line] - np.array(got))
+
+
+def _cost_items(c: Context) -> list[tuple[Intervals, np.ndarray, str]]:
+    """(spans, day rate of each span, budget line) of everything that costs money."""
+    rec, stays = c.rec, c.spans.shelter
+    line_of_stay = np.array(rec.facility_budget, dtype=object)[stays.facility]
+    items = []
+    for line in dict.fromkeys(rec.facility_budget):
+        mine = line_of_stay == line
+        items.append((subset(stays, mine), rec.facility_cost[stays.facility[mine]], line))
+    for i, pool in enumerate(rec.pools):
+        if pool.budget:
+            for spans in c.spans.holding(rec.events, i):
+                items.append((spans, np.full(len(spans.client), pool.cost_per_day), pool.budget))
+    for state, price in rec.homeless.cost_per_night.items():
+        spans = c.states[state]
+        items.append((spans, np.full(len(spans.client), price), rec.homeless.budget[state]))
+    for channel, (price, days, line) in rec.channel_support.items():
+        spans = _support(c, channel, days)
+        items.append((spans, np.full(len(spans.client), price), line))
+    return items
+
+
+def _support(c: Context, channel: str, days: float) -> Intervals:
+    """Support at home after a placement by ``channel``: ``days`` long, or until the client
+    reports at the BCT again."""
+    placed = np.flatnonzero((c.dst == UIT) & c.is_base(channel))
+    nxt = next_event(c.client, placed, c.spans.order)
+    start = c.time[placed]
+    end = np.minimum(start + days, np.where(nxt >= 0, c.time[np.maximum(nxt, 0)], c.rec.horizon))
+    return Intervals(c.client[placed], start, end, c.rec.events["facility"][placed], placed,
+                     np.full(len(placed), -2))
+
+
+def own_entry_section(c: Context, out: Annual) -> None:
+    """Groups with their own entry (the vrouwenopvang): admissions of clients from the region
+    (``<regime>_admissions``, as "noodopnames afkomstig uit Kennemerland") and completed
+    trajectories (left for a home) per facility group (``vo_completed_trajectories``)."""
+    rec = c.rec
+    own = [i for i, g in enumerate(rec.group_names) if g in rec.groups and g not in rec.bct_groups]
+    group_of = rec.client_group[c.client]
+    from_region = rec.client_origin[c.client] != rec.origin_names.index(rec.outside_region) \
+        if rec.outside_region in rec.origin_names else np.ones(len(c.client), bool)
+    admitted = (c.dst == BCT) & member(group_of, own) & from_region
+    out.count("vo_emergency_admissions", "kennemerland", c.time[admitted])
+    housed = (c.dst == UIT) & member(c.event_base, [c.base_code.get(n, -2) for n in rec.channel_parts])
+    facility = c.rec.events["facility"]
+    sites = [(g, i) for i, (g, r) in enumerate(zip(rec.facility_report_group, rec.facility_regime,
+                                                   strict=True)) if r == VO_REGIME]
+    for group in dict.fromkeys(g for g, _ in sites):
+        mine = [i for g, i in sites if g == group]
+        out.count("vo_completed_trajectories", group, c.time[housed & np.isin(facility, mine)])
+
+
+SECTIONS: tuple[Callable[[Context, Annual], None], ...] = (
+    bct_section, shelter_section, bed_wait_section, homeless_section, pool_section,
+    outflow_section, own_entry_section, fullness_section, cost_section, *MONITORING)
+
+

@@ -1,0 +1,1 @@
+"""The model: its root dataclass, model files and overrides, posterior draws."""

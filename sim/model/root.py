@@ -1,0 +1,119 @@
+"""The model root: groups and returns, and the cross-references between components.
+
+A model is a frozen dataclass built from a TOML model file by :mod:`sim.input.schema` (types and
+unknown keys) and validated once at load time. Each component owns its slice of the schema
+and its checks (:mod:`sim.components.shelters`: facilities, winter, recovery and routes;
+:mod:`sim.components.housing`: channels; :mod:`sim.components.places`: place pools); the checks here are the
+root's own fields and the references between slices (a decision outcome needs a route, a
+group's channels must exist). Reading model files, overrides and hashing are in
+:mod:`sim.model.files`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sim.components.homeless import Homeless, validate_homeless
+from sim.components.housing import Channel, validate_channels
+from sim.components.intake import NON_SHELTER_OUTCOMES, Group, validate_group
+from sim.components.places import PlacePool, validate_places
+from sim.components.shelters import Facility, Recovery, Winter, validate_shelters
+from sim.input.checks import distribution, non_negative, positive, probability
+from sim.input.errors import InputError
+from sim.input.limits import WARMUP_YEARS_MAX, YEAR_MAX
+
+EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "refused", "departed", "wlz")
+# ways out of the system besides the channels: BCT outcomes, giving up the wait for a bed or
+# turning one down, leaving shelter without housing, and the Wlz
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Clock and horizon: day 0 is ``start``; warm-up runs before it and is not reported."""
+
+    start: dt.date
+    end_year: int
+    warmup_years: int = 2
+    demand_path: str = "central"  # the groups' demand path after their anchor year
+
+
+@dataclass(frozen=True)
+class Return:
+    """Chance that a client leaving by this way reports at the BCT again, and when."""
+
+    probability: float
+    mean_days: float
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A budget line: the national money (rijksbudget) it receives a year."""
+
+    income: dict[str, float] = field(default_factory=dict)  # year -> euro
+
+
+@dataclass(frozen=True)
+class Model:
+    """A whole region: validated, immutable, picklable."""
+
+    simulation: Simulation
+    winter: Winter
+    origin: dict[str, float]
+    facilities: dict[str, Facility]
+    routes: dict[str, dict[str, tuple[str, ...]]]
+    recovery: Recovery
+    groups: dict[str, Group]
+    channels: dict[str, Channel]
+    returns: dict[str, Return]
+    places: dict[str, PlacePool]
+    homeless: Homeless = field(default_factory=Homeless)
+    outside_region: str = "elsewhere"  # the origin that stands for outside the region or unknown
+    budgets: dict[str, Budget] = field(default_factory=dict)
+    name: str = "model"
+    description: str = ""
+    source: str = field(default="", compare=False)
+
+
+def validate(model: Model, file: str) -> None:
+    """Cross-check a built model; raise :class:`InputError` on the first problem."""
+    _validate_simulation(model.simulation, file)
+    distribution(model.origin, file, "origin")
+    validate_shelters(model.facilities, model.routes, model.recovery, model.winter, file)
+    for outcome in model.routes:
+        if outcome in NON_SHELTER_OUTCOMES:
+            raise InputError(file, f"routes.{outcome}", "a non-shelter outcome cannot have a route")
+    validate_channels(model.channels, model.origin, file)
+    for gid, group in model.groups.items():
+        validate_group(group, f"groups.{gid}", file, model.origin, model.routes, model.channels,
+                       model.simulation.demand_path)
+    valid_exits = set(model.channels) | set(EXIT_REASONS)
+    for name, ret in model.returns.items():
+        key = f"returns.{name}"
+        if name not in valid_exits:
+            raise InputError(file, key, f"unknown exit; expected one of {', '.join(sorted(valid_exits))}")
+        probability(ret.probability, file, f"{key}.probability")
+        positive(ret.mean_days, file, f"{key}.mean_days")
+    validate_places(model.places, file)
+    validate_homeless(model.homeless, file)
+    for line, budget in model.budgets.items():
+        for year, euro in budget.income.items():
+            if not year.isdigit():
+                raise InputError(file, f"budgets.{line}.income.{year}", "expected a year as key")
+            non_negative(euro, file, f"budgets.{line}.income.{year}")
+    if not any(p.indication_days is not None for p in model.places.values()):
+        for gid, group in model.groups.items():
+            if group.bw_indication_share > 0:
+                raise InputError(file, f"groups.{gid}.bw_indication_share",
+                                 "expected 0: no pool of [places] has indication_days")
+
+
+def _validate_simulation(sim: Simulation, file: str) -> None:
+    if not 1900 <= sim.start.year <= YEAR_MAX:
+        raise InputError(file, "simulation.start", f"expected a date from 1900 to {YEAR_MAX}")
+    if not sim.start.year <= sim.end_year <= YEAR_MAX:
+        raise InputError(file, "simulation.end_year",
+                         f"expected a year from {sim.start.year} to {YEAR_MAX}, got {sim.end_year}")
+    if not 0 <= sim.warmup_years <= WARMUP_YEARS_MAX:
+        raise InputError(file, "simulation.warmup_years",
+                         f"expected a number of years from 0 to {WARMUP_YEARS_MAX}, got {sim.warmup_years}")

@@ -1,0 +1,1 @@
+"""One replication: personal variates, the client journey, the run of one replication."""

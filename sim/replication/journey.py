@@ -1,0 +1,535 @@
+"""The client journey: arrivals, BCT decision, shelter, place pools and outflow, on SimPy.
+
+A visit to the BCT is known in advance (the report, the assessment, the decision drawn for
+the client): it is recorded when it is scheduled, and only a decision for a shelter route is
+an event (group arrivals are fed into the schedule a month ahead, in the order they come; a
+return is scheduled when the client leaves). A client sent to a shelter gets a process for
+that episode, and a client of a place pool one for their stay (:class:`sim.engine.processes.Light`:
+no start or end event). A client waits on a single ``wake`` event
+(:class:`sim.engine.processes.Wake`) that either its own timer (patience, departure, a hazard
+channel, a stay) or a component (a freed bed, a place, a home: the component succeeds it,
+see :mod:`sim.engine.queues`) triggers, whichever comes first.
+
+The journey reads SimPy's clock as ``env._now``: ``env.now`` is a property, a Python call
+each time, and the journey reads the clock some 60,000 times a replication (~2 % of it).
+
+Personal variates come from the client's own row of its group's draws
+(:class:`sim.replication.variates.GroupDraws`): the k-th arrival of a group gets the same row in every
+scenario of an experiment.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.components.housing import HomeSearch, Housing
+from sim.components.intake import NON_SHELTER_OUTCOMES
+from sim.components.places import AMBULANT, Places
+from sim.components.shelters import Pool, RouteKey, Shelters
+from sim.engine.calendar import Calendar
+from sim.engine.client import (
+    ASSESS,
+    DECISION,
+    DEPART,
+    HAZARD,
+    HAZARD_PICK,
+    INDICATION,
+    INF,
+    PATIENCE,
+    RETURN,
+    RETURN_DELAY,
+    SEGMENTS,
+    WORK,
+    Client,
+    exponential,
+    pick,
+    pool_columns,
+)
+from sim.engine.log import BCT, BUITEN, KLAAR, NO_FACILITY, OPVANG, UIT, WACHT, Recorder, pool_stages
+from sim.engine.processes import Environment, Light, Wake
+from sim.engine.streams import Streams
+from sim.model.root import Model
+from sim.replication.variates import GroupDraws
+
+Process = Generator[Any, Any, None]
+FEED_DAYS = 30.0  # arrivals are registered and scheduled this long ahead
+
+
+class Stay:
+    """A client's shelter stay as it stands, so that it can go on in another bed.
+
+    Clocks in units that do not depend on the bed: recovery work left (days at speed 1), the
+    departure clock left (days at departure multiplier 1), days until the indication, and the
+    days spent ready (waiting for a home), each brought up to date by :meth:`elapse`.
+    """
+
+    __slots__ = ("depart", "indication", "key", "pool", "ready_for", "since", "stage", "work")
+
+    def __init__(self, key: RouteKey, stage: int, work: float, depart: float,
+                 indication: float) -> None:
+        self.key = key
+        self.stage = stage
+        self.work = work
+        self.depart = depart
+        self.indication = indication
+        self.ready_for = 0.0
+        self.since = 0.0
+        self.pool: Pool | None = None
+
+    def enter(self, stage: int, now: float, pool: Pool) -> None:
+        """From ``now`` the client is in ``stage`` in ``pool``."""
+        self.elapse(now)
+        self.stage, self.pool = stage, pool
+
+    def elapse(self, now: float) -> None:
+        """Bring the clocks up to ``now``."""
+        days, self.since = now - self.since, now
+        if self.pool is None:
+            return
+        self.depart -= days * self.pool.departure
+        if self.stage == OPVANG:
+            self.work -= days * self.pool.speed
+            self.indication -= days
+        elif self.stage == KLAAR:
+            self.ready_for += days
+
+
+def direct_group(pool: str) -> str:
+    """The pseudo-group of a pool's clients who do not come through the shelters."""
+    return f"{pool}_direct"
+
+
+class Region:
+    """All components and client processes of one replication."""
+
+    def __init__(self, model: Model, streams: Streams, recorder: Recorder,
+                 env: Environment | None = None) -> None:
+        """``env``: an environment to share with other regions (its clock at this region's
+        start), whose events then interleave with theirs; each region runs as it would alone
+        (``scripts/benchmark_locality.py``). By default the region makes its own."""
+        self.model = model
+        self.streams = streams
+        self.rec = recorder
+        sim = model.simulation
+        self.calendar = Calendar(sim.start)
+        self.first_year = sim.start.year - sim.warmup_years
+        start = self.calendar.year_start(self.first_year)
+        if env is not None and env.now != start:
+            raise ValueError(f"a shared environment's clock is at {env.now}, not at the "
+                             f"region's start {start}")
+        self.env = Environment(initial_time=start) if env is None else env
+        self.horizon = self.calendar.year_start(sim.end_year + 1)
+        self.shelters = Shelters(self.env, self.calendar, model.facilities, model.routes,
+                                 model.recovery, model.winter)
+        self.housing = Housing(self.env, self.calendar, model.channels, recorder)
+        self.pools = list(model.places.values())
+        self.pool_names = list(model.places)
+        self.places = [Places(self.env, pool.vacancy_days) for pool in self.pools]
+        self.pool_index = {name: i for i, name in enumerate(self.pool_names)}
+        self.entry_pool = next((i for i, p in enumerate(self.pools) if p.indication_days is not None),
+                               None)
+        self.occupants: list[dict[int, Client]] = [{} for _ in self.pools]  # for a Wlz transfer
+        self.groups = list(model.groups.values())
+        self.group_names = [*model.groups, *map(direct_group, model.places)]
+        self.draws: dict[str, GroupDraws] = {}  # personal variates per group, for inspection
+        self._outcomes = [g.outcomes() for g in self.groups]
+        self._exits = [_categorical(pool.exit) for pool in self.pools]
+        self._searches: dict[tuple[int, str, bool, str, int], HomeSearch] = {}
+        self._origins = list(model.origin)
+        self._reason = recorder.reasons
+        self._refusal = streams.get("refusal")  # who turns down a bed of a refused room type
+        self._returns = dict(model.returns)  # by way out; a channel's parts share its entry
+        for name, channel in model.channels.items():
+            for part in channel.homes_per_year:
+                if name in model.returns:
+                    self._returns[f"{name}/{part}"] = model.returns[name]
+
+    # --- set-up ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every process: capacity schedules first, so that a dated capacity change
+        takes effect before other events of the same day. Processes run at once up to their
+        first wait, in this order."""
+        self.shelters.start(self.first_year, self.model.simulation.end_year)
+        for places, pool in zip(self.places, self.pools, strict=True):
+            places.start(self.calendar, pool.schedule)
+        self.housing.start(self.streams, self.horizon)
+        for i, pool in enumerate(self.pools):
+            if pool.wlz_transfer is not None:
+                Light(self.env, self._wlz_transfer(i)).start()
+        path = self.model.simulation.demand_path
+        arrivals = []
+        for name, group in self.model.groups.items():
+            times = self._arrival_times(functools.partial(group.first_reports, path=path),
+                                        self.streams.get(f"arrivals/{name}"))
+            draws = self.draws[name] = GroupDraws(self.model, self.streams, name, len(times), group)
+            arrivals.append((times, draws))
+        direct = [self._direct(i) for i in range(len(self.pools))]  # every pool's stock first
+        for processes, _ in direct:
+            for process in processes:
+                process.start()
+        self._arrivals(arrivals, [a for _, applicants in direct for a in applicants])
+
+    def _arrival_times(self, rate_in: Callable[[int], float],
+                       rng: np.random.Generator) -> list[float]:
+        """Poisson arrivals with a rate a year that is constant within each calendar year."""
+        times = []
+        for year in range(self.first_year, self.model.simulation.end_year + 1):
+            rate = rate_in(year)
+            a, b = self.calendar.year_start(year), self.calendar.year_start(year + 1)
+            n = rng.poisson(rate * (b - a) / 365.0)
+            times.append(a + np.sort(rng.random(n)) * (b - a))
+        return np.concatenate(times).tolist()
+
+    def _arrivals(self, groups: list[tuple[list[float], GroupDraws]],
+                  applicants: list[tuple[float, Client, int]]) -> None:
+        """Every group's arrivals and the pools' applicants from outside, in the order they
+        come; :meth:`_feed` makes their clients and schedules them a month ahead, so that
+        clients who have not yet come take no memory."""
+        reports: list[float] = []
+        for times, _ in groups:
+            at = self.env._now
+            for t in times:
+                at += t - at  # the time a chain of timeouts from now, one per arrival, gets to
+                reports.append(at)
+        who = [(gi, k, draws) for gi, (times, draws) in enumerate(groups) for k in range(len(times))]
+        order = np.argsort(np.array(reports), kind="stable").tolist()
+        self._coming = [(reports[i], *who[i]) for i in reversed(order)]  # the next one last
+        self._applying = sorted(applicants, key=lambda a: a[0], reverse=True)
+        self._feed()
+
+    def _feed(self, _: simpy.Event | None = None) -> None:
+        """Register the arrivals of the coming month (their ids are in the order they come),
+        schedule their visits to the BCT (:meth:`_report`) and the applicants' processes;
+        again in a month."""
+        env, until, coming, origins = self.env, self.env._now + FEED_DAYS, self._coming, self._origins
+        while coming and coming[-1][0] < until:
+            at, gi, k, draws = coming.pop()
+            segment, bw, skaeve, origin = draws.attributes
+            self._report(Client(self.rec.new_client(gi, origin[k]), gi, SEGMENTS[segment[k]],
+                                bw[k], skaeve[k], draws, k, origins[origin[k]]), at)
+        applying = self._applying
+        while applying and applying[-1][0] < until:
+            at, client, i = applying.pop()
+            Light(env, self._applicant(client, i)).start(env.at(at))
+        if coming or applying:
+            env.timeout(FEED_DAYS).callbacks.append(self._feed)
+
+    def _direct(self, i: int) -> tuple[list[Light], list[tuple[float, Client, int]]]:
+        """A pool's stock at the start of the run and its applicants from clinics and home:
+        the stock recorded; the processes of the stock and of those waiting now, to be
+        started; (time, client, pool) of the applicants to come."""
+        pool, gi = self.pools[i], len(self.groups) + i
+        name = self.group_names[gi]
+        times = self._arrival_times(lambda _: pool.direct_applicants_per_year,
+                                    self.streams.get(f"arrivals/{name}"))
+        n = pool.initial_occupants + pool.initial_waiting + len(times)
+        if n == 0:
+            return [], []
+        draws = self.draws[name] = GroupDraws(self.model, self.streams, name, n, None)
+        origin = draws.attributes[3]
+        clients = [Client(self.rec.new_client(gi, origin[k]), gi, "single_adult", True, False,
+                          draws, k, self._origins[origin[k]]) for k in range(n)]
+        _, in_place = pool_stages(i)
+        processes, now = [], self.env._now
+        for client in clients[: pool.initial_occupants]:
+            self.places[i].occupied += 1
+            self.rec.log((client.id, now, BUITEN, in_place, NO_FACILITY, self._reason["initial"]))
+            processes.append(Light(self.env, self._place_stay(client, i)))
+        coming = []
+        arrival = [now] * pool.initial_waiting + times
+        for client, t in zip(clients[pool.initial_occupants:], arrival, strict=True):
+            if t > now:  # at now + (t - now), as a timeout from now would get there
+                coming.append((now + (t - now), client, i))
+            else:
+                processes.append(Light(self.env, self._applicant(client, i)))
+        return processes, coming
+
+    def _wait(self, client: Client, delay: float, reason: Any) -> Wake:
+        """The event a component or, after ``delay`` (with ``reason``), its timer triggers."""
+        wake = client.wake = Wake(self.env, delay, reason)
+        return wake
+
+    def close(self) -> None:
+        """After the run: let reference counting free it (:meth:`Environment.close`; the
+        channels refer back to the housing)."""
+        self.env.close()
+        self.housing.channels.clear()
+
+    # --- the journey through the shelters --------------------------------------------
+    # A visit to the BCT is known in advance: the report, the assessment after it and the
+    # decision, drawn for the client, which does not depend on the region. So a visit that
+    # sends the client away (referred, leaves) is recorded when it is scheduled, with the
+    # client's return, and is no event at all; a visit that sends them to a shelter route
+    # is one event, at the decision, when the episode's process starts. The log is put in
+    # order of time at the end (Recorder.events).
+
+    def _report(self, client: Client, time: float) -> None:
+        """The client reports at the BCT at ``time`` (now or later): recorded, with the
+        decision after the assessment (scheduled, when it is for a shelter route)."""
+        rec, decided = self.rec, time + client.v[ASSESS]
+        rec.log((client.id, time, BUITEN, BCT, NO_FACILITY,
+                 self._reason["return" if client.episode else "arrival"]))
+        outcome = self._outcomes[client.gi][int(client.v[DECISION])]
+        if outcome not in NON_SHELTER_OUTCOMES:
+            self.env.at(decided, (client, outcome)).callbacks.append(self._decide)
+        elif decided < self.horizon:
+            rec.log((client.id, decided, BCT, UIT, NO_FACILITY, self._reason[outcome]))
+            self._after_exit(client, outcome, decided)
+
+    def _decide(self, event: simpy.Event) -> None:
+        """The BCT sends the client the event carries to the shelter route it carries: the
+        episode's process starts."""
+        client, outcome = event._value  # the value of a processed event
+        client.process = Light(self.env, self._shelter(client, outcome)).start()
+
+    def _after_exit(self, client: Client, way_out: str, time: float) -> None:
+        """Back to the BCT after a drawn time from leaving at ``time`` (now or later), with
+        the probability of this way out, or never."""
+        ret = self._returns.get(way_out)
+        v = client.v
+        if ret is None or client.gi >= len(self.groups) or v[RETURN] >= ret.probability:
+            return
+        client.episode += 1
+        back = time + exponential(ret.mean_days, v[RETURN_DELAY])
+        if not client.draws.drawn(client.episode):  # drawn when the client is back, in order
+            self.env.at(back, client).callbacks.append(self._return)
+        elif back < self.horizon:
+            client.v = client.draws.episode_row(client.k, client.episode)
+            self._report(client, back)
+
+    def _return(self, event: simpy.Event) -> None:
+        """The client the event carries is back at the BCT now, with the variates of their
+        next episode."""
+        client: Client = event._value  # the value of a processed event
+        client.v = client.draws.episode_row(client.k, client.episode)
+        self._report(client, self.env._now)
+
+    def _shelter(self, client: Client, outcome: str) -> Process:
+        """A shelter episode, from the decision: a bed or a wait outside for one, the stay
+        (:meth:`_shelter_stay`), and out."""
+        env, rec, cid = self.env, self.rec, client.id
+        key = (outcome, client.segment)
+        pool = self.shelters.place(key)
+        bed: Pool | str
+        if pool is None:
+            rec.log((cid, env._now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
+            bed = yield from self._wait_for_bed(client, key)
+        elif self._refuses(client, pool, BCT):
+            bed = "refused"
+        else:
+            rec.log((cid, env._now, BCT, OPVANG, pool.index, self._reason[outcome]))
+            bed = pool
+        way_out = bed if isinstance(bed, str) else (yield from self._shelter_stay(client, bed, key))
+        self._after_exit(client, way_out, env._now)
+
+    def _refuses(self, client: Client, pool: Pool, src: int) -> bool:
+        """The client turns down the bed ``pool`` gave (its room type) and stays outside:
+        the bed goes to the next one waiting. Drawn from its own stream, and only where a
+        room type is refused, so that a model without refusals draws nothing."""
+        if pool.refuse == 0.0 or self._refusal.random() >= pool.refuse:
+            return False
+        self.shelters.release(pool, client)
+        self.rec.log((client.id, self.env._now, src, UIT, pool.index, self._reason["refused"]))
+        return True
+
+    def _wait_for_bed(self, client: Client, key: RouteKey) -> Generator[Any, Any, Pool | str]:
+        """Outside, on the route's waiting list: a bed, or the way out without one
+        (``gave_up`` waiting, or ``refused`` the bed it gave)."""
+        env, rec = self.env, self.rec
+        wake = self._wait(client, client.v[PATIENCE], None)
+        self.shelters.enqueue(client, key)
+        pool = yield wake
+        if pool is None:
+            self.shelters.leave_queue(client)
+            rec.log((client.id, env._now, WACHT, UIT, NO_FACILITY, self._reason["gave_up"]))
+            return "gave_up"
+        if self._refuses(client, pool, WACHT):
+            return "refused"
+        rec.log((client.id, env._now, WACHT, OPVANG, pool.index, self._reason["bed"]))
+        return pool
+
+    def _shelter_stay(self, client: Client, pool: Pool,
+                      key: RouteKey) -> Generator[Any, Any, str]:
+        """In a shelter bed: recover and wait for a home, or for a place with an indication;
+        returns the way out.
+
+        When the facility closes, the stay goes on in another free bed on the client's route,
+        or after a wait outside for one (:meth:`_moved`).
+        """
+        v = client.v
+        stay = Stay(key, OPVANG, v[WORK], v[DEPART], v[INDICATION])
+        bed: Pool | str = pool
+        while not isinstance(bed, str):
+            if bed.capacity == 0:  # given a bed as its facility closed
+                bed = yield from self._moved(client, bed, stay)
+                continue
+            try:
+                return (yield from self._in_bed(client, bed, stay))
+            except simpy.Interrupt:
+                bed = yield from self._moved(client, bed, stay)
+        return bed
+
+    def _in_bed(self, client: Client, pool: Pool, stay: Stay) -> Generator[Any, Any, str]:
+        """The stay in one bed, from where ``stay`` stands; returns the way out."""
+        env, rec = self.env, self.rec
+        self.shelters.hold(pool, client)
+        stay.enter(stay.stage, env._now, pool)
+        t_depart = stay.depart / pool.departure
+        if stay.stage == OPVANG and client.bw and self.entry_pool is not None:
+            t_indication = stay.indication
+            if t_depart <= t_indication:
+                yield env.timeout(t_depart)
+                return self._leave_shelter(client, pool, OPVANG, "departed")
+            yield env.timeout(t_indication)
+            t_depart -= t_indication
+            stay.enter(pool_stages(self.entry_pool)[0], env._now, pool)
+            rec.log((client.id, env._now, OPVANG, stay.stage, pool.index, self._reason["indicated"]))
+        elif stay.stage == OPVANG:
+            t_ready = stay.work / pool.speed
+            if t_depart <= t_ready:
+                yield env.timeout(t_depart)
+                return self._leave_shelter(client, pool, OPVANG, "departed")
+            yield env.timeout(t_ready)
+            t_depart -= t_ready
+            stay.enter(KLAAR, env._now, pool)
+            rec.log((client.id, env._now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
+        if stay.stage == KLAAR:
+            label = yield from self._wait_for_home(client, "shelter", t_depart, stay.ready_for)
+            return self._leave_shelter(client, pool, KLAAR, label)
+        return (yield from self._wait_for_place(client, pool, stay.stage, t_depart))
+
+    def _wait_for_place(self, client: Client, pool: Pool, waiting: int,
+                        t_depart: float) -> Generator[Any, Any, str]:
+        """In a shelter bed, on the entry pool's waiting list: a place, or leaving without one;
+        returns the way out."""
+        i = self.entry_pool
+        assert i is not None
+        wake = self._wait(client, t_depart, None)
+        self.places[i].request(client)
+        if (yield wake) is None:
+            self.places[i].leave_queue(client)
+            return self._leave_shelter(client, pool, waiting, "departed")
+        self.shelters.release(pool, client)
+        self.rec.log((client.id, self.env._now, waiting, pool_stages(i)[1], pool.index,
+                      self._reason[self.pool_names[i]]))
+        return (yield from self._place_stay(client, i))
+
+    def _moved(self, client: Client, closed: Pool, stay: Stay) -> Generator[Any, Any, Pool | str]:
+        """The client's facility closed: another free bed on the route, or a wait outside
+        for one (which may end without a bed: the way out)."""
+        env, rec = self.env, self.rec
+        stay.elapse(env._now)
+        stay.pool = None  # the clocks stand still while the client is not in a bed
+        if client.queued:  # on a list for a home or a place: stop waiting there
+            (self.housing if stay.stage == KLAAR else self.places[self.entry_pool or 0]).leave_queue(client)
+        self.shelters.release(closed, client)
+        pool = self.shelters.place(stay.key)
+        if pool is not None:
+            rec.log((client.id, env._now, stay.stage, stay.stage, pool.index, self._reason["moved"]))
+            return pool
+        rec.log((client.id, env._now, stay.stage, WACHT, closed.index, self._reason["closed"]))
+        bed = yield from self._wait_for_bed(client, stay.key)
+        if not isinstance(bed, str) and stay.stage != OPVANG:
+            rec.log((client.id, env._now, OPVANG, stay.stage, bed.index, self._reason["resumed"]))
+        return bed
+
+    def _wait_for_home(self, client: Client, track: str, t_depart: float,
+                       waited: float = 0.0) -> Generator[Any, Any, str]:
+        """Wait on the housing lists; returns the channel label, or 'departed'.
+
+        ``waited``: days already spent ready in another bed (a hazard channel's clock goes on).
+        """
+        now = self.env._now
+        key = (client.gi, track, client.skaeve, client.origin, self.housing.period(now))
+        search = self._searches.get(key)
+        if search is None:
+            channels = (self.groups[client.gi].channels if client.gi < len(self.groups)
+                        else tuple(self.model.channels))
+            search = self._searches[key] = self.housing.search(channels, track, client.skaeve,
+                                                               client.origin, now)
+        v = client.v
+        t_hazard = (max(exponential(search.mean_wait, v[HAZARD]) - waited, 0.0)
+                    if search.mean_wait < INF else INF)
+        reason = (pick(search.cumulative, search.names, v[HAZARD_PICK]) if t_hazard < t_depart
+                  else "departed")
+        wake = self._wait(client, min(t_hazard, t_depart), reason)
+        self.housing.enqueue(client, search.eligibility)
+        label = yield wake
+        if client.queued:
+            self.housing.leave_queue(client)
+        return str(label)
+
+    def _leave_shelter(self, client: Client, pool: Pool, stage: int, reason: str) -> str:
+        """Out of a shelter bed without a place: the bed freed, the move recorded; returns
+        ``reason``."""
+        self.shelters.release(pool, client)
+        self.rec.log((client.id, self.env._now, stage, UIT, pool.index, self._reason[reason]))
+        return reason
+
+    # --- place pools ------------------------------------------------------------------
+
+    def _applicant(self, client: Client, i: int) -> Process:
+        """An applicant from outside the shelters: wait at home or in a clinic for a place."""
+        waiting, in_place = pool_stages(i)
+        self.rec.log((client.id, self.env._now, BUITEN, waiting, NO_FACILITY,
+                      self._reason["indicated"]))
+        wake = self._wait(client, INF, None)
+        self.places[i].request(client)
+        yield wake
+        reason = self._reason[self.pool_names[i]]
+        self.rec.log((client.id, self.env._now, waiting, in_place, NO_FACILITY, reason))
+        yield from self._place_stay(client, i)
+
+    def _place_stay(self, client: Client, i: int) -> Generator[Any, Any, str]:
+        """A stay in a place of pool ``i``, then its exit: another pool, a home, or the Wlz;
+        returns the way out."""
+        env, cid = self.env, client.id
+        stay, exit_u = pool_columns(i)
+        if self.pools[i].wlz_transfer is None:
+            yield env.timeout(client.v[stay])
+            route = pick(*self._exits[i], client.v[exit_u])
+        else:
+            wake = self._wait(client, client.v[stay], "end")
+            self.occupants[i][cid] = client
+            how = yield wake
+            del self.occupants[i][cid]
+            route = "wlz_transfer" if how == "wlz_transfer" else pick(*self._exits[i], client.v[exit_u])
+        _, in_place = pool_stages(i)
+        j = self.pool_index.get(route, i)
+        if j != i:  # on the next pool's waiting list, keeping this place
+            waiting, next_place = pool_stages(j)
+            self.rec.log((cid, env._now, in_place, waiting, NO_FACILITY, self._reason["indicated"]))
+            wake = self._wait(client, INF, None)
+            self.places[j].request(client)
+            yield wake
+            self.places[i].release()
+            self.rec.log((cid, env._now, waiting, next_place, NO_FACILITY, self._reason[route]))
+            return (yield from self._place_stay(client, j))
+        label = (yield from self._wait_for_home(client, "bw", INF)) if route == AMBULANT else route
+        self.places[i].release()
+        self.rec.log((cid, env._now, in_place, UIT, NO_FACILITY, self._reason[label]))
+        return label
+
+    def _wlz_transfer(self, i: int) -> Process:
+        """Move a share of a pool's occupants to the Wlz on one day (after its capacity change)."""
+        transfer = self.pools[i].wlz_transfer
+        assert transfer is not None
+        yield self.env.timeout(max(self.calendar.day(transfer.date) - self.env._now, 0.0))
+        occupants = list(self.occupants[i].values())
+        name = self.pool_names[i]
+        chosen = self.streams.get(f"{name}/wlz_transfer").random(len(occupants)) < transfer.share
+        for client, moves in zip(occupants, chosen, strict=True):
+            if moves:
+                assert client.wake is not None
+                client.wake.succeed("wlz_transfer")
+
+
+def _categorical(probs: dict[str, float]) -> tuple[list[float], list[str]]:
+    return list(itertools.accumulate(probs.values())), list(probs)

@@ -1,0 +1,1 @@
+"""Studies: experiments, sweeps, sampling, sensitivity, comparison, summaries, calibration."""

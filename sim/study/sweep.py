@@ -1,0 +1,277 @@
+"""Run an experiment: every (scenario, replication) task, streamed to a resumable dataset.
+
+Replication ``r`` of every scenario uses the experiment's seed and index ``r`` (common
+random numbers). A task runs in a worker, which returns its tables as Parquet bytes; the
+parent writes each file atomically as soon as it arrives and keeps nothing. One process at a
+time may write a folder (a claim). Starting an interrupted or killed sweep again checks the
+files already there (a damaged one is removed and computed again) and computes only the
+missing tasks; a folder written by another definition of the experiment (another hash) is
+refused, never mixed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from sim.batch.backends import Backend, make_backend
+from sim.batch.dataset import (
+    CHECKSUMS,
+    LAYOUT,
+    MANIFEST,
+    damage,
+    is_temporary,
+    read_checksums,
+    read_manifest,
+    record_checksum,
+    remove_temporary,
+    sha256,
+    task_file,
+    write_atomic,
+    write_manifest,
+)
+from sim.batch.folders import check_writable, claim
+from sim.batch.provenance import git_commit, package_versions
+from sim.batch.tasks import run_task
+from sim.input.errors import InputError
+from sim.input.limits import REPLICATIONS_MAX, out_of_range
+from sim.model.files import to_jsonable
+from sim.study.experiment import Experiment, definition, definition_hash, read_experiment, tasks
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What a sweep did."""
+
+    out: Path
+    total: int  # tasks of the experiment
+    already: int  # found on disk, whole, at the start
+    computed: int  # run by this call
+    seconds: float  # wall clock
+    backend: str
+    cpu_seconds: float  # CPU time of the workers on the computed tasks
+    damaged: int = 0  # files found damaged at the start, removed and computed again
+
+
+class SweepStoppedError(Exception):
+    """A sweep stopped early; the tasks already written stay, and a rerun resumes."""
+
+
+def run_experiment(path: str | Path, out: str | Path | None = None, *, workers: int | None = None,
+                   scheduler: str | None = None, progress: bool = True,
+                   replications: int | None = None) -> SweepReport:
+    """Read an experiment file and sweep it (Python entry point of ``opvang sweep``).
+
+    ``replications`` replaces the file's number (a small run for a quick check, such as the
+    notebooks' tests); it is part of the definition, so such a run needs its own ``out``.
+    """
+    exp = read_experiment(path)
+    if replications is not None:
+        problem = out_of_range(replications, 1, REPLICATIONS_MAX)
+        if problem:
+            raise InputError(str(path), "replications", problem)
+        exp = dataclasses.replace(exp, replications=replications)
+    return sweep(exp, Path(out) if out is not None else None, workers=workers,
+                 scheduler=scheduler, progress=progress)
+
+
+def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = None,
+          scheduler: str | None = None, progress: bool = True, command: str = "") -> SweepReport:
+    """Compute every missing task of ``exp`` into ``out`` (default ``results/NAME``)."""
+    out = out if out is not None else Path("results") / exp.name
+    check_writable(out)
+    check_out(out, exp)  # refuse early; checked again under the claim
+    started = time.perf_counter()
+    with make_backend(workers, scheduler) as backend, claim(out):  # connect before writing anything
+        previous = check_out(out, exp)
+        out.mkdir(parents=True, exist_ok=True)
+        remove_temporary(out)
+        done, damaged = scan(out, exp)
+        session = _session(backend.description, command, damaged)
+        manifest = new_manifest(exp, previous, session)
+        _warn_if_code_changed(manifest, session)
+        write_manifest(out, manifest)
+        computed, cpu_seconds = _compute(exp, out, backend, done, manifest, session, progress)
+    return SweepReport(out, exp.replications * len(exp.scenarios), len(done), computed,
+                       time.perf_counter() - started, backend.description, cpu_seconds, len(damaged))
+
+
+def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, int]],
+             manifest: dict[str, Any], session: dict[str, Any], progress: bool) -> tuple[int, float]:
+    """Run the missing tasks, write each file as it arrives, and record how the session ended."""
+    total = exp.replications * len(exp.scenarios)
+    computed, cpu_seconds = 0, 0.0
+    bar = tqdm(total=total, initial=len(done), unit="task", desc=exp.name, disable=not progress)
+    try:
+        for result in backend.map(run_task, tasks(exp, skip=done)):
+            for table, data in result.files.items():
+                path = task_file(out, table, result.scenario, result.replication)
+                if not path.exists():  # a task cut short may have written some tables
+                    write_atomic(path, data)
+                    record_checksum(out, path, data)
+            computed += 1
+            cpu_seconds += result.cpu_seconds
+            bar.update()
+    except BaseException as err:
+        _finish(out, manifest, session, computed, "interrupted")
+        written = len(done) + computed
+        cause = ("interrupted" if isinstance(err, KeyboardInterrupt)
+                 else f"stopped by an error ({type(err).__name__}: {err})")
+        raise SweepStoppedError(f"{exp.name} {cause}: {written} of {total} tasks are in {out}; "
+                                "run the same command again to compute the rest") from err
+    finally:
+        bar.close()
+    _finish(out, manifest, session, computed, "complete")
+    return computed, cpu_seconds
+
+
+def scan(out: Path, exp: Experiment) -> tuple[set[tuple[str, int]], list[str]]:
+    """The tasks whose files are all on disk and whole, and the damaged files (removed)."""
+    sums = read_checksums(out)
+    done: set[tuple[str, int]] = set()
+    damaged: list[str] = []
+    for r in range(exp.replications):
+        for scenario in exp.scenarios:
+            whole = True
+            for table in exp.tables:
+                path = task_file(out, table, scenario, r)
+                problem = _problem(out, path, sums, r, exp.seed) if path.is_file() else "missing"
+                if problem not in (None, "missing"):
+                    damaged.append(f"{path.relative_to(out)} ({problem})")
+                    path.unlink()
+                whole = whole and problem is None
+            if whole:
+                done.add((scenario, r))
+    if damaged:
+        print(f"warning: {len(damaged)} damaged result file(s) removed and computed again: "
+              f"{'; '.join(damaged[:3])}{' ...' if len(damaged) > 3 else ''}", file=sys.stderr)
+    return done, damaged
+
+
+def _problem(out: Path, path: Path, sums: dict[str, str], replication: int, seed: int) -> str | None:
+    """What is wrong with a result file on disk, or None.
+
+    A file with a recorded checksum must match it; one without (written just before a kill)
+    must read back whole, and its checksum is recorded then.
+    """
+    data = path.read_bytes()
+    recorded = sums.get(path.relative_to(out).as_posix())
+    if recorded is not None:
+        return None if sha256(data) == recorded else f"checksum differs, {len(data)} bytes"
+    problem = damage(path, replication, seed)
+    if problem is None:
+        record_checksum(out, path, data)
+    return problem
+
+
+def check_out(out: Path, exp: Experiment) -> dict[str, Any] | None:
+    """Refuse a folder that is not this experiment's; return its manifest when resuming."""
+    if not out.exists() or all(is_temporary(p) for p in out.iterdir()):
+        return None  # new, or only what a sweep killed before its first manifest left
+    manifest = read_manifest(out)
+    if manifest is None or manifest.get("kind") != "sweep":
+        raise InputError(str(out), "", "already exists, is not empty and holds no sweep manifest; "
+                         "choose another --out")
+    old, new = manifest.get("definition_hash"), definition_hash(exp)
+    if old != new:
+        changed = _changes(manifest.get("definition") or {}, definition(exp))
+        raise InputError(str(out / MANIFEST), "definition_hash",
+                         f"these results come from another definition of experiment {exp.name} "
+                         f"(hash {old}; {exp.file} now gives {new}; changed: {changed}). Results are "
+                         f"never mixed: sweep into a new folder with --out, or move {out} away")
+    return manifest
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """Which parts of a definition differ, in words."""
+    parts = [key for key in new if key != "scenarios" and old.get(key) != new[key]]
+    before, after = old.get("scenarios") or {}, new["scenarios"]
+    parts += [f"scenario {s} added" for s in after if s not in before]
+    parts += [f"scenario {s} removed" for s in before if s not in after]
+    parts += [f"scenario {s} changed" for s in after if s in before and before[s] != after[s]]
+    return ", ".join(parts) or "the definition"
+
+
+def new_manifest(exp: Experiment, previous: dict[str, Any] | None,
+                 session: dict[str, Any]) -> dict[str, Any]:
+    """Provenance of the dataset: resolved scenarios, hashes, seeds, and the sessions that wrote it.
+
+    The start time, git commit and versions at the top are those of the first session.
+    """
+    post = exp.posterior
+    draws = None
+    if post is not None:
+        rows = [post.draw(exp.seed, r) for r in range(exp.replications)]
+        draws = {"file": post.file, "sha256": post.sha256, "columns": list(post.columns),
+                 "rule": "replication r uses the row drawn by weight from stream 'posterior' of "
+                         "(seed, r); scenario overrides win over the draw",
+                 "draws": [{"replication": r, "row": row, "values": post.overrides(row)}
+                           for r, row in enumerate(rows)]}
+    first = previous or {}
+    sessions = [{**old, "status": "killed"} if old.get("status") == "running" else old
+                for old in first.get("sessions") or []]  # under the claim: no one runs them
+    return {
+        "kind": "sweep",
+        "experiment": exp.name,
+        "experiment_file": exp.file,
+        "description": exp.description,
+        "definition_hash": definition_hash(exp),
+        "definition": definition(exp),
+        "model_file": exp.model_file,
+        "baseline": exp.baseline,
+        "horizon": exp.horizon,
+        "tables": list(exp.tables),
+        "replications": exp.replications,
+        "seeds": {"seed": exp.seed, "replications": list(range(exp.replications)),
+                  "rule": "replication r of every scenario uses seed and replication index r "
+                          "(common random numbers)"},
+        "scenarios": {name: {"origin": s.origin, "overrides": s.overrides, "model_hash": s.hash,
+                             "model": to_jsonable(s.model)} for name, s in exp.scenarios.items()},
+        "posterior": draws,
+        "layout": LAYOUT,
+        "checksums": f"{CHECKSUMS}: the SHA-256 of each result file, appended as it is written "
+                     "(sha256sum -c format); a resumed sweep checks every file against it",
+        "tasks": exp.replications * len(exp.scenarios),
+        "status": "running",
+        "started": first.get("started") or session["started"],
+        "ended": None,
+        "git_commit": first.get("git_commit") or session["git_commit"],
+        "versions": first.get("versions") or session["versions"],
+        "sessions": [*sessions, session],
+    }
+
+
+def _session(backend: str, command: str, damaged: list[str]) -> dict[str, Any]:
+    """The manifest's record of one call of :func:`sweep`."""
+    return {"started": _now(), "ended": None, "status": "running", "computed": 0,
+            "backend": backend, "command": command, "git_commit": git_commit(),
+            "versions": package_versions(), "damaged_files_rewritten": damaged}
+
+
+def _finish(out: Path, manifest: dict[str, Any], session: dict[str, Any], computed: int,
+            status: str) -> None:
+    session.update(ended=_now(), status=status, computed=computed)
+    manifest["status"] = status
+    manifest["ended"] = session["ended"] if status == "complete" else None
+    write_manifest(out, manifest)
+
+
+def _warn_if_code_changed(manifest: dict[str, Any], session: dict[str, Any]) -> None:
+    """Resuming with other code is allowed, but said out loud (the manifest keeps both)."""
+    for key in ("git_commit", "versions"):
+        if manifest[key] != session[key]:
+            print(f"warning: this sweep was started with another {key.replace('_', ' ')} "
+                  f"({manifest[key]}); now {session[key]}. Both are recorded in the manifest's "
+                  "sessions", file=sys.stderr)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
