@@ -46,6 +46,9 @@ from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from bare_simpy import events_per_second  # noqa: E402  (a script beside this one)
+
 SEED = 1
 
 
@@ -227,6 +230,8 @@ def main() -> None:
                     engine.load(args.model, k)
         print(f"{args.model}, seed {SEED}, {args.replications} replications per engine and "
               f"volume, CPU seconds (process_time)")
+        print(f"bare SimPy on this machine now: {events_per_second():,.0f} events per CPU second "
+              f"(scripts/bare_simpy.py)")
         for k in volumes:
             report(engines, k)
             if args.against:

@@ -23,6 +23,7 @@ import argparse
 import dataclasses
 import os
 import resource
+import sys
 import tempfile
 import threading
 import time
@@ -31,6 +32,9 @@ from pathlib import Path
 
 from sim.study.experiment import Experiment, read_experiment
 from sim.study.sweep import sweep
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bare_simpy import events_per_second  # noqa: E402  (a script beside this one)
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -105,6 +109,8 @@ def main() -> None:
     tasks = n * len(exp.scenarios)
     print(f"throughput: {args.experiment}, {tasks} tasks ({len(exp.scenarios)} scenarios x {n} "
           f"replications), horizon {exp.horizon or 'of the model'}; {os.cpu_count()} cores")
+    print(f"  bare SimPy on this machine now: {events_per_second():,.0f} events per CPU second "
+          f"(scripts/bare_simpy.py)")
     print(f"  {'workers':>7} {'tasks/s':>8} {'tasks/s per core':>17} {'speed-up':>9} {'efficiency':>11}"
           f" {'tasks per CPU s':>16}")
     one = 0.0
