@@ -34,7 +34,7 @@ from sim.study.experiment import Experiment, read_experiment
 from sim.study.sweep import sweep
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bare_simpy import events_per_second  # noqa: E402  (a script beside this one)
+from bare_simpy import events_per_second  # a script beside this one
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
