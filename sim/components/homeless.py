@@ -5,14 +5,18 @@ clients are in the shelter system; nobody observes where they are outside it ("h
 thuisloze mensen, bankslapers en buitenslapers is niet volledig in beeld"). These rules put
 everyone who is without a bed or home in exactly one state:
 
-- waiting for a bed after a positive decision: by what opened the wait (the decision
-  outcome, or ``closed`` when their facility closed): ``street`` (outside), ``with_others``
-  (on a friend's couch: bankslapers) or ``in_hotel`` (the vrouwenopvang's overflow);
+- without a bed while their shelter episode goes on: waiting for one after a positive
+  decision or after a cut took theirs, and a night-shelter user's nights elsewhere between
+  spells in a bed; by what opened the span (the decision outcome, ``cut``, ``away``):
+  ``street`` (outside), ``with_others`` (on a friend's couch: bankslapers) or ``in_hotel``
+  (the vrouwenopvang's overflow);
 - ``out_of_sight``: after leaving without housing (the ways out in ``after_exit``), until
   they report at the BCT again or for ``out_of_sight_days`` at most (after that they count
   as gone: another region, housed by their own means, unknown). ``after_exit_state`` puts
-  the same span after some ways out in another state (those who turn down a dormitory bed
-  stay outside: ``refused = "street"``).
+  the same span after some ways out in another state.
+
+The same rules hold for everyone without a bed: who waits for a bed of a room type they take
+(people who avoid dormitories) waits as anyone else does.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ class Homeless:
 
     waiting: dict[str, str] = field(default_factory=dict)  # what opened the wait -> state
     default_waiting: str = "street"
-    after_exit: tuple[str, ...] = ("referred", "leaves", "gave_up", "refused", "departed")
+    after_exit: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed")
     after_exit_state: dict[str, str] = field(default_factory=dict)  # way out -> state (absent: out_of_sight)
     out_of_sight_days: float = 365.0
     cost_per_night: dict[str, float] = field(default_factory=dict)  # state -> euro (a hotel)

@@ -37,8 +37,9 @@ from sim.engine.streams import Streams
 from sim.input.checks import count, non_negative, parse_date, positive, probability, rate
 from sim.input.errors import InputError
 
-Eligibility = tuple[str, ...]  # names of the queue-served channels a client may use
-Track = Literal["shelter", "bw"]
+Eligibility = tuple[str, ...]  # the lines a client may be housed from: queue-served channels,
+# or for a channel ``by_origin`` its part for the client's municipality (``pact/haarlem``)
+Track = Literal["shelter", "place"]  # ready in a shelter bed, or in a place of a pool
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Channel:
     stay_days: float = 0.0
     only_skaeve: bool = False
     origins: tuple[str, ...] = ()  # municipalities of origin it houses (empty: every one)
+    by_origin: bool = False  # a part's homes go to clients from that municipality only
     support_cost_per_day: float = 0.0  # support at home after a placement (Housing First) ...
     support_days: float = 0.0  # ... for this long, unless the client comes back earlier
     budget: str = ""  # the budget line that pays for the support
@@ -63,12 +65,13 @@ class Channel:
     def open_to(self, track: str, skaeve: bool, origin: str) -> bool:
         """Whether a client on ``track`` (needing Skaeve Huse or not, from ``origin``) may use it."""
         return (track in self.tracks and self.only_skaeve == skaeve
-                and (not self.origins or origin in self.origins))
+                and (not self.origins or origin in self.origins)
+                and (not self.by_origin or origin in self.homes_per_year))
 
     @property
     def parts(self) -> list[str]:
         """The parts reported apart (a quota's municipalities); none for a single part."""
-        return list(self.homes_per_year) if len(self.homes_per_year) > 1 else []
+        return list(self.homes_per_year) if len(self.homes_per_year) > 1 or self.by_origin else []
 
 
 def validate_channels(channels: dict[str, Channel], origins: Collection[str], file: str) -> None:
@@ -78,7 +81,7 @@ def validate_channels(channels: dict[str, Channel], origins: Collection[str], fi
         if ch.kind not in KINDS:
             raise InputError(file, f"{key}.kind", f"expected one of {', '.join(KINDS)}, got {ch.kind!r}")
         if not ch.tracks:
-            raise InputError(file, f"{key}.tracks", "expected at least one of 'shelter', 'bw'")
+            raise InputError(file, f"{key}.tracks", "expected at least one of 'shelter', 'place'")
         non_negative(ch.support_cost_per_day, file, f"{key}.support_cost_per_day")
         non_negative(ch.support_days, file, f"{key}.support_days")
         if ch.support_cost_per_day > 0 and not ch.budget:
@@ -87,6 +90,14 @@ def validate_channels(channels: dict[str, Channel], origins: Collection[str], fi
             if origin not in origins:
                 raise InputError(file, f"{key}.origins[{i}]",
                                  f"unknown municipality; expected one of {', '.join(origins)}")
+        if ch.by_origin:
+            if ch.kind != "quota":
+                raise InputError(file, f"{key}.by_origin", "only a quota channel has parts by origin")
+            for part in ch.homes_per_year:
+                if part not in origins:
+                    raise InputError(file, f"{key}.homes_per_year.{part}",
+                                     f"by_origin: expected a municipality of origin, one of "
+                                     f"{', '.join(origins)}")
         KINDS[ch.kind].validate(ch, file, key)
 
 
@@ -109,7 +120,9 @@ class Housing:
         self.calendar = calendar
         self.recorder = recorder
         self.lists: WaitingLists[Eligibility] = WaitingLists(env)
-        self.by_channel: dict[str, list[Eligibility]] = {n: [] for n in channels}
+        self.by_channel: dict[str, list[Eligibility]] = {  # a line: a channel, or its part
+            line: [] for n, ch in channels.items()
+            for line in ([f"{n}/{part}" for part in ch.homes_per_year] if ch.by_origin else [n])}
         self.channels = {name: KINDS[ch.kind](name, ch, self) for name, ch in channels.items()}
         self.rate_changes = sorted({t for c in self.channels.values() if isinstance(c, Hazard)
                                     for t in c.changes})
@@ -124,7 +137,8 @@ class Housing:
         hazards = [(name, r) for name, r in rates if r > 0]
         total = sum(r for _, r in hazards)
         return HomeSearch(
-            eligibility=tuple(c.name for c in open_ if c.queued),
+            eligibility=tuple(f"{c.name}/{origin}" if c.spec.by_origin else c.name
+                              for c in open_ if c.queued),
             mean_wait=1.0 / total if total > 0 else math.inf,
             cumulative=list(itertools.accumulate(r / total for _, r in hazards)) if total > 0 else [],
             names=[n for n, _ in hazards])
@@ -140,15 +154,18 @@ class Housing:
             begin = self.calendar.day(channel.spec.start) if channel.spec.start else self.env.now
             channel.start(streams, max(begin, self.env.now), horizon)
 
-    def enqueue(self, client: Client, eligibility: Eligibility) -> None:
-        """Wait for a home; ``client.wake`` succeeds with the channel label."""
-        for name in eligibility:
-            if self.channels[name].take_free(client):
-                return
+    def enqueue(self, client: Client, eligibility: Eligibility, since: float | None = None) -> float:
+        """Wait for a home; ``client.wake`` succeeds with the channel label (at once when a
+        home stands free). ``since``: when the client first joined the list (by default now);
+        returns it."""
+        now = self.env._now
+        for line in eligibility:
+            if self.channels[line.split("/")[0]].take_free(client):
+                return now if since is None else since
         if eligibility not in self.lists.lists:
-            for name in eligibility:
-                self.by_channel[name].append(eligibility)
-        self.lists.join(client, eligibility)
+            for line in eligibility:
+                self.by_channel[line].append(eligibility)
+        return self.lists.join(client, eligibility, since)
 
     def leave_queue(self, client: Client) -> None:
         """A waiting client leaves by another way."""
@@ -156,7 +173,8 @@ class Housing:
 
     def give(self, name: str, label: str) -> bool:
         """Offer a home of channel ``name`` to the longest-waiting eligible client."""
-        client = self.lists.serve(self.by_channel[name], label)
+        line = label if self.channels[name].spec.by_origin else name
+        client = self.lists.serve(self.by_channel[line], label)
         if client is None:
             return False
         self.channels[name].taken(client, label)
@@ -270,7 +288,7 @@ class Quota(Kind):
         return all_times[order].tolist(), [parts[i] for i in label_idx]
 
     def _release(self, times: list[float], parts: list[str]) -> Generator[Any, Any, None]:
-        multi = len(self.spec.homes_per_year) > 1
+        multi = bool(self.spec.parts)
         recorder = self.housing.recorder
         for t, part in zip(times, parts, strict=True):
             yield self.env.timeout(t - self.env.now)
@@ -307,6 +325,7 @@ class Capacity(Kind):
         self.free -= 1
         self.taken(client, self.name)
         assert client.wake is not None
+        client.queued = False  # on no list now (a client may be on one for a bed as well)
         client.wake.succeed(self.name)
         return True
 

@@ -8,9 +8,12 @@ the system (``wlz``). Shelter clients with an indication wait for the pool that 
 and home) or are there at the start (``initial_occupants``, ``initial_waiting``). A third
 pool is a table in the model file, nothing else.
 
-Places are given in order of request; a capacity cut never evicts. ``occupied`` counts
-places held, by an occupant or standing empty for ``vacancy_days`` after one left (intake,
-matching, refurbishment).
+Places are given in order of request. ``occupied`` counts places held, by an occupant or
+standing empty for ``vacancy_days`` after one left (intake, matching, refurbishment). When the
+places fall below the people in them, the most recently admitted leave that day and go back on
+the waiting list, first in line (:meth:`Places.trim`). A ``wlz_transfer`` moves a share of the
+occupants to another pool (or out of the system) on one day, and their places go with them:
+the pool's places fall, and the other pool's rise, by the number moved.
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ WAYS_OUT = ("wlz",)  # exits that leave the system (when no pool of that name ex
 
 @dataclass(frozen=True)
 class WlzTransfer:
-    """A one-off move of a share of a pool's occupants to the Wlz."""
+    """A one-off move of a share of a pool's occupants to the Wlz, with their places: into
+    the pool ``to`` (its places grow by the number moved), or out of the system."""
 
     date: dt.date
     share: float
+    to: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,12 @@ def validate_places(pools: dict[str, PlacePool], file: str) -> None:
         distribution(pool.exit, file, f"{key}.exit", allowed=(*others, AMBULANT, *WAYS_OUT))
         if pool.wlz_transfer is not None:
             probability(pool.wlz_transfer.share, file, f"{key}.wlz_transfer.share")
+            if pool.wlz_transfer.to and pool.wlz_transfer.to not in others:
+                raise InputError(file, f"{key}.wlz_transfer.to",
+                                 f"expected another place pool: {', '.join(others) or 'none'}")
 
 PLACE = "place"  # the value a client's wake succeeds with when a place is given
+CUT = "cut"  # ... when their place goes (the places fell below the people in them)
 
 
 class Places:
@@ -103,27 +112,55 @@ class Places:
         self.capacity = 0
         self.occupied = 0
         self.lists: WaitingLists[str] = WaitingLists(env)
-        self.changes: list[tuple[float, int]] = []  # (time, capacity)
+        self.occupants: dict[int, Client] = {}  # in their place now, in the order admitted
+        self.capacity_log: list[tuple[float, int]] = []  # (time, places) as applied
 
     def start(self, calendar: Calendar, schedule: Mapping[str, int]) -> None:
         """Follow the schedule (see :meth:`Calendar.schedule_times`); no places before it."""
         times = calendar.schedule_times(schedule, self.env.now)
         dated = sorted(zip(times, schedule, schedule.values(), strict=True))
-        self.changes = [(t, n) for t, _, n in dated]
-        Light(self.env, follow_schedule(self.env, self.changes, self._set_capacity)).start()
+        changes = [(t, n) for t, _, n in dated]
+        Light(self.env, follow_schedule(self.env, changes, self.set_capacity)).start()
 
-    def _set_capacity(self, capacity: int) -> None:
+    def set_capacity(self, capacity: int) -> None:
+        """From now on, ``capacity`` places."""
         self.capacity = capacity
+        self.capacity_log.append((self.env._now, capacity))
+        if self.occupied - self.vacant > capacity:  # after the other changes of today
+            self.env.timeout(0).callbacks.append(self._trim)
         self._fill()
 
-    def request(self, client: Client) -> None:
-        """Join the waiting list (a place is given at once when one is free)."""
-        self.lists.join(client, PLACE)
+    def _trim(self, _: object) -> None:
+        """The places fell below the people in them: the most recently admitted lose theirs
+        (their wake succeeds with ``"cut"``)."""
+        excess = self.occupied - self.vacant - self.capacity
+        for client in reversed(list(self.occupants.values())):
+            if excess <= 0:
+                break
+            self.vacate(client)
+            self.occupied -= 1
+            assert client.wake is not None
+            client.wake.succeed(CUT)
+            excess -= 1
+
+    def request(self, client: Client, since: float | None = None) -> float:
+        """Join the waiting list (a place is given at once when one is free); ``since``: the
+        time the client first joined it. Returns that time."""
+        since = self.lists.join(client, PLACE, since)
         self._fill()
+        return since
 
     def leave_queue(self, client: Client) -> None:
         """A waiting client leaves by another way."""
         self.lists.leave(client)
+
+    def hold(self, client: Client) -> None:
+        """The client is in a place (its stay is ``client.wake``)."""
+        self.occupants[client.id] = client
+
+    def vacate(self, client: Client) -> None:
+        """The client's stay in the place is over (they leave, or wait for the next pool)."""
+        del self.occupants[client.id]
 
     def release(self) -> None:
         """The occupant leaves; the place is free again after the vacancy time."""

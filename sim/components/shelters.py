@@ -5,16 +5,21 @@ places, regime and room type), ``[winter]`` (the winter season), ``[recovery]`` 
 departure multipliers by regime and room type; its keys are the regimes and room types) and
 ``[routes]`` (decision outcome and segment -> facilities tried in order).
 
-A pool's capacity follows its schedule; a cut never evicts, it only stops new placements
-until occupancy has fallen below the new capacity. Clients who find no bed on their route
-wait outside on the route's waiting list; a freed bed goes to the longest-waiting client
-whose route includes that pool.
+A pool's capacity follows its schedule; when it falls below the beds taken (a dated cut, the
+end of the winter beds, a closure), the most recently placed occupants leave their beds that
+day (:meth:`Shelters.trim`; the journey moves them to another bed or outside). Clients who find
+no bed on their route wait outside on the route's waiting list; a freed bed goes to the
+longest-waiting client whose route includes that pool and who takes its room type (people who
+avoid a room type wait for another: ``recovery.refuse_room_type``). In a regime with
+``recovery.intermittent`` spells a client sleeps in the shelter some nights and elsewhere on
+others, which frees the bed meanwhile.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +32,7 @@ from sim.engine.queues import WaitingLists, follow_schedule
 from sim.input.checks import count, non_negative, parse_date, positive, probability
 from sim.input.errors import InputError
 
-RouteKey = tuple[str, str]  # (decision outcome, segment)
+RouteKey = tuple[str, str, tuple[str, ...]]  # (decision outcome, segment, room types avoided)
 Routes = dict[str, dict[str, tuple[str, ...]]]  # outcome -> segment -> facility ids
 Change = tuple[float, int, str, str]  # (time, capacity, regime, room type)
 
@@ -71,6 +76,15 @@ class Facility:
 
 
 @dataclass(frozen=True)
+class Spells:
+    """Intermittent use of a regime's beds: nights in a row in a bed, then nights elsewhere
+    (means of exponential spells)."""
+
+    nights_in: float
+    nights_away: float
+
+
+@dataclass(frozen=True)
 class Recovery:
     """Recovery speed by setting: regime multiplier times room-type multiplier.
 
@@ -78,9 +92,11 @@ class Recovery:
     with speed ``s`` the stay until ready lasts work / s days. ``departure`` multiplies the
     group's rate of leaving shelter without housing, by regime, and ``departure_room_type``
     by room type (incidents, suspensions; a room type it does not name: 1).
-    ``refuse_room_type`` is the share of clients offered a bed of a room type who turn it
-    down and stay outside (people who avoid dormitories; a room type it does not name: 0).
-    The keys of ``regime`` are the model's regimes, those of ``room_type`` its room types.
+    ``refuse_room_type`` is the share of clients who will not take a bed of a room type and
+    wait for another (people who avoid dormitories; a room type it does not name: 0).
+    ``intermittent``: the regimes whose beds are used some nights and not others (the night
+    shelter), with their spells. The keys of ``regime`` are the model's regimes, those of
+    ``room_type`` its room types.
     """
 
     regime: dict[str, float]
@@ -88,6 +104,7 @@ class Recovery:
     departure: dict[str, float]
     departure_room_type: dict[str, float] = field(default_factory=dict)  # absent: 1
     refuse_room_type: dict[str, float] = field(default_factory=dict)  # absent: 0
+    intermittent: dict[str, Spells] = field(default_factory=dict)  # absent: a bed every night
 
 
 def validate_shelters(facilities: dict[str, Facility], routes: Routes, recovery: Recovery,
@@ -130,6 +147,12 @@ def _validate_recovery(recovery: Recovery, file: str) -> None:
                 raise InputError(file, f"recovery.{table}.{name}",
                                  f"unknown room type; expected one of {', '.join(recovery.room_type)}")
             check(value, file, f"recovery.{table}.{name}")
+    for name, spells in recovery.intermittent.items():
+        if name not in recovery.regime:
+            raise InputError(file, f"recovery.intermittent.{name}",
+                             f"unknown regime; expected one of {', '.join(recovery.regime)}")
+        positive(spells.nights_in, file, f"recovery.intermittent.{name}.nights_in")
+        positive(spells.nights_away, file, f"recovery.intermittent.{name}.nights_away")
 
 
 def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -> None:
@@ -163,8 +186,9 @@ def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -
 class Pool:
     """One facility at run time."""
 
-    __slots__ = ("capacity", "changes", "departure", "fid", "index", "name", "occupants",
-                 "occupied", "refuse", "regime", "report_as", "room_type", "routes", "speed")
+    __slots__ = ("capacity", "departure", "fid", "index", "name", "occupants", "occupied",
+                 "regime", "report_as", "room_type", "routes", "serves", "speed", "spell_away",
+                 "spell_in")
 
     def __init__(self, index: int, fid: str, name: str, report_as: str) -> None:
         self.index = index
@@ -172,15 +196,16 @@ class Pool:
         self.name = name
         self.report_as = report_as
         self.capacity = 0
-        self.occupied = 0
+        self.occupied = 0  # beds taken (given to a client, who may not have arrived in it yet)
         self.regime = ""
         self.room_type = ""
         self.speed = 1.0
         self.departure = 1.0  # multiplies the rate of leaving without housing
-        self.refuse = 0.0  # the share of clients offered a bed here who turn it down
-        self.routes: list[RouteKey] = []
-        self.changes: list[Change] = []
-        self.occupants: dict[int, Client] = {}  # by client id, for a closure
+        self.spell_in = math.inf  # mean nights in a row in a bed (intermittent use) ...
+        self.spell_away = 0.0  # ... and elsewhere between them
+        self.routes: list[RouteKey] = []  # every waiting list whose route includes the pool
+        self.serves: list[RouteKey] = []  # those whose clients take its room type now
+        self.occupants: dict[int, Client] = {}  # by client id, in the order they took a bed
 
 
 class Shelters:
@@ -195,25 +220,38 @@ class Shelters:
         self.recovery = recovery
         self.winter = winter
         self.pools = [Pool(i, fid, f.name, f.report_as) for i, (fid, f) in enumerate(facilities.items())]
+        self.capacity_log: list[list[tuple[float, int]]] = [[] for _ in self.pools]  # as applied
         by_id = {p.fid: p for p in self.pools}
-        self.routes: dict[RouteKey, tuple[Pool, ...]] = {}
+        refused = sorted((s, r) for r, s in recovery.refuse_room_type.items() if s > 0)[::-1]
+        self.avoidance = [(share, tuple(r for _, r in refused[: i + 1]))
+                          for i, (share, _) in enumerate(refused)]  # (share, room types avoided)
+        self.routes: dict[tuple[str, str], tuple[Pool, ...]] = {}
+        self.lists: WaitingLists[RouteKey] = WaitingLists(env)
         for outcome, by_segment in routes.items():
             for segment, route in by_segment.items():
-                key = (outcome, segment)
-                self.routes[key] = tuple(by_id[fid] for fid in route)
-                for pool in self.routes[key]:
-                    pool.routes.append(key)
-        self.lists: WaitingLists[RouteKey] = WaitingLists(env)
-        for key in self.routes:
-            self.lists.list(key)
+                self.routes[(outcome, segment)] = tuple(by_id[fid] for fid in route)
+                for avoided in ((), *(a for _, a in self.avoidance)):
+                    key = (outcome, segment, avoided)
+                    self.lists.list(key)
+                    for pool in self.routes[(outcome, segment)]:
+                        pool.routes.append(key)
+
+    def avoided(self, u: float) -> tuple[str, ...]:
+        """The room types a client with uniform ``u`` will not take (nested: who avoids a
+        rarer-avoided room type avoids the more often avoided ones too)."""
+        out: tuple[str, ...] = ()
+        for share, avoided in self.avoidance:
+            if u < share:
+                out = avoided
+        return out
 
     def start(self, first_year: int, last_year: int) -> None:
         """Start one capacity process per pool."""
         winter = self.calendar.winter_changes(first_year, last_year, self.winter.start,
                                               self.winter.end)
         for pool, fac in zip(self.pools, self.facilities.values(), strict=True):
-            pool.changes = self._changes(fac.schedule, fac.winter_places, winter)
-            Light(self.env, follow_schedule(self.env, [(c[0], c) for c in pool.changes],
+            changes = self._changes(fac.schedule, fac.winter_places, winter)
+            Light(self.env, follow_schedule(self.env, [(c[0], c) for c in changes],
                                             functools.partial(self._apply, pool))).start()
 
     def _changes(self, schedule: dict[str, ScheduleEntry], winter_places: int,
@@ -245,26 +283,35 @@ class Shelters:
 
     def _apply(self, pool: Pool, change: Change) -> None:
         _, pool.capacity, pool.regime, pool.room_type = change
-        pool.speed = self.recovery.regime[pool.regime] * self.recovery.room_type[pool.room_type]
-        pool.departure = (self.recovery.departure[pool.regime]
-                          * self.recovery.departure_room_type.get(pool.room_type, 1.0))
-        pool.refuse = self.recovery.refuse_room_type.get(pool.room_type, 0.0)
-        if pool.capacity == 0 and pool.occupants:  # a closure: after the other changes of today
-            self.env.timeout(0).callbacks.append(functools.partial(self._close, pool))
+        self.capacity_log[pool.index].append((self.env._now, pool.capacity))
+        recovery = self.recovery
+        pool.speed = recovery.regime[pool.regime] * recovery.room_type[pool.room_type]
+        pool.departure = (recovery.departure[pool.regime]
+                          * recovery.departure_room_type.get(pool.room_type, 1.0))
+        spells = recovery.intermittent.get(pool.regime)
+        pool.spell_in, pool.spell_away = ((spells.nights_in, spells.nights_away) if spells
+                                          else (math.inf, 0.0))
+        pool.serves = [key for key in pool.routes if pool.room_type not in key[2]]
+        if pool.occupied > pool.capacity:  # after the other changes of today
+            self.env.timeout(0).callbacks.append(functools.partial(self._trim, pool))
         self._fill(pool)
 
-    def _close(self, pool: Pool, _: object) -> None:
-        """A facility closed: its occupants move (their process handles the interrupt)."""
-        if pool.capacity > 0:
-            return  # reopened at the same time
-        for client in list(pool.occupants.values()):
+    def _trim(self, pool: Pool, _: object) -> None:
+        """The capacity fell below the beds taken: the most recently placed occupants leave
+        their beds (their process handles the interrupt: another bed, or outside)."""
+        excess = pool.occupied - pool.capacity
+        for client in reversed(list(pool.occupants.values())):
+            if excess <= 0:
+                break
             assert client.process is not None
-            client.process.interrupt("closed")
+            client.process.interrupt("cut")
+            excess -= 1
 
     def place(self, key: RouteKey) -> Pool | None:
-        """Take a free bed on the route, first pool first; None when all are full."""
-        for pool in self.routes[key]:
-            if pool.occupied < pool.capacity:
+        """Take a free bed on the route that the client takes, first pool first; None when
+        there is none."""
+        for pool in self.routes[key[:2]]:
+            if pool.occupied < pool.capacity and pool.room_type not in key[2]:
                 pool.occupied += 1
                 return pool
         return None
@@ -274,7 +321,7 @@ class Shelters:
         self.lists.join(client, key)
 
     def leave_queue(self, client: Client) -> None:
-        """A waiting client gives up."""
+        """A waiting client stops waiting (gave up, or got a place or a home instead)."""
         self.lists.leave(client)
 
     def hold(self, pool: Pool, client: Client) -> None:
@@ -282,11 +329,11 @@ class Shelters:
         pool.occupants[client.id] = client
 
     def release(self, pool: Pool, client: Client) -> None:
-        """A bed frees up: give it to the longest-waiting client whose route includes it."""
+        """A bed frees up: give it to the longest-waiting client who takes it."""
         pool.occupied -= 1
         pool.occupants.pop(client.id, None)
         self._fill(pool)
 
     def _fill(self, pool: Pool) -> None:
-        while pool.occupied < pool.capacity and self.lists.serve(pool.routes, pool) is not None:
+        while pool.occupied < pool.capacity and self.lists.serve(pool.serves, pool) is not None:
             pool.occupied += 1

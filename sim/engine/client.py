@@ -2,7 +2,7 @@
 
 It lives below the components (shelters, place pools, channels, waiting lists), which only
 read and set the few fields their contract needs: ``wake`` (the event a client waits on),
-``queued`` and ``since`` (their place on a waiting list) and ``v`` (their variates).
+``queued`` (whether they wait on a list now) and ``v`` (their variates).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ INF = math.inf
 # otherwise; sim.replication.variates draws them and turns those known at set-up into natural units).
 # After these come two columns per place pool: the stay and the exit (pool_columns).
 (SEGMENT, ORIGIN, DECISION, ASSESS, PATIENCE, WORK, DEPART, BW_FLAG, SKAEVE, INDICATION,
- HAZARD, HAZARD_PICK, RETURN, RETURN_DELAY, HOME_STAY) = range(15)
-N_BASE = 15
+ HAZARD, HAZARD_PICK, RETURN, RETURN_DELAY, HOME_STAY, AVOID, SPELL) = range(17)
+N_BASE = 17
+GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0  # the step of a client's sequence of spell uniforms
 
 
 def pool_columns(pool: int) -> tuple[int, int]:
@@ -35,6 +36,13 @@ def exponential(mean: float, u: float) -> float:
     return -mean * math.log1p(-u)
 
 
+def spell_uniform(u: float, j: int) -> float:
+    """The ``j``-th uniform of a client's sequence from their own uniform ``u`` (an additive
+    recurrence with the golden ratio): every spell of intermittent shelter use gets its own,
+    the same in every scenario, without a stream whose order would depend on events."""
+    return (u + j * GOLDEN) % 1.0
+
+
 def pick(cumulative: list[float], names: list[str], u: float) -> str:
     """Inverse CDF of a categorical distribution."""
     return names[min(bisect.bisect_right(cumulative, u), len(names) - 1)]
@@ -44,7 +52,7 @@ class Client:
     """A person (or household) at run time."""
 
     __slots__ = ("bw", "draws", "episode", "gi", "id", "k", "origin", "process", "queued",
-                 "segment", "since", "skaeve", "v", "wake")
+                 "segment", "skaeve", "v", "wake")
 
     def __init__(self, cid: int, gi: int, segment: str, bw: bool, skaeve: bool,
                  draws: Any, k: int, origin: str = "") -> None:
@@ -59,6 +67,5 @@ class Client:
         self.episode = 0
         self.v: Sequence[float] = draws.episode_row(k, 0)  # a view of doubles
         self.queued = False
-        self.since = 0.0
         self.wake: simpy.Event | None = None
         self.process: simpy.Process | None = None  # the current episode (a closure interrupts it)

@@ -22,8 +22,9 @@ BASE_STAGES: tuple[str, ...] = (
     "opvang",         # in a shelter bed, working toward ready to move on
     "klaar",          # in a shelter bed, ready, waiting for a home
     "uitstroom",      # left the system (housed, referred, departed, Wlz, ...)
+    "weg",            # a night-shelter user's nights elsewhere between nights in a bed
 )
-BUITEN, BCT, WACHT, OPVANG, KLAAR, UIT = range(len(BASE_STAGES))
+BUITEN, BCT, WACHT, OPVANG, KLAAR, UIT, WEG = range(len(BASE_STAGES))
 
 
 def stage_names(pools: list[str]) -> tuple[str, ...]:

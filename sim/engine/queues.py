@@ -6,6 +6,12 @@ records the time, and :meth:`WaitingLists.serve` gives what is free to the longe
 client across the lists that may use it, by succeeding their ``wake`` with it. A client who
 stops waiting (a timer fired first) is removed lazily: a stale entry is skipped when it
 reaches the head of its list.
+
+A client who must stop waiting for a while (their bed moved, or they lost it) keeps their
+place: they join again with the time they first joined (``since``) and are put back where
+that time belongs, as if they had never left. A client may wait on several lists at once with
+one ``wake`` (a bed, and a place or a home): the first list to serve them wins, and the others
+are told by :meth:`WaitingLists.leave`.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import simpy
 from sim.engine.client import Client
 
 K = TypeVar("K", bound=Hashable)
-Entry = tuple[simpy.Event, Client]  # (the wait it belongs to, the client)
+Entry = tuple[simpy.Event, Client, float]  # (the wait it belongs to, the client, joined at)
 COMPACT_FROM = 64  # stale entries tolerated on top of as many as there are live ones
 
 
@@ -39,15 +45,24 @@ class WaitingLists(Generic[K]):
             entries = self.lists[key] = deque()
         return entries
 
-    def join(self, client: Client, key: K) -> None:
-        """Wait on list ``key`` from now on; ``client.wake`` is the event served."""
+    def join(self, client: Client, key: K, since: float | None = None) -> float:
+        """Wait on list ``key``; ``client.wake`` is the event served. ``since``: the time the
+        client first joined it (a client who had to step out keeps their place); by default
+        now. Returns that time."""
         assert client.wake is not None
         client.queued = True
-        client.since = self.env._now  # SimPy's clock without the property's Python call
         entries = self.lists.get(key)
-        (self.list(key) if entries is None else entries).append((client.wake, client))
+        if entries is None:
+            entries = self.list(key)
+        now = self.env._now  # SimPy's clock without the property's Python call
+        if since is None or since >= now:
+            since = now
+            entries.append((client.wake, client, since))
+        else:
+            entries.insert(_place_of(entries, since), (client.wake, client, since))
         self.waiting += 1
         self.entries += 1
+        return since
 
     def leave(self, client: Client) -> None:
         """The client stops waiting (lazy: the entry is skipped when reached)."""
@@ -77,11 +92,11 @@ class WaitingLists(Generic[K]):
             while entries and not is_current(entries[0]):
                 entries.popleft()
                 self.entries -= 1
-            if entries and (best is None or entries[0][1].since < best[0][1].since):
+            if entries and (best is None or entries[0][2] < best[0][2]):
                 best = entries
         if best is None:
             return None
-        wake, client = best.popleft()
+        wake, client, _ = best.popleft()
         self.entries -= 1
         client.queued = False
         self.waiting -= 1
@@ -95,8 +110,18 @@ class WaitingLists(Generic[K]):
 
 def is_current(entry: Entry) -> bool:
     """Whether a list entry is the client's current wait (stale entries are skipped)."""
-    wake, client = entry
+    wake, client, _ = entry
     return client.queued and client.wake is wake
+
+
+def _place_of(entries: deque[Entry], since: float) -> int:
+    """Where an entry that joined at ``since`` belongs: after every current entry that joined
+    at or before it (stale entries, whatever their time, are passed over). Rare (a client
+    back in line), so a scan from the back."""
+    i = len(entries)
+    while i > 0 and (entries[i - 1][2] > since or not is_current(entries[i - 1])):
+        i -= 1
+    return i
 
 
 def follow_schedule(env: simpy.Environment, changes: list[tuple[float, Any]],

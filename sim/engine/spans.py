@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine.log import KLAAR, OPVANG, WACHT, pool_stages
+from sim.engine.log import KLAAR, OPVANG, UIT, WACHT, WEG, pool_stages
 
 
 @dataclass(frozen=True)
@@ -24,16 +24,6 @@ class Intervals:
     @property
     def length(self) -> np.ndarray:
         return self.end - self.start
-
-
-def within_client_rank(client: np.ndarray) -> np.ndarray:
-    """For rows sorted by client: 0, 1, 2, ... within each client."""
-    n = len(client)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.r_[0, np.flatnonzero(np.diff(client)) + 1]
-    counts = np.diff(np.r_[starts, n])
-    return np.arange(n) - np.repeat(starts, counts)
 
 
 def by_client(client: np.ndarray, time: np.ndarray) -> np.ndarray:
@@ -55,21 +45,20 @@ def member(values: np.ndarray, codes: Iterable[int]) -> np.ndarray:
 def pair_intervals(client: np.ndarray, time: np.ndarray, facility: np.ndarray,
                    opens: np.ndarray, closes: np.ndarray, horizon: float,
                    order: np.ndarray) -> Intervals:
-    """Pair the i-th opening event of each client with its i-th closing event.
+    """Pair each opening event with the next closing event of the same client after it.
 
-    A client is in at most one such span at a time, so openings and closings alternate;
-    spans still open at the end run to ``horizon``. ``order``: the rows by client
-    (:func:`by_client`).
+    An event may be both (a move closes one span and opens the next). Spans still open at
+    the end run to ``horizon``. ``order``: the rows by client (:func:`by_client`).
     """
-    o = order[opens[order]]
-    c = order[closes[order]]
-    width = max(len(o), 1) + 1
-    o_key = client[o] * width + within_client_rank(client[o])
-    c_key = client[c] * width + within_client_rank(client[c])
-    pos = np.searchsorted(c_key, o_key)
-    pos_clipped = np.minimum(pos, max(len(c) - 1, 0))
-    matched = (pos < len(c)) & (c_key[pos_clipped] == o_key) if len(c) else np.zeros(len(o), bool)
-    closed_by = np.where(matched, c[pos_clipped] if len(c) else -1, -1)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    o = order[opens[order]]  # opening rows, by client and time
+    close_rank = rank[np.flatnonzero(closes)]
+    close_rank.sort()
+    pos = np.searchsorted(close_rank, rank[o], side="right")
+    nxt = order[close_rank[np.minimum(pos, len(close_rank) - 1)]] if len(close_rank) else o
+    matched = (pos < len(close_rank)) & (client[nxt] == client[o])
+    closed_by = np.where(matched, nxt, -1)
     end = np.where(matched, time[closed_by], horizon)
     return Intervals(client[o], time[o], end, facility[o], o, closed_by)
 
@@ -94,34 +83,45 @@ def overlap_days(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.nd
 
 @dataclass(frozen=True)
 class StageSpans:
-    """The spans a replication's indicators are built from."""
+    """The spans a replication's indicators are built from.
 
-    shelter: Intervals  # in a shelter bed (any stage that holds one)
+    A bed span is a client's time in one shelter bed (a move to another bed ends it); a stay
+    is their unbroken time in shelter beds (moves go on; nights without a bed end it).
+    """
+
+    shelter: Intervals  # in one shelter bed
+    stays: Intervals  # in shelter beds without a night between
     wacht_op_bed: Intervals  # waiting outside for a bed
+    weg: Intervals  # a night-shelter user's nights elsewhere between spells in a bed
     klaar: Intervals  # ready in a shelter bed, waiting for a home
-    pool_waiting: list[Intervals]  # on each place pool's waiting list
+    pool_waiting: list[Intervals]  # on each place pool's waiting list (in a bed or not)
     pool_in: list[Intervals]  # in a place of each pool
     holds_bed: np.ndarray  # the stages in which a client can hold a shelter bed
     order: np.ndarray  # the rows of the event log by client (:func:`by_client`)
+    cut: int  # the reason code of a cut (a client loses a bed or a place)
 
     def holding(self, events: dict[str, np.ndarray], pool: int) -> list[Intervals]:
         """The spans in which a client holds a place of ``pool``: in it, or waiting from it
-        for another pool's place."""
+        for another pool's place (not after a cut took it)."""
         _, in_place = pool_stages(pool)
-        return [self.pool_in[pool], *(subset(w, events["src"][w.opened_by] == in_place)
-                                      for w in self.pool_waiting)]
+        src, reason = events["src"], events["reason"]
+        return [self.pool_in[pool],
+                *(subset(w, (src[w.opened_by] == in_place) & (reason[w.opened_by] != self.cut))
+                  for w in self.pool_waiting)]
 
 
 def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int,
-                moved: int = -1) -> StageSpans:
-    """Spans in a shelter bed, waiting for one, ready, and on each pool's list and in its places.
+                reasons: dict[str, int]) -> StageSpans:
+    """Spans in a shelter bed and stay, waiting for one, away, ready, and on each pool's list
+    and in its places.
 
-    ``moved``: the reason code of a move to another bed when a facility closes (the event
-    ends the span in one facility and starts one in the next).
+    ``reasons``: the codes of the reasons that shape the spans: ``moved`` (to another bed: it
+    ends a bed span, not a stay), ``indicated`` and ``cut`` (a wait for a place starts: an
+    indication, or a place a cut took; it ends in a place or out of the system, whether the
+    client meanwhile had a bed or not).
     """
     client, time, src, dst = events["client"], events["time"], events["src"], events["dst"]
-    facility = events["facility"]
-
+    facility, reason = events["facility"], events["reason"]
     order = by_client(client, time)
 
     def spans(opens: np.ndarray, closes: np.ndarray) -> Intervals:
@@ -129,15 +129,21 @@ def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int,
 
     codes = [pool_stages(i) for i in range(n_pools)]
     holds_bed = np.array([OPVANG, KLAAR, *(w for w, _ in codes)])
-    in_bed = member(src, holds_bed) & (facility >= 0)
-    bed_change = events["reason"] == moved
+    in_bed_before, in_bed_after = member(src, holds_bed), member(dst, holds_bed)
+    has_bed = facility >= 0
+    moved = reason == reasons.get("moved", -1)
+    takes_bed = in_bed_after & has_bed & ~in_bed_before
+    leaves_bed = in_bed_before & has_bed & ~in_bed_after
+    lists = member(reason, [reasons.get("indicated", -1), reasons.get("cut", -1)])
     return StageSpans(
-        shelter=spans((dst == OPVANG) | bed_change, (in_bed & ~member(dst, holds_bed)) | bed_change),
+        shelter=spans(takes_bed | moved, leaves_bed | moved),
+        stays=spans(takes_bed, leaves_bed),
         wacht_op_bed=spans(dst == WACHT, src == WACHT),
-        klaar=spans(dst == KLAAR, src == KLAAR),
-        pool_waiting=[spans(dst == w, src == w) for w, _ in codes],
+        weg=spans(dst == WEG, src == WEG),
+        klaar=spans((dst == KLAAR) & (src != KLAAR), (src == KLAAR) & (dst != KLAAR)),
+        pool_waiting=[spans((dst == w) & lists, (dst == p) | (dst == UIT)) for w, p in codes],
         pool_in=[spans(dst == p, src == p) for _, p in codes],
-        holds_bed=holds_bed, order=order)
+        holds_bed=holds_bed, order=order, cut=reasons.get("cut", -1))
 
 
 def subset(spans: Intervals, mask: np.ndarray) -> Intervals:
@@ -146,9 +152,10 @@ def subset(spans: Intervals, mask: np.ndarray) -> Intervals:
                      spans.opened_by[mask], spans.closed_by[mask])
 
 
-def joined(a: Intervals, b: Intervals) -> Intervals:
-    """The spans of both."""
-    return Intervals(*(np.concatenate((getattr(a, f), getattr(b, f)))
+def joined(first: Intervals, *others: Intervals) -> Intervals:
+    """The spans of all."""
+    parts = (first, *others)
+    return Intervals(*(np.concatenate([getattr(s, f) for s in parts])
                        for f in ("client", "start", "end", "facility", "opened_by", "closed_by")))
 
 
@@ -175,5 +182,7 @@ def counts_by(spans: Intervals, times: np.ndarray, key: np.ndarray, n_keys: int)
 
 def step_at(change_times: np.ndarray, values: np.ndarray, times: np.ndarray) -> np.ndarray:
     """A step function (value from each change time on; 0 before the first) at ``times``."""
+    if len(change_times) == 0:
+        return np.zeros(len(times))
     idx = np.searchsorted(change_times, times, side="right") - 1
     return np.where(idx >= 0, values[np.maximum(idx, 0)], 0)

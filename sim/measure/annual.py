@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.engine.spans import Intervals, StageSpans
+from sim.components.intake import NON_SHELTER_OUTCOMES
+from sim.engine.log import UIT
+from sim.engine.spans import Intervals, StageSpans, member, next_event
 from sim.measure.record import Daily, RunRecord
 from sim.model.root import EXIT_REASONS
 
@@ -64,11 +66,19 @@ class Annual:
 
 
 class Context:
-    """What the sections share: the record, its spans and daily stocks, and event columns."""
+    """What the sections share: the record, its spans and daily stocks, and event columns.
+
+    ``states``: the spans of every state of people without a bed or home; ``left``: the
+    window after each way out without housing (:func:`sim.components.homeless.out_of_sight`);
+    ``without_bed``: the states' spans of people with a decision for shelter only;
+    ``after_leaving``: their nights after the window, until they report again.
+    """
 
     def __init__(self, rec: RunRecord, spans: StageSpans, daily: Daily,
-                 states: dict[str, Intervals]) -> None:
+                 states: dict[str, Intervals], left: Intervals,
+                 without_bed: dict[str, Intervals]) -> None:
         self.rec, self.spans, self.daily, self.states = rec, spans, daily, states
+        self.left, self.without_bed = left, without_bed
         ev = rec.events
         self.client, self.time, self.src, self.dst = ev["client"], ev["time"], ev["src"], ev["dst"]
         self.reason = ev["reason"]
@@ -80,6 +90,33 @@ class Context:
         self.n_years = len(rec.years)
         self.day_year = np.searchsorted(rec.year_edges, daily.days, side="right") - 1
         self.exits = sorted({*rec.channel_parts, *EXIT_REASONS, "wlz_transfer"})
+        self.bct_gi = [rec.group_names.index(g) for g in rec.bct_groups]
+        self.after_leaving = self._after_window()
+
+    def after_exit(self, ways_out: list[str]) -> Intervals:
+        """From each way out of the system by one of ``ways_out`` (a channel: any of its
+        parts) to the client's next event (their next report), or the end."""
+        rows = np.flatnonzero((self.dst == UIT) & member(
+            self.event_base, [self.base_code.get(n, -2) for n in ways_out]))
+        return self._until_next(rows, self.time[rows])
+
+    def _until_next(self, rows: np.ndarray, start: np.ndarray) -> Intervals:
+        nxt = next_event(self.client, rows, self.spans.order)
+        end = np.where(nxt >= 0, self.time[np.maximum(nxt, 0)], self.rec.horizon)
+        return Intervals(self.client[rows], np.minimum(start, end), end,
+                         self.rec.events["facility"][rows], rows, nxt)
+
+    def _after_window(self) -> Intervals:
+        """The nights of people with a decision for shelter after the window in which the
+        model follows them once they left without housing, until they report again."""
+        positive = ~member(self.reason[self.left.opened_by], self.no_shelter)
+        gone = positive & (self.left.closed_by == -2)  # the window ended, not a report
+        return self._until_next(self.left.opened_by[gone], self.left.end[gone])
+
+    @property
+    def no_shelter(self) -> list[int]:
+        """The reason codes of the BCT's decisions without shelter (referred, leaves)."""
+        return [self.code[r] for r in NON_SHELTER_OUTCOMES if r in self.code]
 
     def is_base(self, name: str) -> np.ndarray:
         """Events whose reason is ``name`` (a channel: any of its parts)."""

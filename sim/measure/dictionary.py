@@ -29,6 +29,41 @@ class Entry:
 
 
 METRICS: tuple[Entry, ...] = (
+    # --- the headline: people ---------------------------------------------------------------
+    Entry("people_sheltered", "persons/year", "flow",
+          "Unique persons with at least one night in a shelter bed in the year, in total and per "
+          "client group.", "model", "unieke personen in de opvang"),
+    Entry("people_without_a_bed", "persons/year", "flow",
+          "Unique persons with a decision for shelter who spend at least one night without a bed "
+          "in the year, in any state: waiting for a bed (after the decision, or after a cut took "
+          "theirs), a night-shelter user's nights elsewhere, or after leaving without housing "
+          "(gave up waiting, left a shelter) until they report again, are housed or "
+          "[homeless].out_of_sight_days have passed (then the model stops following them: "
+          "nights_after_leaving). In total and per client group. Referred or sent away at the "
+          "BCT (no decision for shelter) is not counted.", "model", "dak- en thuislozen zonder bed"),
+    Entry("nights_without_a_bed", "person-nights/year", "flow",
+          "The nights of people_without_a_bed in the year, in total and by state (street, "
+          "with_others, in_hotel, out_of_sight): the headline of a capacity change, with "
+          "nights_after_leaving beside it.", "none: 'niet volledig in beeld' (000 l.1597)",
+          "nachten zonder bed"),
+    Entry("nights_after_leaving", "person-nights/year", "flow",
+          "Nights of people with a decision for shelter after the model stopped following them "
+          "(out_of_sight_days after they left without housing), until they report again.",
+          "model", "uit beeld, vertrokken"),
+    Entry("share_of_registrants_sheltered", "share", "ratio",
+          "Of the persons registering at the BCT in the year, the share who spend at least one "
+          "night in a shelter bed that year, per group and in total.",
+          "fact: 2015, 472 MO users and 173 registrants without MO (002 l.1835-1853)",
+          "aandeel gemelde daklozen met opvang"),
+    Entry("person_nights", "person-nights/year", "flow",
+          "Every night of every person in the model from their first report (a pool's stock: "
+          "from the start) to the end of the run, split by where they are: in_shelter_bed, "
+          "without_a_bed, after_leaving, at_bct, in_a_place (also while waiting for another "
+          "pool's place), waiting_for_a_place (at home, or after a cut took theirs), housed "
+          "(after a channel, until a return), in_long_term_care (the Wlz), "
+          "no_decision_for_shelter (referred or sent away at the BCT, until a return); total: "
+          "their sum. A capacity change moves nights between the parts "
+          "(scripts/bed_night_balance.py).", "model", "nachten naar verblijfplaats"),
     # --- the BCT --------------------------------------------------------------------------
     Entry("bct_registrations", "persons/year", "flow",
           "Unique persons reporting at the BCT in the year (first reports and returns), per "
@@ -53,11 +88,11 @@ METRICS: tuple[Entry, ...] = (
           "economic homeless every 6 months, 003 l.102-108).", "model (monitoring)",
           "afgegeven beschikkingen"),
     Entry("trajectories_started", "persons/year", "flow",
-          "Placements in shelter of clients who get trajectory support (economic homeless from "
+          "Shelter stays begun by clients who get trajectory support (economic homeless from "
           "1 June 2019, 003 l.89).", "model (monitoring)", "trajectbegeleiding"),
     # --- shelter stays --------------------------------------------------------------------
     Entry("{regime}_users", "persons/year", "flow",
-          "Unique persons with a stay overlapping the year in a facility counted under the "
+          "Unique persons with a night in the year in a bed of a facility counted under the "
           "regime (nachtopvang: Wilhelminastraat, Velserpoort's single adults also after 2021, "
           "the temporary night places).", "nachtopvang_users 2019-2021 (000 l.1502-1515)",
           "unieke gebruikers nachtopvang"),
@@ -65,7 +100,9 @@ METRICS: tuple[Entry, ...] = (
           "Bed-nights in the year in the facilities counted under the regime.",
           "nachtopvang_nights 2019-2021 (000 l.1502-1515)", "geslapen nachten"),
     Entry("mean_stay_days", "days", "ratio",
-          "Mean length of the shelter stays that end in the year.", "model (monitoring)",
+          "Mean length of the shelter stays that end in the year. A stay is an unbroken run of "
+          "nights in shelter beds: a move to another bed goes on with it; a night without a bed "
+          "(a night-shelter user's nights elsewhere, a cut) ends it.", "model (monitoring)",
           "verblijfsduur"),
     Entry("stays_over_9_months", "stays/year", "flow",
           "Shelter stays longer than 270 days, counted in the year they end, by way out.",
@@ -79,8 +116,9 @@ METRICS: tuple[Entry, ...] = (
           "Share of the shelter stays ending in the year that are shorter than the median stay "
           "ending in 2022 (missing when 2022 is not simulated).", "model (monitoring)",
           "aandeel kortere verblijven dan in 2022"),
-    Entry("shelter_placements", "placements/year", "flow", "Clients placed in a shelter bed.",
-          "model", "plaatsingen"),
+    Entry("shelter_placements", "placements/year", "flow",
+          "Stays begun in the year: a client taking a shelter bed from outside one (a move to "
+          "another bed is none).", "model", "plaatsingen"),
     Entry("mean_wait_for_bed_days", "days", "ratio",
           "Mean wait from a positive decision to a bed over the placements of the year (zero "
           "for those placed at once).", "model (monitoring: wachttijden)", "wachttijd"),
@@ -92,6 +130,11 @@ METRICS: tuple[Entry, ...] = (
           "fact: 'Alle voorzieningen zitten bijna altijd vol' (000 l.1548)", "bijna altijd vol"),
     Entry("mean_occupied", "places", "mean", "Mean number of occupied places of the regime.",
           "nachtopvang: nights / days (000 l.1502-1515)", "bezetting"),
+    Entry("facility_share_of_days_full", "share", "ratio",
+          "Of the days a facility is open in the year, the share on which it is full, per "
+          "facility (its key in the model file).",
+          "fact: 'Alle voorzieningen zitten bijna altijd vol' (000 l.1548, l.1684)",
+          "bijna altijd vol"),
     Entry("mean_idle_places", "places", "mean",
           "Mean over the days of the year of the shelter places open but not taken (capacity "
           "minus occupancy at the start of the day), per regime and over all shelter facilities "
@@ -99,10 +142,11 @@ METRICS: tuple[Entry, ...] = (
     # --- without a bed or home -----------------------------------------------------------
     Entry("{state}_nights", "person-nights/year", "flow",
           "Nights in the year spent in the state, in total and per client group. street, "
-          "with_others (bankslapers), in_hotel: waiting for a bed after a positive decision, by "
-          "the model's [homeless] rules; out_of_sight: after leaving without housing, until a "
-          "return to the BCT or out_of_sight_days (after a way out that after_exit_state names, "
-          "that state instead: who turns down a dormitory bed is on the street).",
+          "with_others (bankslapers), in_hotel: waiting for a bed after a positive decision (or "
+          "after a cut took theirs, or a night-shelter user's nights elsewhere), by the model's "
+          "[homeless] rules; out_of_sight: after leaving without housing (also after being "
+          "referred or sent away at the BCT), until a return to the BCT or out_of_sight_days "
+          "(after a way out that after_exit_state names, that state instead).",
           "none: 'niet volledig in beeld' (000 l.1597)",
           "buitenslapers, bankslapers, hotel, uit beeld"),
     Entry("{state}_at_year_end", "persons", "stock",
@@ -129,12 +173,14 @@ METRICS: tuple[Entry, ...] = (
           "wlz_ggz_clients 2022 (001 l.2139-2143)", "cliënten"),
     Entry("bw_flows", "moves/year", "flow",
           "Moves out of a pool, as '<from label>_to_<to>': to another pool, to ambulant support "
-          "at home (a home through the channels), or to the Wlz.", "model (monitoring)",
+          "at home (a home through the channels), or to the Wlz; "
+          "'<from>_to_<to>_with_the_place': moved with their place (a wlz_transfer with 'to').",
+          "model (monitoring)",
           "doorstroom BW naar beschut wonen en naar ambulante begeleiding"),
     # --- outflow -------------------------------------------------------------------------
     Entry("outflow", "persons/year", "flow",
           "Clients leaving the system, by way out (each channel, referred, leaves, gave_up, "
-          "refused: turned down a bed of a room type they avoid, departed, wlz, wlz_transfer).",
+          "departed, wlz, wlz_transfer).",
           "model", "uitstroom"),
     Entry("{channel}_placements", "persons/year", "flow",
           "Clients housed by the channel in the year, per part (the Pact: per municipality of "
@@ -156,8 +202,13 @@ METRICS: tuple[Entry, ...] = (
           "afgeronde trajecten"),
     # --- money -----------------------------------------------------------------------------
     Entry("cost_eur", "euro/year", "flow",
-          "Spending per budget line: held places times their day rates, hotel nights, and "
-          "Housing First support.", "cost_eur 2021-2022 (000 l.1343-1444)", "lasten"),
+          "Spending per budget line: held places times their day rates, hotel nights, "
+          "Housing First support, and the line's other_costs_eur.",
+          "cost_eur 2021-2022 (000 l.1343-1444)", "lasten"),
+    Entry("other_costs_eur", "euro/year", "flow",
+          "Spending of the line the model does not simulate ([budgets.LINE.other_costs]: for MO "
+          "the BCT, trajectbegeleiding, day activities and prices since 2021), per line that "
+          "has it; not split by municipality.", "000 l.1343-1371", "overige lasten"),
     Entry("cost_eur_{line}", "euro/year", "flow",
           "The budget line's spending by municipality of origin of the clients (from 2026 the "
           "woonplaatsbeginsel makes it who pays for BW).", "model", "lasten per gemeente"),

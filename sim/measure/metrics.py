@@ -12,13 +12,15 @@ keys of ``recovery.regime``), every channel and part, every place pool.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from sim.components.homeless import STATES, exit_state, out_of_sight, waiting_state
-from sim.engine.log import BCT, OPVANG, UIT, pool_stages
+from sim.components.intake import NON_SHELTER_OUTCOMES
+from sim.engine.log import BCT, UIT, pool_stages
 from sim.engine.spans import (
     Intervals,
     StageSpans,
@@ -28,6 +30,7 @@ from sim.engine.spans import (
     member,
     next_event,
     overlap_days,
+    pair_intervals,
     stage_spans,
     step_at,
     subset,
@@ -43,25 +46,39 @@ VO_REGIME = "vrouwenopvang"  # the regime the sources' vrouwenopvang table count
 def derive(rec: RunRecord) -> tuple[Daily, pd.DataFrame]:
     """The daily stocks and the yearly indicators (year, metric, group, value) of one
     replication."""
-    moved = rec.reasons.index("moved") if "moved" in rec.reasons else -1
-    spans = stage_spans(rec.events, rec.horizon, len(rec.pools), moved)
-    states = homeless_spans(rec, spans)
+    codes = {name: i for i, name in enumerate(rec.reasons)}
+    spans = stage_spans(rec.events, rec.horizon, len(rec.pools), codes)
+    left = out_of_sight(rec.events, rec.homeless, rec.reasons, rec.horizon, spans.order)
+    states = homeless_spans(rec, spans, left)
     daily = daily_stocks(rec, spans, states)
-    context = Context(rec, spans, daily, states)
+    context = Context(rec, spans, daily, states, left,
+                      homeless_spans(rec, spans, left, positive_only=True))
     out = Annual(rec.years, rec.year_edges)
     for section in SECTIONS:
         section(context, out)
     return daily, out.table()
 
 
-def homeless_spans(rec: RunRecord, spans: StageSpans) -> dict[str, Intervals]:
-    """The spans of every state of people without a bed or home (:mod:`sim.components.homeless`)."""
-    waits = spans.wacht_op_bed
-    state = waiting_state(rec.homeless, rec.events["reason"][waits.opened_by], rec.reasons)
-    left = out_of_sight(rec.events, rec.homeless, rec.reasons, rec.horizon, spans.order)
-    after = exit_state(rec.homeless, rec.events["reason"][left.opened_by], rec.reasons)
+def homeless_spans(rec: RunRecord, spans: StageSpans, left: Intervals,
+                   positive_only: bool = False) -> dict[str, Intervals]:
+    """The spans of every state of people without a bed or home
+    (:mod:`sim.components.homeless`): waiting for a bed, nights away from a night shelter,
+    and the window after leaving without housing (``left``). ``positive_only``: only of
+    people with a decision for shelter (the window after a BCT outcome without one left out).
+    """
+    reason = rec.events["reason"]
+    waits = joined(spans.wacht_op_bed, spans.weg)
+    state = waiting_state(rec.homeless, reason[waits.opened_by], rec.reasons)
+    if positive_only:
+        left = subset(left, ~member(reason[left.opened_by], no_shelter_codes(rec)))
+    after = exit_state(rec.homeless, reason[left.opened_by], rec.reasons)
     return {name: joined(subset(waits, state == i), subset(left, after == i))
             for i, name in enumerate(STATES)}
+
+
+def no_shelter_codes(rec: RunRecord) -> list[int]:
+    """The reason codes of the BCT's decisions without shelter (referred, leaves)."""
+    return [i for i, r in enumerate(rec.reasons) if r in NON_SHELTER_OUTCOMES]
 
 
 def daily_stocks(rec: RunRecord, spans: StageSpans, states: dict[str, Intervals]) -> Daily:
@@ -78,6 +95,7 @@ def daily_stocks(rec: RunRecord, spans: StageSpans, states: dict[str, Intervals]
         values[name] = {"occupancy": occupancy[i],
                         "capacity": step_at(*rec.facility_capacity[i], days)}
     values["wacht_op_bed"] = {"queue": count_at(spans.wacht_op_bed, days)}
+    values["weg"] = {"occupancy": count_at(spans.weg, days)}
     values["klaar"] = {"occupancy": count_at(spans.klaar, days)}
     for i, pool in enumerate(rec.pools):
         held = sum(count_at(s, days) for s in spans.holding(rec.events, i))
@@ -119,14 +137,16 @@ def bct_section(c: Context, out: Annual) -> None:
 
 
 def shelter_section(c: Context, out: Annual) -> None:
-    """Shelter stays: users and nights per regime as the sources count them, long stays."""
-    rec, stays = c.rec, c.spans.shelter
-    overlap = overlap_days(stays.start, stays.end, rec.year_edges)
-    regime = np.array(rec.facility_regime, dtype=object)[stays.facility]
+    """Shelter beds and stays: users and nights per regime as the sources count them (in
+    the beds of the regime's facilities), long stays and their length (a stay goes on in
+    another bed; nights without a bed end it)."""
+    rec, beds, stays = c.rec, c.spans.shelter, c.spans.stays
+    overlap = overlap_days(beds.start, beds.end, rec.year_edges)
+    regime = np.array(rec.facility_regime, dtype=object)[beds.facility]
     for name in rec.regimes:
         sel = regime == name
         label = regime_metric(name)
-        out.add(f"{label}_users", "total", unique_per_year(stays.client[sel], overlap[sel]))
+        out.add(f"{label}_users", "total", unique_per_year(beds.client[sel], overlap[sel]))
         out.add(f"{label}_nights", "total", overlap[sel].sum(axis=0))
     ended = stays.closed_by >= 0
     end_base = np.where(ended, c.event_base[np.maximum(stays.closed_by, 0)], -1)
@@ -139,13 +159,107 @@ def shelter_section(c: Context, out: Annual) -> None:
 
 
 def bed_wait_section(c: Context, out: Annual) -> None:
-    """The wait from a positive decision to a bed, and the placements."""
-    waits = c.spans.wacht_op_bed
-    n_placed = out.per_year(c.time[c.dst == OPVANG])
-    got_bed = closed_into(waits, c.dst, OPVANG)
+    """The placements in a shelter bed (from outside a bed: a new stay) and the mean wait
+    for one (zero for who found a bed free)."""
+    stays, waits = c.spans.stays, c.spans.wacht_op_bed
+    n_placed = out.per_year(stays.start)
+    got_bed = (waits.closed_by >= 0) & member(c.dst[np.maximum(waits.closed_by, 0)],
+                                               c.spans.holds_bed)
     waited = np.histogram(waits.end[got_bed], c.rec.year_edges, weights=waits.length[got_bed])[0]
     out.add("mean_wait_for_bed_days", "total", ratio(waited, n_placed))
     out.add("shelter_placements", "total", n_placed)
+
+
+def people_section(c: Context, out: Annual) -> None:
+    """The headline: people sheltered and people without a bed, and their nights.
+
+    ``people_sheltered``: persons with a night in a shelter bed in the year.
+    ``people_without_a_bed``: persons with a decision for shelter who spend a night without a
+    bed in the year, in any state: waiting for one, away from a night shelter, or after
+    leaving without housing, until they report again, are housed or ``out_of_sight_days`` have
+    passed (then the model stops following them: ``nights_after_leaving``, until they report
+    again). ``nights_without_a_bed`` by state, and its total. Also per client group, and the
+    share of each year's BCT registrants who spend a night in a bed that year.
+    """
+    rec, beds = c.rec, c.spans.shelter
+    bed_overlap = overlap_days(beds.start, beds.end, rec.year_edges)
+    without = joined(*c.without_bed.values())
+    overlap = overlap_days(without.start, without.end, rec.year_edges)
+    bed_group, without_group = rec.client_group[beds.client], rec.client_group[without.client]
+    out.add("people_sheltered", "total", unique_per_year(beds.client, bed_overlap))
+    out.add("people_without_a_bed", "total", unique_per_year(without.client, overlap))
+    for gi, name in enumerate(rec.groups):
+        mine = bed_group == gi
+        out.add("people_sheltered", name, unique_per_year(beds.client[mine], bed_overlap[mine]))
+        mine = without_group == gi
+        out.add("people_without_a_bed", name,
+                unique_per_year(without.client[mine], overlap[mine]))
+    out.add("nights_without_a_bed", "total", overlap.sum(axis=0))
+    for state, spans in c.without_bed.items():
+        out.add("nights_without_a_bed", state,
+                overlap_days(spans.start, spans.end, rec.year_edges).sum(axis=0))
+    gone = c.after_leaving
+    out.add("nights_after_leaving", "total",
+            overlap_days(gone.start, gone.end, rec.year_edges).sum(axis=0))
+    _registrants_sheltered(c, out, beds, bed_overlap)
+
+
+def _registrants_sheltered(c: Context, out: Annual, beds: Intervals,
+                           bed_overlap: np.ndarray) -> None:
+    """The share of the persons registering at the BCT in a year who spend a night in a
+    shelter bed that year, per group and in total."""
+    rec, n = c.rec, c.n_years
+    registered = (c.dst == BCT) & member(rec.client_group[c.client], c.bct_gi)
+    year = np.searchsorted(rec.year_edges, c.time[registered], side="right") - 1
+    ok = (year >= 0) & (year < n)
+    pairs = np.unique(c.client[registered][ok] * n + year[ok])
+    span, bed_year = np.nonzero(bed_overlap > 0)
+    sheltered = np.isin(pairs, beds.client[span] * n + bed_year)
+    group = rec.client_group[pairs // n]
+    for gi in [*c.bct_gi, None]:
+        mine = np.ones(len(pairs), bool) if gi is None else group == gi
+        out.add("share_of_registrants_sheltered", "total" if gi is None else rec.group_names[gi],
+                ratio(np.bincount(pairs[mine & sheltered] % n, minlength=n),
+                      np.bincount(pairs[mine] % n, minlength=n)))
+
+
+def person_nights_section(c: Context, out: Annual) -> None:
+    """Where everyone is, night by night: the nights of every person in the model from their
+    first report (or from the start, for a pool's stock) to the end, split by where they
+    are, so that a change in one (beds cut) shows where the nights went (the bed-night
+    balance, ``scripts/bed_night_balance.py``). The parts add up to ``total``."""
+    rec = c.rec
+    parts = dict(person_night_parts(c))
+    total = np.zeros(c.n_years)
+    for name, spans in parts.items():
+        nights = overlap_days(spans.start, spans.end, rec.year_edges).sum(axis=0)
+        total += nights
+        out.add("person_nights", name, nights)
+    out.add("person_nights", "total", total)
+
+
+def person_night_parts(c: Context) -> list[tuple[str, Intervals]]:
+    """(part, spans) of :func:`person_nights_section`: every night of every person in
+    exactly one part."""
+    rec, spans = c.rec, c.spans
+    places = [pool_stages(i)[1] for i in range(len(rec.pools))]
+    waiting = [pool_stages(i)[0] for i in range(len(rec.pools))]
+    pair = functools.partial(pair_intervals, c.client, c.time, rec.events["facility"],
+                             horizon=rec.horizon, order=spans.order)
+    opens_list = member(c.dst, waiting) & (rec.events["facility"] < 0)
+    from_place = member(c.src, places) & (c.reason != c.code.get("cut", -1))  # still held
+    return [
+        ("in_shelter_bed", spans.shelter),
+        ("without_a_bed", joined(*c.without_bed.values())),
+        ("after_leaving", c.after_leaving),
+        ("at_bct", pair(opens=c.dst == BCT, closes=c.src == BCT)),
+        ("in_a_place", joined(*spans.pool_in,
+                              pair(opens=opens_list & from_place, closes=member(c.src, waiting)))),
+        ("waiting_for_a_place", pair(opens=opens_list & ~from_place, closes=member(c.src, waiting))),
+        ("housed", c.after_exit(list(rec.channel_parts))),
+        ("in_long_term_care", c.after_exit(["wlz", "wlz_transfer"])),
+        ("no_decision_for_shelter", c.after_exit(list(NON_SHELTER_OUTCOMES))),
+    ]
 
 
 def homeless_section(c: Context, out: Annual) -> None:
@@ -223,6 +337,10 @@ def fullness_section(c: Context, out: Annual) -> None:
         idle_all += idle
         out.add("mean_idle_places", label, c.by_year(idle, True))
     out.add("mean_idle_places", "total", c.by_year(idle_all, True))
+    for fid, name in zip(rec.facility_ids, rec.facility_names, strict=True):
+        o, k = values[name]["occupancy"], values[name]["capacity"]
+        out.add("facility_share_of_days_full", fid,
+                ratio(c.by_year((k > 0) & (o >= k)), c.by_year(k > 0)))
 
 
 def cost_section(c: Context, out: Annual) -> None:
@@ -231,7 +349,8 @@ def cost_section(c: Context, out: Annual) -> None:
     a night in a hotel, support at home after a placement) times its day rate."""
     rec = c.rec
     items = _cost_items(c)
-    lines = list(dict.fromkeys([*(line for _, _, line in items), *rec.budget_income]))
+    lines = list(dict.fromkeys([*(line for _, _, line in items), *rec.budget_income,
+                                *rec.budget_other]))
     cost = {line: np.zeros(c.n_years) for line in lines}
     by_origin = {line: np.zeros((len(rec.origin_names), c.n_years)) for line in lines}
     cells: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {line: [] for line in lines}
@@ -246,14 +365,21 @@ def cost_section(c: Context, out: Annual) -> None:
             by_origin[line][:] = np.bincount(cell, euro, by_origin[line].size).reshape(
                 by_origin[line].shape)
     for line in lines:
-        out.add("cost_eur", line, cost[line])
+        other = _by_year(rec.budget_other.get(line, {}), rec.years, 0.0)
+        if line in rec.budget_other:
+            out.add("other_costs_eur", line, other)
+        out.add("cost_eur", line, cost[line] + other)
         for i, name in enumerate(rec.origin_names):
             out.add(f"cost_eur_{line}", name, by_origin[line][i])
         income = rec.budget_income.get(line)
         if income:  # the last known year's income holds on; before the first it is unknown
-            got = [income[max(k for k in income if k <= y)] if y >= min(income) else np.nan
-                   for y in rec.years]
-            out.add("budget_gap_eur", line, cost[line] - np.array(got))
+            out.add("budget_gap_eur", line, cost[line] + other - _by_year(income, rec.years, np.nan))
+
+
+def _by_year(values: dict[int, float], years: list[int], before: float) -> np.ndarray:
+    """A value per year from dated values: each holds from its year on (``before`` the first)."""
+    return np.array([values[max(k for k in values if k <= y)] if values and y >= min(values)
+                     else before for y in years], dtype=float)
 
 
 def _cost_items(c: Context) -> list[tuple[Intervals, np.ndarray, str]]:
@@ -309,7 +435,8 @@ def own_entry_section(c: Context, out: Annual) -> None:
 
 
 SECTIONS: tuple[Callable[[Context, Annual], None], ...] = (
-    bct_section, shelter_section, bed_wait_section, homeless_section, pool_section,
+    bct_section, shelter_section, bed_wait_section, people_section, homeless_section,
+    person_nights_section, pool_section,
     outflow_section, own_entry_section, fullness_section, cost_section, *MONITORING)
 
 

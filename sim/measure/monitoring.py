@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.components.intake import NON_SHELTER_OUTCOMES
 from sim.engine.log import BCT, KLAAR, OPVANG, UIT, pool_stages
-from sim.engine.spans import member, pair_intervals
+from sim.engine.spans import member
 from sim.measure.annual import Annual, Context, ratio
 
 LONG_STAY_DAYS = 270.0  # "verblijven langer dan 9 maanden"
@@ -43,7 +43,7 @@ def long_stays_section(c: Context, out: Annual) -> None:
     """Shelter stays passing nine months, in the year they pass it, by what the client then
     waits for: the entry pool's place (``bw``), a home (the first channel with a waiting
     list open to them, or ``other_channel``), or nothing yet (``no_reason``: recovering)."""
-    rec, stays = c.rec, c.spans.shelter
+    rec, stays = c.rec, c.spans.stays
     long = stays.length > LONG_STAY_DAYS
     when = stays.start[long] + LONG_STAY_DAYS
     stage = _stage_at(c, stays.client[long], when)
@@ -87,11 +87,7 @@ def beschikkingen_section(c: Context, out: Annual) -> None:
     """Decisions for shelter issued: new ones at the BCT, and extensions while the client is
     still in shelter at the end of one (for groups whose decisions run out, the economic
     homeless: "in bijna alle gevallen een beschikking voor 6 maanden ... wordt verlengd")."""
-    rec = c.rec
-    in_bed = member(c.src, c.spans.holds_bed) & (rec.events["facility"] >= 0)
-    stays = pair_intervals(c.client, c.time, rec.events["facility"], c.dst == OPVANG,
-                           in_bed & ~member(c.dst, c.spans.holds_bed), rec.horizon,
-                           c.spans.order)  # moves go on
+    rec, stays = c.rec, c.spans.stays
     shelter_outcome = np.array([r not in NON_SHELTER_OUTCOMES for r in rec.reasons] or [False])
     decided = (c.src == BCT) & shelter_outcome[c.reason] & member(
         rec.client_group[c.client], [rec.group_names.index(g) for g in rec.bct_groups])
@@ -114,16 +110,14 @@ def _ranks(n: np.ndarray) -> np.ndarray:
 
 
 def trajectories_section(c: Context, out: Annual) -> None:
-    """Trajectory support started (trajectbegeleiding): placements in shelter of clients of
-    groups that get it, from its start date (a move to another bed when a facility closes
-    is no new placement)."""
-    rec = c.rec
-    placed = (c.dst == OPVANG) & (c.src != OPVANG)
+    """Trajectory support started (trajectbegeleiding): shelter stays begun by clients of
+    groups that get it, from its start date (a move to another bed is no new stay)."""
+    rec, stays = c.rec, c.spans.stays
+    group = rec.client_group[stays.client]
     times = []
     for gi, start in enumerate(rec.trajectory_from):
         if start is not None:
-            mine = placed & (rec.client_group[c.client] == gi) & (c.time >= start)
-            times.append(c.time[mine])
+            times.append(stays.start[(group == gi) & (stays.start >= start)])
     out.count("trajectories_started", "total", np.concatenate(times) if times else np.zeros(0))
 
 
@@ -139,6 +133,10 @@ def pool_flows_section(c: Context, out: Annual) -> None:
             moved &= c.dst[np.maximum(waiting.closed_by, 0)] == in_codes[j]
             if i != j:
                 out.count("bw_flows", f"{pool.label}_to_{other.label}", waiting.end[moved])
+        for j, other in enumerate(rec.pools):  # moved with the place (a transfer)
+            if i != j:
+                direct = (c.src == in_codes[i]) & (c.dst == in_codes[j])
+                out.count("bw_flows", f"{pool.label}_to_{other.label}_with_the_place", c.time[direct])
         leaving = (c.src == in_codes[i]) & (c.dst == UIT)
         to_wlz = leaving & (c.is_base("wlz") | c.is_base("wlz_transfer"))
         out.count("bw_flows", f"{pool.label}_to_ambulant", c.time[leaving & ~to_wlz])
@@ -148,7 +146,7 @@ def pool_flows_section(c: Context, out: Annual) -> None:
 def shorter_stays_section(c: Context, out: Annual) -> None:
     """Share of the shelter stays ending in a year that are shorter than the median stay
     ending in 2022 ("aandeel kortere verblijven dan in 2022"); missing without 2022."""
-    stays = c.spans.shelter
+    stays = c.spans.stays
     ended = stays.closed_by >= 0
     year = np.searchsorted(c.rec.year_edges, stays.end, side="right") - 1
     if 2022 not in c.rec.years or not (ended & (year == c.rec.years.index(2022))).any():

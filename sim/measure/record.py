@@ -36,6 +36,7 @@ class RunRecord:
     groups: list[str]  # the model's client groups
     bct_groups: list[str]  # groups that come in through the BCT
     origin_names: list[str]
+    facility_ids: list[str]  # the keys of [facilities]
     facility_names: list[str]
     facility_regime: list[str]  # the regime each facility is reported under
     facility_cost: np.ndarray
@@ -52,6 +53,7 @@ class RunRecord:
     trajectory_from: list[float | None]  # model group -> model time trajectory support starts
     channel_support: dict[str, tuple[float, float, str]]  # channel -> (euro a day, days, budget)
     budget_income: dict[str, dict[int, float]]  # budget line -> year -> national budget
+    budget_other: dict[str, dict[int, float]]  # budget line -> year -> costs not simulated
     unused_time: np.ndarray
     unused_reason: np.ndarray
     start: dt.date

@@ -23,9 +23,9 @@ from sim.input.checks import distribution, non_negative, positive, probability
 from sim.input.errors import InputError
 from sim.input.limits import WARMUP_YEARS_MAX, YEAR_MAX
 
-EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "refused", "departed", "wlz")
-# ways out of the system besides the channels: BCT outcomes, giving up the wait for a bed or
-# turning one down, leaving shelter without housing, and the Wlz
+EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "wlz")
+# ways out of the system besides the channels: BCT outcomes, giving up the wait for a bed,
+# leaving shelter without housing, and the Wlz
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,12 @@ class Return:
 
 @dataclass(frozen=True)
 class Budget:
-    """A budget line: the national money (rijksbudget) it receives a year."""
+    """A budget line: the national money (rijksbudget) it receives a year, and its spending
+    that the model does not simulate (``other_costs``: not a bed, place or hotel night; from
+    each year on, until the next)."""
 
     income: dict[str, float] = field(default_factory=dict)  # year -> euro
+    other_costs: dict[str, float] = field(default_factory=dict)  # year -> euro
 
 
 @dataclass(frozen=True)
@@ -97,10 +100,11 @@ def validate(model: Model, file: str) -> None:
     validate_places(model.places, file)
     validate_homeless(model.homeless, file)
     for line, budget in model.budgets.items():
-        for year, euro in budget.income.items():
-            if not year.isdigit():
-                raise InputError(file, f"budgets.{line}.income.{year}", "expected a year as key")
-            non_negative(euro, file, f"budgets.{line}.income.{year}")
+        for table in ("income", "other_costs"):
+            for year, euro in getattr(budget, table).items():
+                if not year.isdigit():
+                    raise InputError(file, f"budgets.{line}.{table}.{year}", "expected a year as key")
+                non_negative(euro, file, f"budgets.{line}.{table}.{year}")
     if not any(p.indication_days is not None for p in model.places.values()):
         for gid, group in model.groups.items():
             if group.bw_indication_share > 0:

@@ -30,11 +30,12 @@ import simpy
 
 from sim.components.housing import HomeSearch, Housing
 from sim.components.intake import NON_SHELTER_OUTCOMES
-from sim.components.places import AMBULANT, Places
+from sim.components.places import AMBULANT, CUT, PLACE, Places
 from sim.components.shelters import Pool, RouteKey, Shelters
 from sim.engine.calendar import Calendar
 from sim.engine.client import (
     ASSESS,
+    AVOID,
     DECISION,
     DEPART,
     HAZARD,
@@ -45,13 +46,15 @@ from sim.engine.client import (
     RETURN,
     RETURN_DELAY,
     SEGMENTS,
+    SPELL,
     WORK,
     Client,
     exponential,
     pick,
     pool_columns,
+    spell_uniform,
 )
-from sim.engine.log import BCT, BUITEN, KLAAR, NO_FACILITY, OPVANG, UIT, WACHT, Recorder, pool_stages
+from sim.engine.log import BCT, BUITEN, KLAAR, NO_FACILITY, OPVANG, UIT, WACHT, WEG, Recorder, pool_stages
 from sim.engine.processes import Environment, Light, Wake
 from sim.engine.streams import Streams
 from sim.model.root import Model
@@ -59,17 +62,26 @@ from sim.replication.variates import GroupDraws
 
 Process = Generator[Any, Any, None]
 FEED_DAYS = 30.0  # arrivals are registered and scheduled this long ahead
+AWAY = "away"  # a night-shelter user's spell in a bed ends: nights elsewhere
+BACK = "back"  # ... and they are back for a bed
+END = "end"  # a stay in a place ends
+TRANSFER = "wlz_transfer"  # a place pool's occupant moves to the Wlz
 
 
 class Stay:
-    """A client's shelter stay as it stands, so that it can go on in another bed.
+    """A client's shelter episode as it stands, so that it can go on in another bed, or
+    after nights without one.
 
     Clocks in units that do not depend on the bed: recovery work left (days at speed 1), the
     departure clock left (days at departure multiplier 1), days until the indication, and the
-    days spent ready (waiting for a home), each brought up to date by :meth:`elapse`.
+    days spent ready (waiting for a home), each brought up to date by :meth:`elapse`; they
+    stand still while the client has no bed. ``listed``: when the client joined the list of
+    the stage they are in (a home, a place), so that they keep their place there. ``spells``
+    counts the client's beds, so that a spell's end that comes after they left is ignored.
     """
 
-    __slots__ = ("depart", "indication", "key", "pool", "ready_for", "since", "stage", "work")
+    __slots__ = ("depart", "departure", "in_bed", "indication", "key", "listed", "ready_for",
+                 "since", "speed", "spells", "stage", "work")
 
     def __init__(self, key: RouteKey, stage: int, work: float, depart: float,
                  indication: float) -> None:
@@ -80,21 +92,30 @@ class Stay:
         self.indication = indication
         self.ready_for = 0.0
         self.since = 0.0
-        self.pool: Pool | None = None
+        self.in_bed = False
+        self.speed = self.departure = 1.0  # of the bed, as it was when the client took it
+        self.listed: float | None = None
+        self.spells = 0
 
-    def enter(self, stage: int, now: float, pool: Pool) -> None:
-        """From ``now`` the client is in ``stage`` in ``pool``."""
+    def enter(self, stage: int, now: float, pool: Pool | None) -> None:
+        """From ``now`` the client is in ``stage`` in ``pool`` (None: without a bed)."""
         self.elapse(now)
-        self.stage, self.pool = stage, pool
+        if stage != self.stage:
+            self.listed = None  # a new stage's list is a new wait
+        self.stage = stage
+        if pool is None:
+            self.in_bed = False
+        elif not self.in_bed:  # a bed's setting holds for the client who took it
+            self.in_bed, self.speed, self.departure = True, pool.speed, pool.departure
 
     def elapse(self, now: float) -> None:
         """Bring the clocks up to ``now``."""
         days, self.since = now - self.since, now
-        if self.pool is None:
+        if not self.in_bed:
             return
-        self.depart -= days * self.pool.departure
+        self.depart -= days * self.departure
         if self.stage == OPVANG:
-            self.work -= days * self.pool.speed
+            self.work -= days * self.speed
             self.indication -= days
         elif self.stage == KLAAR:
             self.ready_for += days
@@ -134,7 +155,6 @@ class Region:
         self.pool_index = {name: i for i, name in enumerate(self.pool_names)}
         self.entry_pool = next((i for i, p in enumerate(self.pools) if p.indication_days is not None),
                                None)
-        self.occupants: list[dict[int, Client]] = [{} for _ in self.pools]  # for a Wlz transfer
         self.groups = list(model.groups.values())
         self.group_names = [*model.groups, *map(direct_group, model.places)]
         self.draws: dict[str, GroupDraws] = {}  # personal variates per group, for inspection
@@ -143,7 +163,6 @@ class Region:
         self._searches: dict[tuple[int, str, bool, str, int], HomeSearch] = {}
         self._origins = list(model.origin)
         self._reason = recorder.reasons
-        self._refusal = streams.get("refusal")  # who turns down a bed of a refused room type
         self._returns = dict(model.returns)  # by way out; a channel's parts share its entry
         for name, channel in model.channels.items():
             for part in channel.homes_per_year:
@@ -233,18 +252,20 @@ class Region:
         if n == 0:
             return [], []
         draws = self.draws[name] = GroupDraws(self.model, self.streams, name, n, None)
-        origin = draws.attributes[3]
+        origin = draws.attributes.origin
+        held = min(pool.initial_occupants, self.places[i].capacity)  # at most the places then
+        rows = [*range(held), *range(pool.initial_occupants, n)]  # row k: the same client always
         clients = [Client(self.rec.new_client(gi, origin[k]), gi, "single_adult", True, False,
-                          draws, k, self._origins[origin[k]]) for k in range(n)]
+                          draws, k, self._origins[origin[k]]) for k in rows]
         _, in_place = pool_stages(i)
         processes, now = [], self.env._now
-        for client in clients[: pool.initial_occupants]:
+        for client in clients[:held]:
             self.places[i].occupied += 1
             self.rec.log((client.id, now, BUITEN, in_place, NO_FACILITY, self._reason["initial"]))
             processes.append(Light(self.env, self._place_stay(client, i)))
         coming = []
         arrival = [now] * pool.initial_waiting + times
-        for client, t in zip(clients[pool.initial_occupants:], arrival, strict=True):
+        for client, t in zip(clients[held:], arrival, strict=True):
             if t > now:  # at now + (t - now), as a timeout from now would get there
                 coming.append((now + (t - now), client, i))
             else:
@@ -314,66 +335,41 @@ class Region:
     def _shelter(self, client: Client, outcome: str) -> Process:
         """A shelter episode, from the decision: a bed or a wait outside for one, the stay
         (:meth:`_shelter_stay`), and out."""
-        env, rec, cid = self.env, self.rec, client.id
-        key = (outcome, client.segment)
+        env, rec, cid, v = self.env, self.rec, client.id, client.v
+        key = (outcome, client.segment, self.shelters.avoided(v[AVOID]))
+        stay = Stay(key, OPVANG, v[WORK], v[DEPART], v[INDICATION])
         pool = self.shelters.place(key)
         bed: Pool | str
         if pool is None:
             rec.log((cid, env._now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
-            bed = yield from self._wait_for_bed(client, key)
-        elif self._refuses(client, pool, BCT):
-            bed = "refused"
+            bed = yield from self._without_bed(client, stay)
         else:
             rec.log((cid, env._now, BCT, OPVANG, pool.index, self._reason[outcome]))
             bed = pool
-        way_out = bed if isinstance(bed, str) else (yield from self._shelter_stay(client, bed, key))
+        way_out = bed if isinstance(bed, str) else (yield from self._shelter_stay(client, bed, stay))
+        if way_out == PLACE:  # the episode goes on in a place of the entry pool
+            assert self.entry_pool is not None
+            way_out = yield from self._place_stay(client, self.entry_pool)
         self._after_exit(client, way_out, env._now)
 
-    def _refuses(self, client: Client, pool: Pool, src: int) -> bool:
-        """The client turns down the bed ``pool`` gave (its room type) and stays outside:
-        the bed goes to the next one waiting. Drawn from its own stream, and only where a
-        room type is refused, so that a model without refusals draws nothing."""
-        if pool.refuse == 0.0 or self._refusal.random() >= pool.refuse:
-            return False
-        self.shelters.release(pool, client)
-        self.rec.log((client.id, self.env._now, src, UIT, pool.index, self._reason["refused"]))
-        return True
-
-    def _wait_for_bed(self, client: Client, key: RouteKey) -> Generator[Any, Any, Pool | str]:
-        """Outside, on the route's waiting list: a bed, or the way out without one
-        (``gave_up`` waiting, or ``refused`` the bed it gave)."""
-        env, rec = self.env, self.rec
-        wake = self._wait(client, client.v[PATIENCE], None)
-        self.shelters.enqueue(client, key)
-        pool = yield wake
-        if pool is None:
-            self.shelters.leave_queue(client)
-            rec.log((client.id, env._now, WACHT, UIT, NO_FACILITY, self._reason["gave_up"]))
-            return "gave_up"
-        if self._refuses(client, pool, WACHT):
-            return "refused"
-        rec.log((client.id, env._now, WACHT, OPVANG, pool.index, self._reason["bed"]))
-        return pool
-
-    def _shelter_stay(self, client: Client, pool: Pool,
-                      key: RouteKey) -> Generator[Any, Any, str]:
-        """In a shelter bed: recover and wait for a home, or for a place with an indication;
+    def _shelter_stay(self, client: Client, pool: Pool, stay: Stay) -> Generator[Any, Any, str]:
+        """In shelter beds: recover and wait for a home, or for a place with an indication;
         returns the way out.
 
-        When the facility closes, the stay goes on in another free bed on the client's route,
-        or after a wait outside for one (:meth:`_moved`).
+        The stay goes on in another bed when a cut takes the client's bed (or outside until one
+        is free, :meth:`_lost_bed`), and after the nights away of intermittent use.
         """
-        v = client.v
-        stay = Stay(key, OPVANG, v[WORK], v[DEPART], v[INDICATION])
         bed: Pool | str = pool
         while not isinstance(bed, str):
-            if bed.capacity == 0:  # given a bed as its facility closed
-                bed = yield from self._moved(client, bed, stay)
-                continue
-            try:
-                return (yield from self._in_bed(client, bed, stay))
-            except simpy.Interrupt:
-                bed = yield from self._moved(client, bed, stay)
+            cause = CUT  # given a bed as a cut took it
+            if bed.occupied <= bed.capacity:
+                try:
+                    return (yield from self._in_bed(client, bed, stay))
+                except simpy.Interrupt as stop:
+                    cause = str(stop.cause)
+                finally:
+                    stay.spells += 1  # a spell's end still to come is not this bed's any more
+            bed = yield from self._lost_bed(client, bed, stay, cause)
         return bed
 
     def _in_bed(self, client: Client, pool: Pool, stay: Stay) -> Generator[Any, Any, str]:
@@ -381,9 +377,11 @@ class Region:
         env, rec = self.env, self.rec
         self.shelters.hold(pool, client)
         stay.enter(stay.stage, env._now, pool)
-        t_depart = stay.depart / pool.departure
+        if pool.spell_in < INF:
+            self._spell(client, pool, stay)
+        t_depart = max(stay.depart, 0.0) / stay.departure
         if stay.stage == OPVANG and client.bw and self.entry_pool is not None:
-            t_indication = stay.indication
+            t_indication = max(stay.indication, 0.0)
             if t_depart <= t_indication:
                 yield env.timeout(t_depart)
                 return self._leave_shelter(client, pool, OPVANG, "departed")
@@ -392,7 +390,7 @@ class Region:
             stay.enter(pool_stages(self.entry_pool)[0], env._now, pool)
             rec.log((client.id, env._now, OPVANG, stay.stage, pool.index, self._reason["indicated"]))
         elif stay.stage == OPVANG:
-            t_ready = stay.work / pool.speed
+            t_ready = max(stay.work, 0.0) / stay.speed
             if t_depart <= t_ready:
                 yield env.timeout(t_depart)
                 return self._leave_shelter(client, pool, OPVANG, "departed")
@@ -401,51 +399,146 @@ class Region:
             stay.enter(KLAAR, env._now, pool)
             rec.log((client.id, env._now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
         if stay.stage == KLAAR:
-            label = yield from self._wait_for_home(client, "shelter", t_depart, stay.ready_for)
+            label = yield from self._wait_for_home(client, "shelter", t_depart, stay)
             return self._leave_shelter(client, pool, KLAAR, label)
-        return (yield from self._wait_for_place(client, pool, stay.stage, t_depart))
+        return (yield from self._wait_for_place(client, pool, t_depart, stay))
 
-    def _wait_for_place(self, client: Client, pool: Pool, waiting: int,
-                        t_depart: float) -> Generator[Any, Any, str]:
-        """In a shelter bed, on the entry pool's waiting list: a place, or leaving without one;
-        returns the way out."""
+    def _spell(self, client: Client, pool: Pool, stay: Stay) -> None:
+        """Intermittent use: after a spell of nights in the bed the client sleeps elsewhere
+        for a while (:meth:`_lost_bed`), unless they have left the bed before."""
+        token = stay.spells
+        nights = exponential(pool.spell_in, spell_uniform(client.v[SPELL], 2 * token))
+
+        def ends(_: simpy.Event) -> None:
+            if stay.spells == token and pool.spell_in < INF:  # still in the bed, still so used
+                assert client.process is not None
+                client.process.interrupt(AWAY)
+
+        self.env.timeout(nights).callbacks.append(ends)
+
+    def _wait_for_place(self, client: Client, pool: Pool, t_depart: float,
+                        stay: Stay) -> Generator[Any, Any, str]:
+        """In a shelter bed, on the entry pool's waiting list (in the client's place there):
+        a place, or leaving without one; returns the way out."""
         i = self.entry_pool
         assert i is not None
         wake = self._wait(client, t_depart, None)
-        self.places[i].request(client)
-        if (yield wake) is None:
+        stay.listed = self.places[i].request(client, stay.listed)
+        if (yield from self._granted(wake)) is None:
             self.places[i].leave_queue(client)
-            return self._leave_shelter(client, pool, waiting, "departed")
+            return self._leave_shelter(client, pool, stay.stage, "departed")
         self.shelters.release(pool, client)
-        self.rec.log((client.id, self.env._now, waiting, pool_stages(i)[1], pool.index,
+        self.rec.log((client.id, self.env._now, stay.stage, pool_stages(i)[1], pool.index,
                       self._reason[self.pool_names[i]]))
-        return (yield from self._place_stay(client, i))
+        return PLACE
 
-    def _moved(self, client: Client, closed: Pool, stay: Stay) -> Generator[Any, Any, Pool | str]:
-        """The client's facility closed: another free bed on the route, or a wait outside
-        for one (which may end without a bed: the way out)."""
-        env, rec = self.env, self.rec
-        stay.elapse(env._now)
-        stay.pool = None  # the clocks stand still while the client is not in a bed
-        if client.queued:  # on a list for a home or a place: stop waiting there
-            (self.housing if stay.stage == KLAAR else self.places[self.entry_pool or 0]).leave_queue(client)
-        self.shelters.release(closed, client)
+    def _granted(self, wake: Wake) -> Generator[Any, Any, Any]:
+        """Wait on ``wake``; when an interrupt comes just as a component has given the client
+        what they wait for, the gift wins (the client leaves the bed for it anyway)."""
+        try:
+            return (yield wake)
+        except simpy.Interrupt:
+            if not wake.early:
+                raise
+            return (yield wake)
+
+    def _lost_bed(self, client: Client, bed: Pool, stay: Stay,
+                  cause: str) -> Generator[Any, Any, Pool | str]:
+        """The client leaves ``bed`` without leaving the shelter: for nights elsewhere
+        (``away``), or because a cut took it, to another bed on the route or outside until one
+        is free (:meth:`_without_bed`). Returns the next bed or the way out."""
+        rec, now = self.rec, self.env._now
+        stay.enter(stay.stage, now, None)  # the clocks stand still without a bed
+        if client.queued:  # on the list of a home or a place: the place there is kept
+            self._stage_lists(stay).leave_queue(client)
+        self.shelters.release(bed, client)
+        if cause == AWAY:
+            rec.log((client.id, now, stay.stage, WEG, bed.index, self._reason[AWAY]))
+            away = exponential(bed.spell_away, spell_uniform(client.v[SPELL], 2 * stay.spells + 1))
+            return (yield from self._without_bed(client, stay, away))
         pool = self.shelters.place(stay.key)
         if pool is not None:
-            rec.log((client.id, env._now, stay.stage, stay.stage, pool.index, self._reason["moved"]))
+            rec.log((client.id, now, stay.stage, stay.stage, pool.index, self._reason["moved"]))
             return pool
-        rec.log((client.id, env._now, stay.stage, WACHT, closed.index, self._reason["closed"]))
-        bed = yield from self._wait_for_bed(client, stay.key)
-        if not isinstance(bed, str) and stay.stage != OPVANG:
-            rec.log((client.id, env._now, OPVANG, stay.stage, bed.index, self._reason["resumed"]))
-        return bed
+        rec.log((client.id, now, stay.stage, WACHT, bed.index, self._reason[CUT]))
+        return (yield from self._without_bed(client, stay))
 
-    def _wait_for_home(self, client: Client, track: str, t_depart: float,
-                       waited: float = 0.0) -> Generator[Any, Any, str]:
-        """Wait on the housing lists; returns the channel label, or 'departed'.
+    def _without_bed(self, client: Client, stay: Stay,
+                     away: float = 0.0) -> Generator[Any, Any, Pool | str]:
+        """Without a bed: ``away`` days elsewhere first (intermittent use), then on the route's
+        list for a bed, at most the client's patience; meanwhile on the list of a home or a
+        place that the stage of the stay waits for, in the client's place there. Returns the
+        bed (the move logged) or the way out (logged)."""
+        env, rec, cid = self.env, self.rec, client.id
+        if away > 0:
+            value = yield from self._wait_beside(client, stay, away, BACK, bed=False)
+            if value != BACK:
+                return self._served_outside(client, stay, WEG, value)
+            pool = self.shelters.place(stay.key)
+            if pool is not None:
+                rec.log((cid, env._now, WEG, stay.stage, pool.index, self._reason["bed"]))
+                return pool
+            rec.log((cid, env._now, WEG, WACHT, NO_FACILITY, self._reason[BACK]))
+        value = yield from self._wait_beside(client, stay, client.v[PATIENCE], None, bed=True)
+        if isinstance(value, Pool):
+            rec.log((cid, env._now, WACHT, stay.stage, value.index, self._reason["bed"]))
+            return value
+        if value is None:
+            rec.log((cid, env._now, WACHT, UIT, NO_FACILITY, self._reason["gave_up"]))
+            return "gave_up"
+        return self._served_outside(client, stay, WACHT, value)
 
-        ``waited``: days already spent ready in another bed (a hazard channel's clock goes on).
-        """
+    def _wait_beside(self, client: Client, stay: Stay, delay: float, timeout: Any,
+                     bed: bool) -> Generator[Any, Any, Any]:
+        """One wait, on the list of a bed (``bed``) and on the list of the stay's stage, with
+        a timer of ``delay`` (value ``timeout``); the lists that did not serve are left.
+        Returns what ended the wait."""
+        wake = self._wait(client, delay, timeout)
+        if bed:
+            self.shelters.enqueue(client, stay.key)
+        listed = self._stage_lists(stay)
+        if listed is not None:
+            self._rejoin(client, stay)
+        value = yield wake
+        if bed and not isinstance(value, Pool):
+            self.shelters.leave_queue(client)
+        if listed is not None and (value == timeout or isinstance(value, Pool)):
+            listed.leave_queue(client)
+        return value
+
+    def _stage_lists(self, stay: Stay) -> Any:
+        """The component whose list the stay's stage waits on (a home, a place), or None."""
+        if stay.stage == KLAAR:
+            return self.housing
+        if stay.stage != OPVANG and self.entry_pool is not None:
+            return self.places[self.entry_pool]
+        return None
+
+    def _rejoin(self, client: Client, stay: Stay) -> None:
+        """Back on the list of the stay's stage, in the client's place there."""
+        if stay.stage == KLAAR:
+            search = self._search(client, "shelter")
+            stay.listed = self.housing.enqueue(client, search.eligibility, stay.listed)
+        else:
+            assert self.entry_pool is not None
+            stay.listed = self.places[self.entry_pool].request(client, stay.listed)
+
+    def _served_outside(self, client: Client, stay: Stay, src: int, value: str) -> str:
+        """Given a place or a home while without a bed: into the place (``"place"``: the
+        episode goes on there), or housed (the way out)."""
+        env, rec = self.env, self.rec
+        if value == PLACE:
+            i = self.entry_pool
+            assert i is not None
+            rec.log((client.id, env._now, src, pool_stages(i)[1], NO_FACILITY,
+                     self._reason[self.pool_names[i]]))
+        else:
+            rec.log((client.id, env._now, src, UIT, NO_FACILITY, self._reason[value]))
+        return value
+
+    def _search(self, client: Client, track: str) -> HomeSearch:
+        """The client's home search from now (one per group, track, need, origin and period of
+        the hazard rates)."""
         now = self.env._now
         key = (client.gi, track, client.skaeve, client.origin, self.housing.period(now))
         search = self._searches.get(key)
@@ -454,14 +547,26 @@ class Region:
                         else tuple(self.model.channels))
             search = self._searches[key] = self.housing.search(channels, track, client.skaeve,
                                                                client.origin, now)
+        return search
+
+    def _wait_for_home(self, client: Client, track: str, t_depart: float,
+                       stay: Stay | None = None) -> Generator[Any, Any, str]:
+        """Wait on the housing lists (a shelter client in their place there); returns the
+        channel label, or 'departed'. A hazard channel's clock goes on from the days the
+        client has already been ready."""
+        search = self._search(client, track)
         v = client.v
+        waited = stay.ready_for if stay is not None else 0.0
         t_hazard = (max(exponential(search.mean_wait, v[HAZARD]) - waited, 0.0)
                     if search.mean_wait < INF else INF)
         reason = (pick(search.cumulative, search.names, v[HAZARD_PICK]) if t_hazard < t_depart
                   else "departed")
         wake = self._wait(client, min(t_hazard, t_depart), reason)
-        self.housing.enqueue(client, search.eligibility)
-        label = yield wake
+        listed = self.housing.enqueue(client, search.eligibility,
+                                      stay.listed if stay is not None else None)
+        if stay is not None:
+            stay.listed = listed
+        label = yield from self._granted(wake)
         if client.queued:
             self.housing.leave_queue(client)
         return str(label)
@@ -487,48 +592,75 @@ class Region:
         self.rec.log((client.id, self.env._now, waiting, in_place, NO_FACILITY, reason))
         yield from self._place_stay(client, i)
 
-    def _place_stay(self, client: Client, i: int) -> Generator[Any, Any, str]:
-        """A stay in a place of pool ``i``, then its exit: another pool, a home, or the Wlz;
-        returns the way out."""
-        env, cid = self.env, client.id
+    def _place_stay(self, client: Client, i: int,
+                    left: float | None = None) -> Generator[Any, Any, str]:
+        """A stay in a place of pool ``i`` (``left``: the days left of one a cut broke off),
+        then its exit: another pool, a home, or the Wlz; returns the way out."""
+        env, cid, places = self.env, client.id, self.places[i]
         stay, exit_u = pool_columns(i)
-        if self.pools[i].wlz_transfer is None:
-            yield env.timeout(client.v[stay])
-            route = pick(*self._exits[i], client.v[exit_u])
-        else:
-            wake = self._wait(client, client.v[stay], "end")
-            self.occupants[i][cid] = client
-            how = yield wake
-            del self.occupants[i][cid]
-            route = "wlz_transfer" if how == "wlz_transfer" else pick(*self._exits[i], client.v[exit_u])
-        _, in_place = pool_stages(i)
+        waiting, in_place = pool_stages(i)
+        days = client.v[stay] if left is None else left
+        started = env._now
+        wake = self._wait(client, days, END)
+        places.hold(client)
+        how = yield wake
+        if how == CUT:  # the place went: first in line for the next one (Places.trim)
+            left = days - (env._now - started)
+            self.rec.log((cid, env._now, in_place, waiting, NO_FACILITY, self._reason[CUT]))
+            wake = self._wait(client, INF, None)
+            places.request(client, -INF)
+            yield wake
+            self.rec.log((cid, env._now, waiting, in_place, NO_FACILITY,
+                          self._reason[self.pool_names[i]]))
+            return (yield from self._place_stay(client, i, left))
+        if how == END:  # a transfer took the client out of the place itself
+            places.vacate(client)
+        transfer = self.pools[i].wlz_transfer
+        if how == TRANSFER and transfer is not None and transfer.to:  # the place goes along
+            j = self.pool_index[transfer.to]
+            self.rec.log((cid, env._now, in_place, pool_stages(j)[1], NO_FACILITY,
+                          self._reason[TRANSFER]))
+            return (yield from self._place_stay(client, j))
+        route = TRANSFER if how == TRANSFER else pick(*self._exits[i], client.v[exit_u])
         j = self.pool_index.get(route, i)
         if j != i:  # on the next pool's waiting list, keeping this place
-            waiting, next_place = pool_stages(j)
-            self.rec.log((cid, env._now, in_place, waiting, NO_FACILITY, self._reason["indicated"]))
+            next_waiting, next_place = pool_stages(j)
+            self.rec.log((cid, env._now, in_place, next_waiting, NO_FACILITY,
+                          self._reason["indicated"]))
             wake = self._wait(client, INF, None)
             self.places[j].request(client)
             yield wake
-            self.places[i].release()
-            self.rec.log((cid, env._now, waiting, next_place, NO_FACILITY, self._reason[route]))
+            places.release()
+            self.rec.log((cid, env._now, next_waiting, next_place, NO_FACILITY, self._reason[route]))
             return (yield from self._place_stay(client, j))
-        label = (yield from self._wait_for_home(client, "bw", INF)) if route == AMBULANT else route
-        self.places[i].release()
+        label = (yield from self._wait_for_home(client, "place", INF)) if route == AMBULANT else route
+        if how != TRANSFER:  # a transferred client's place has gone with them
+            places.release()
         self.rec.log((cid, env._now, in_place, UIT, NO_FACILITY, self._reason[label]))
         return label
 
     def _wlz_transfer(self, i: int) -> Process:
-        """Move a share of a pool's occupants to the Wlz on one day (after its capacity change)."""
+        """Move a share of a pool's occupants to the Wlz on one day, with their places: the
+        pool's places fall by the number moved (and the receiving pool's rise by it)."""
         transfer = self.pools[i].wlz_transfer
         assert transfer is not None
         yield self.env.timeout(max(self.calendar.day(transfer.date) - self.env._now, 0.0))
-        occupants = list(self.occupants[i].values())
+        places = self.places[i]
+        occupants = list(places.occupants.values())
         name = self.pool_names[i]
         chosen = self.streams.get(f"{name}/wlz_transfer").random(len(occupants)) < transfer.share
-        for client, moves in zip(occupants, chosen, strict=True):
-            if moves:
-                assert client.wake is not None
-                client.wake.succeed("wlz_transfer")
+        moved = [client for client, moves in zip(occupants, chosen, strict=True) if moves]
+        for client in moved:
+            places.vacate(client)
+        places.occupied -= len(moved)
+        places.set_capacity(places.capacity - len(moved))
+        if transfer.to:
+            to = self.places[self.pool_index[transfer.to]]
+            to.occupied += len(moved)
+            to.set_capacity(to.capacity + len(moved))
+        for client in moved:
+            assert client.wake is not None
+            client.wake.succeed(TRANSFER)
 
 
 def _categorical(probs: dict[str, float]) -> tuple[list[float], list[str]]:

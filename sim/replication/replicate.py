@@ -122,15 +122,15 @@ def run_record(region: Region) -> RunRecord:
         groups=list(model.groups),
         bct_groups=[g for g, grp in model.groups.items() if grp.via_bct],
         origin_names=list(model.origin),
+        facility_ids=list(model.facilities),
         facility_names=[p.name for p in region.shelters.pools],
         facility_regime=[p.report_as for p in region.shelters.pools],
         facility_cost=np.array([f.cost_per_day for f in model.facilities.values()]),
         facility_budget=[f.budget for f in model.facilities.values()],
-        facility_capacity=[_schedule([(t, c) for t, c, _, _ in p.changes])
-                           for p in region.shelters.pools],
+        facility_capacity=[_schedule(log) for log in region.shelters.capacity_log],
         regimes=list(model.recovery.regime),
         channel_parts={name: ch.parts for name, ch in model.channels.items()},
-        pools=[PoolRecord(name, pool.label, _schedule(places.changes), pool.cost_per_day, pool.budget)
+        pools=[PoolRecord(name, pool.label, _schedule(places.capacity_log), pool.cost_per_day, pool.budget)
                for name, pool, places in zip(region.pool_names, region.pools, region.places,
                                              strict=True)],
         homeless=model.homeless,
@@ -142,6 +142,8 @@ def run_record(region: Region) -> RunRecord:
                          for name, ch in model.channels.items() if ch.support_cost_per_day > 0},
         budget_income={line: {int(y): e for y, e in b.income.items()}
                        for line, b in model.budgets.items()},
+        budget_other={line: {int(y): e for y, e in b.other_costs.items()}
+                      for line, b in model.budgets.items() if b.other_costs},
         trajectory_from=[None if g.trajectory_from is None else region.calendar.day(g.trajectory_from)
                          for g in model.groups.values()],
         unused_time=np.frombuffer(recorder.unused_time, dtype=np.float64),

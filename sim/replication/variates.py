@@ -8,6 +8,8 @@ experiment (common random numbers): uniforms come in order from the stream
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim.components.intake import Group, decision_table
@@ -28,6 +30,17 @@ from sim.engine.client import (
 )
 from sim.engine.streams import Streams, gamma_rows, uniform_rows
 from sim.model.root import Model
+
+
+class Attributes(NamedTuple):
+    """Who each client of a group is (one entry per client): segment index, BW indication,
+    Skaeve Huse need, origin index."""
+
+    segment: list[int]
+    bw: list[bool]
+    skaeve: list[bool]
+    origin: list[int]
+
 
 EPISODES = 4  # episodes per client drawn up front; later ones use an overflow stream
 Row = memoryview  # a client's variates of one episode: doubles, indexed by the columns
@@ -63,7 +76,7 @@ class GroupDraws:
             rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
         self.means, self.decisions = self._units()
         self.attributes = self._attributes(rows[:, 0])
-        self.origin = np.array(self.attributes[3], dtype=np.intp)
+        self.origin = np.array(self.attributes.origin, dtype=np.intp)
         self._transform(rows, self.origin)
         self.rows = rows
         self._block = rows.reshape(-1).data  # a client's row: a view of a slice of it
@@ -83,7 +96,7 @@ class GroupDraws:
                   (DEPART, 365.0 / g.departure_per_year if g.departure_per_year > 0 else np.inf)]
         return means, decision_table(g, list(self.model.origin))
 
-    def _attributes(self, u: np.ndarray) -> tuple[list[int], list[bool], list[bool], list[int]]:
+    def _attributes(self, u: np.ndarray) -> Attributes:
         """Segment index, BW indication, Skaeve Huse need and origin index of each client."""
         g = self.group
         table = g.origin_table(self.model.origin) if g else self.model.origin
@@ -92,12 +105,12 @@ class GroupDraws:
                             len(origin_cum) - 1)
         if g is None:
             n = len(u)
-            return [0] * n, [True] * n, [False] * n, origin.tolist()
+            return Attributes([0] * n, [True] * n, [False] * n, origin.tolist())
         segment = np.where(u[:, SEGMENT] < g.family_share, SEGMENTS.index("family"),
                            np.where(u[:, SEGMENT] < g.family_share + g.youth_share,
                                     SEGMENTS.index("youth"), SEGMENTS.index("single_adult")))
-        return (segment.tolist(), (u[:, BW_FLAG] < g.bw_indication_share).tolist(),
-                (u[:, SKAEVE] < g.skaeve_share).tolist(), origin.tolist())
+        return Attributes(segment.tolist(), (u[:, BW_FLAG] < g.bw_indication_share).tolist(),
+                          (u[:, SKAEVE] < g.skaeve_share).tolist(), origin.tolist())
 
     def _transform(self, rows: np.ndarray, origin: np.ndarray) -> None:
         """Uniforms to natural units for the columns known at set-up (in place); ``origin``:
