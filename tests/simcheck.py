@@ -23,13 +23,14 @@ from sim.replication.replicate import Replication, run_replication
 ROOT = Path(__file__).resolve().parents[1]
 HAARLEM = ROOT / "models" / "haarlem.toml"
 
-BASE = ("buiten", "bct", "wacht_op_bed", "opvang", "klaar", "uitstroom")
-# Every move of a shelter client sim/replication/journey.py can log (besides a return, buiten -> bct after
-# uitstroom); the moves of place pools are added per pool by Log.
+BASE = ("buiten", "bct", "wacht_op_bed", "opvang", "klaar", "uitstroom", "weg")
+# Every move of a shelter client sim/replication/journey.py can log (besides a return, buiten ->
+# bct after uitstroom); the moves of place pools, and of a client in a stage that waits for a
+# place, are added per pool by Log.
 SHELTER_MOVES = {
     ("buiten", "bct"), ("bct", "uitstroom"), ("bct", "wacht_op_bed"), ("bct", "opvang"),
-    ("wacht_op_bed", "uitstroom"), ("wacht_op_bed", "opvang"),
-    ("opvang", "uitstroom"), ("opvang", "klaar"), ("klaar", "uitstroom"),
+    ("wacht_op_bed", "uitstroom"), ("opvang", "uitstroom"), ("opvang", "klaar"),
+    ("klaar", "uitstroom"), ("weg", "wacht_op_bed"), ("weg", "uitstroom"),
 }
 
 
@@ -93,14 +94,21 @@ class Log:
         self.pools = [s for s in stages if s not in BASE and not s.endswith("_wachtlijst")]
         waiting = [f"{p}_wachtlijst" for p in self.pools]
         self.shelter = ("opvang", "klaar", *waiting)
+        self.waiting = waiting
         self.entry = {"bct", *self.pools, *waiting}
         self.legal = set(SHELTER_MOVES)
-        # a facility closes: its occupants move to another bed (same stage, reason "moved") or
-        # wait outside ("closed"); placed again, they resume where they were ("resumed")
-        self.legal |= {(s, s) for s in self.shelter} | {(s, "wacht_op_bed") for s in self.shelter}
+        # in a bed: to another bed (same stage, "moved"), outside after a cut ("cut"), nights
+        # elsewhere ("away"), and back into a bed in the stage they were in ("bed")
+        for s in self.shelter:
+            self.legal |= {(s, s), (s, "wacht_op_bed"), (s, "weg"), ("wacht_op_bed", s),
+                           ("weg", s)}
         for p, w in zip(self.pools, waiting, strict=True):
+            # a place given in a bed, at home, or without a bed (waiting or away); a place
+            # lost to a cut (back on the list); moved with the place to another pool
             self.legal |= {("buiten", p), ("buiten", w), ("opvang", w), (w, "uitstroom"), (w, p),
-                           (p, "uitstroom"), *((p, other) for other in waiting if other != w)}
+                           ("wacht_op_bed", p), ("weg", p), (p, w), (p, "uitstroom"),
+                           *((p, other) for other in waiting if other != w),
+                           *((p, other) for other in self.pools if other != p)}
         # a stable sort by client keeps each client's events in the order they were logged
         order = np.argsort(ev["client"].to_numpy(), kind="stable")
         self.order = order
@@ -152,31 +160,61 @@ def check_chains(log: Log) -> None:
 
 
 def check_facility_column(log: Log) -> None:
-    """A client holds one shelter bed from placement until leaving the shelter stages (or
-    moving to another when it closes), and every event while holding it names that facility;
-    other events name none."""
+    """A client holds one shelter bed from taking it until leaving the bed stages (or moving
+    to another bed), and every event while holding it names that facility; other events name
+    none."""
     held = ""
     for i in range(len(log.client)):
         if log.first[i]:
             held = ""
         src, dst, fac = log.src[i], log.dst[i], log.facility[i]
-        moved = log.reason[i] == "moved"
-        if moved:
+        if log.reason[i] == "moved":
             assert held and fac not in ("", held), f"client {log.client[i]} moved from {held!r} to {fac!r}"
-        elif src in log.shelter and held:
-            assert fac == held, f"client {log.client[i]} {src}->{dst} at {fac!r}, holds {held!r}"
-        elif dst == "opvang":
-            assert fac != "", f"client {log.client[i]} placed without a facility"
-        elif log.reason[i] == "refused":  # the bed turned down: named, never held
-            assert dst == "uitstroom" and fac != "", f"client {log.client[i]} refused {fac!r}"
+            held = fac
+        elif held:
+            assert src in log.shelter and fac == held, \
+                f"client {log.client[i]} {src}->{dst} at {fac!r}, holds {held!r}"
+            if dst not in log.shelter:
+                held = ""
+        elif dst in log.shelter and fac:  # takes a bed
+            assert src in ("bct", "wacht_op_bed", "weg"), f"client {log.client[i]} {src}->{dst} {fac}"
+            held = fac
         else:
             assert fac == "", f"client {log.client[i]} {src}->{dst} names {fac!r} without a bed"
-        if dst == "opvang" or moved:
-            held = fac
-        elif dst not in log.shelter:
-            held = ""
-        if src == "opvang" and dst.endswith("_wachtlijst"):
+            assert dst != "opvang", f"client {log.client[i]} placed without a facility"
+        if src == "opvang" and dst in log.waiting:
             assert held, "an indication in shelter without a bed"
+
+
+def list_spans(log: Log, pool: str) -> tuple[np.ndarray, np.ndarray]:
+    """(join, leave) times of every wait on ``pool``'s waiting list, replayed from the log: a
+    client joins with an indication (or when a cut took their place) and stays on the list,
+    in a shelter bed or not, until they get a place of the pool or leave the system."""
+    joins, leaves = [], []
+    on = math.nan
+    for i in range(len(log.client)):
+        if log.first[i]:
+            if not math.isnan(on):
+                leaves.append(math.inf)
+            on = math.nan
+        dst = log.dst[i]
+        if dst == f"{pool}_wachtlijst" and (log.reason[i] == "indicated" or (
+                log.reason[i] == "cut" and log.src[i] == pool)):
+            assert math.isnan(on), f"client {log.client[i]} joins {pool}'s list twice"
+            on = log.time[i]
+            joins.append(on)
+        elif not math.isnan(on) and dst in (pool, "uitstroom"):
+            leaves.append(log.time[i])
+            on = math.nan
+    if not math.isnan(on):
+        leaves.append(math.inf)
+    return np.array(joins, dtype=float), np.array(leaves, dtype=float)
+
+
+def count_spans(start: np.ndarray, end: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Spans [start, end) covering each day."""
+    return (np.searchsorted(np.sort(start), days, side="right")
+            - np.searchsorted(np.sort(end), days, side="right"))
 
 
 def counts_at(log: Log, mask: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -214,10 +252,15 @@ def check_stocks_match_daily(log: Log, daily: pd.DataFrame,
         bad = np.flatnonzero(got != want)
         assert not len(bad), (f"{name}: day {idx[bad[0]]} log says {got[bad[0]]} in shelter, "
                               f"daily occupancy {want[bad[0]]}")
-    checks = [("klaar", log.dst == "klaar", occ), ("wacht_op_bed", log.dst == "wacht_op_bed", queue)]
+    checks = [("klaar", log.dst == "klaar", occ), ("wacht_op_bed", log.dst == "wacht_op_bed", queue),
+              ("weg", log.dst == "weg", occ)]
     for pool in log.pools:
-        checks += [(pool, holds_place(log, pool), occ),
-                   (pool, log.dst == f"{pool}_wachtlijst", queue)]
+        checks.append((pool, holds_place(log, pool), occ))
+        got = count_spans(*list_spans(log, pool), days)
+        want = queue.loc[idx, pool].to_numpy()
+        bad = np.flatnonzero(got != want)
+        assert not len(bad), (f"{pool} list: day {idx[bad[0]]} log says {got[bad[0]]}, "
+                              f"daily {want[bad[0]]}")
     for col, mask, table in checks:
         got = counts_at(log, mask, days)
         want = table.loc[idx, col].to_numpy()
@@ -230,7 +273,8 @@ def check_stocks_match_daily(log: Log, daily: pd.DataFrame,
 def holds_place(log: Log, pool: str) -> np.ndarray:
     """Events after which the client holds a place of ``pool``: in it, or waiting from it
     for another pool's place."""
-    return (log.dst == pool) | (np.char.endswith(log.dst.astype(str), "_wachtlijst") & (log.src == pool))
+    return (log.dst == pool) | (np.char.endswith(log.dst.astype(str), "_wachtlijst")
+                                & (log.src == pool) & (log.reason != "cut"))
 
 
 # --- capacities ----------------------------------------------------------------------
@@ -289,8 +333,18 @@ def places_capacity(model: Model, schedule: dict[str, int], t: np.ndarray) -> np
     return np.where(idx >= 0, values[np.maximum(idx, 0)], 0)
 
 
-def check_daily_capacity(model: Model, daily: pd.DataFrame) -> None:
-    """The daily capacity equals the model's schedule (with winter places) every day."""
+def transferred(log: Log, pool: str, t: np.ndarray) -> np.ndarray:
+    """Places moved with their occupants to another pool (negative) or from one (positive)
+    by a wlz_transfer, up to each of the times ``t``, counted from the log."""
+    moves = log.reason == "wlz_transfer"
+    out = np.sort(log.time[moves & (log.src == pool)])
+    into = np.sort(log.time[moves & (log.dst == pool)])
+    return np.searchsorted(into, t, side="right") - np.searchsorted(out, t, side="right")
+
+
+def check_daily_capacity(model: Model, daily: pd.DataFrame, log: Log) -> None:
+    """The daily capacity equals the model's schedule (with winter places) every day; a
+    pool's, with the places the Wlz transfer moved."""
     cap = daily_wide(daily, "capacity")
     days = cap.index.to_numpy().astype(float)
     for fid, fac in model.facilities.items():
@@ -300,57 +354,40 @@ def check_daily_capacity(model: Model, daily: pd.DataFrame) -> None:
         assert not len(bad), (f"{fid}: day {int(days[bad[0]])} capacity {got[bad[0]]}, "
                               f"schedule says {want[bad[0]]}")
     for col, pool in model.places.items():
-        want = places_capacity(model, pool.schedule, days)
+        want = places_capacity(model, pool.schedule, days) + transferred(log, col, days)
         got = cap[col].to_numpy()
         assert (got == want).all(), f"{col} capacity differs from its schedule"
 
 
 def check_daily_never_over(model: Model, daily: pd.DataFrame) -> None:
-    """Daily occupancy never above capacity except after a cut, and never rising while above.
-
-    Between two snapshots capacity is constant (changes happen at midnight, before the
-    snapshot), so occupancy can only grow up to the capacity of the previous day, or of
-    this day after a change: occ[d] <= max(occ[d-1], cap[d-1], cap[d]). A shelter can only
-    be above its places after a cut (in the reported years or the warm-up); BW and beschut
-    start with a stock that may itself exceed the places.
-    """
+    """Capacity holds: no facility or pool has more people than places on any day (a cut
+    moves the people above it that day)."""
     occ = daily_wide(daily, "occupancy")
     cap = daily_wide(daily, "capacity")
-    warmup = np.arange(-366.0 * model.simulation.warmup_years, 0.0)
-    pools: list[tuple[str, float | None]] = [
-        (fac.name, float(shelter_capacity(model, fid, warmup).max(initial=0)))
-        for fid, fac in model.facilities.items()]
-    pools += [(name, None) for name in model.places]
-    for name, before in pools:
+    for name in [*(f.name for f in model.facilities.values()), *model.places]:
         o, c = occ[name].to_numpy(), cap[name].to_numpy()
-        bound = np.maximum(np.maximum(o[:-1], c[:-1]), c[1:])
-        bad = np.flatnonzero(o[1:] > bound)
-        assert not len(bad), (f"{name}: occupancy {o[bad[0] + 1]} on day {bad[0] + 1} exceeds "
-                              f"capacity {c[bad[0] + 1]} and rose from {o[bad[0]]}")
-        if before is None:
-            continue
-        over = o > c
-        highest = np.maximum.accumulate(np.r_[before, c[:-1]])  # capacity at any earlier time
-        assert (highest[over] > c[over]).all(), f"{name}: over capacity without a cut before"
+        bad = np.flatnonzero(o > c)
+        assert not len(bad), (f"{name}: occupancy {o[bad[0]]} on day {occ.index[bad[0]]} above "
+                              f"capacity {c[bad[0]]}")
 
 
 def check_placements_within_capacity(model: Model, log: Log) -> None:
-    """Replaying the log in order, nobody is placed into a full or closed facility or place of
-    a pool (a cut never evicts, but only frees places by people leaving)."""
+    """Replaying the log in order, nobody takes a bed of a full or closed facility or a place
+    of a full pool, and a bed's occupants never outnumber its capacity once the day's moves
+    are done."""
     ev = log.raw
     t = ev["time"].to_numpy()
     src = ev["from"].astype(str).to_numpy()
     dst = ev["to"].astype(str).to_numpy()
     fac = ev["facility"].astype(str).to_numpy()
     reason = ev["reason"].astype(str).to_numpy()
-    moved = reason == "moved"  # a move from the facility of the client's previous event
+    moved = reason == "moved"  # to this bed, from the facility of the client's previous event
     before = np.empty(len(fac), dtype=object)
     before[log.order] = np.where(log.first, "", np.r_[[""], log.facility[:-1]])
-    name_to_fid = {f.name: fid for fid, f in model.facilities.items()}
-    for name, fid in name_to_fid.items():
-        into = ((dst == "opvang") | moved) & (fac == name)
-        out = (np.isin(src, log.shelter) & ~np.isin(dst, log.shelter) & (fac == name)) | (
-            moved & (before == name))
+    in_shelter_src, in_shelter_dst = np.isin(src, log.shelter), np.isin(dst, log.shelter)
+    for name, fid in {f.name: fid for fid, f in model.facilities.items()}.items():
+        into = (in_shelter_dst & ~in_shelter_src | moved) & (fac == name)
+        out = (in_shelter_src & ~in_shelter_dst & (fac == name)) | (moved & (before == name))
         occ = np.cumsum(into.astype(int) - out.astype(int))
         assert (occ >= 0).all(), f"{name}: more leave than entered"
         cap = shelter_capacity(model, fid, t[into])
@@ -362,20 +399,42 @@ def check_placements_within_capacity(model: Model, log: Log) -> None:
         change = np.empty(len(hold), dtype=int)
         change[log.order] = hold - np.where(log.first, 0, np.r_[0, hold[:-1]])
         occ = np.cumsum(change)
-        placed = (dst == stage) & (reason != "initial")
-        cap = places_capacity(model, pool.schedule, t[placed])
+        placed = (dst == stage) & (reason != "initial") & (reason != "wlz_transfer")
+        cap = places_capacity(model, pool.schedule, t[placed]) + transferred(log, stage, t[placed])
         bad = np.flatnonzero(occ[placed] > cap)
         assert not len(bad), (f"{stage}: placement at t={t[placed][bad[0]]} makes occupancy "
                               f"{occ[placed][bad[0]]} above {cap[bad[0]]} places")
 
 
 def waits_for_bed(log: Log) -> tuple[np.ndarray, np.ndarray]:
-    """(placement time, wait from the BCT decision) of every shelter placement."""
-    placed = np.flatnonzero(log.dst == "opvang")
-    prev = placed - 1  # a placement is never a client's first event
+    """(time, wait since the start of the wait outside) of every stay begun: a client taking
+    a bed from outside one (zero for who found one free: from the BCT, or back from nights
+    away)."""
+    placed = np.flatnonzero(np.isin(log.dst, log.shelter) & (log.facility != "")
+                            & ~np.isin(log.src, log.shelter))
+    prev = placed - 1  # taking a bed is never a client's first event
     from_queue = log.src[placed] == "wacht_op_bed"
     wait = np.where(from_queue, log.time[placed] - log.time[prev], 0.0)
     return log.time[placed], wait
+
+
+def pool_waits(log: Log, pool: str) -> tuple[np.ndarray, np.ndarray]:
+    """(time, wait since joining the list) of every place of ``pool`` given from its list."""
+    times, waits = [], []
+    on = math.nan
+    for i in range(len(log.client)):
+        if log.first[i]:
+            on = math.nan
+        if log.dst[i] == f"{pool}_wachtlijst" and (log.reason[i] == "indicated" or (
+                log.reason[i] == "cut" and log.src[i] == pool)):
+            on = log.time[i]
+        elif log.dst[i] == pool and not math.isnan(on):
+            times.append(log.time[i])
+            waits.append(log.time[i] - on)
+            on = math.nan
+        elif log.dst[i] == "uitstroom":
+            on = math.nan
+    return np.array(times, dtype=float), np.array(waits, dtype=float)
 
 
 def yearly_mean(times: np.ndarray, values: np.ndarray, model: Model) -> pd.Series:
@@ -423,9 +482,10 @@ def run_region(model: Model, seed: int, replication: int = 0,
 def check_no_idle_place(region: Any) -> None:
     """Work conservation: nobody waits for a bed while a bed on their route is free, and
     nobody waits for a place of a pool while one is free."""
-    for key, pools in region.shelters.routes.items():
+    for key in region.shelters.lists.lists:
         if region.shelters.lists.live(key):
-            free = [p.name for p in pools if p.occupied < p.capacity]
+            free = [p.name for p in region.shelters.routes[key[:2]]
+                    if p.occupied < p.capacity and p.room_type not in key[2]]
             assert not free, f"t={region.env.now}: {key} clients wait while {free} have beds"
     for name, places in zip(region.pool_names, region.places, strict=True):
         if places.lists.live("place"):

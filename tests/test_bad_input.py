@@ -219,7 +219,7 @@ BAD_MODELS: list[tuple[str, Edit, str, str]] = [
     ("word_as_schedule_date",
      renaming("facilities", "velserpoort", "schedule", "2021-01-01", "soon"),
      "facilities.velserpoort.schedule.soon", "YYYY-MM-DD"),
-    ("bad_day_in_bw_places_date", renaming("places", "bw", "schedule", "2021-01-01", "2021-02-30"),
+    ("bad_day_in_bw_places_date", renaming("places", "bw", "schedule", "2022-07-01", "2021-02-30"),
      "places.bw.schedule.2021-02-30", "YYYY-MM-DD"),
     ("empty_schedule", setting("facilities", "frans_hals", "schedule", {}),
      "facilities.frans_hals.schedule", "at least one"),
@@ -381,7 +381,8 @@ def test_directory_as_model_file(tmp_path: Path, capsys: pytest.CaptureFixture) 
 def test_model_file_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "latin1.toml"
     path.write_bytes(MODEL.read_text(encoding="utf-8")
-                     .replace('name = "haarlem"', 'name = "caf\u00e9"', 1).encode("latin-1"))
+                     .replace('name = "haarlem"', 'name = "caf\u00e9"', 1)
+                     .encode("latin-1", errors="replace"))  # an é in Latin-1: not UTF-8
     assert main(["check", str(path)]) == 2
     assert_one_error_line(capsys.readouterr().err, str(path))
 

@@ -134,7 +134,7 @@ def test_shelters_place_in_route_order_and_a_freed_bed_goes_to_the_longest_waiti
     env = simpy.Environment()
     pools = shelters(env)
     env.run(until=1.0)
-    key = ("mo", "single_adult")
+    key = ("mo", "single_adult", ())
     placed = [pools.place(key) for _ in range(4)]
     assert [p.name if p else None for p in placed] == ["A", "A", "B", None]
     assert placed[0] is not None and placed[0].speed == 3.0 and placed[0].departure == 0.5
@@ -165,8 +165,10 @@ def test_places_give_in_order_of_request_and_stand_empty_between_occupants() -> 
     places.request(a)
     places.request(b)
     assert served(a) == "place" and served(b) is None
+    places.hold(a)
     env.run(until=3.0)
-    places.release()  # a leaves on day 3: the place is vacant until day 8
+    places.vacate(a)  # a's stay is over on day 3 ...
+    places.release(a)  # ... and a leaves: the place is vacant until day 8
     env.run(until=7.9)
     assert served(b) is None and places.vacant == 1
     env.run(until=8.1)
@@ -284,3 +286,47 @@ def test_a_new_regime_is_reported_under_its_own_name() -> None:
     assert nights.iloc[1] == pytest.approx(5 * 366, rel=0.02)  # five places, full all of 2020
     assert (metric(rep, "share_of_facility_days_full", "hotel") > 0.9).all()
     assert (metric(rep, "opvang_24uurs_users") == 0).all()  # nothing left in the 24-hour regime
+
+
+def test_a_client_back_in_line_is_put_where_their_first_joining_belongs() -> None:
+    """join(since=...): a client who had to step out (their bed moved, or they lost it) is
+    put back among the others by the time they first joined, passing over stale entries."""
+    env = simpy.Environment()
+    lists: WaitingLists[str] = WaitingLists(env)
+    a, b, c = client(env, 0), client(env, 1), client(env, 2)
+    lists.join(a, "x")
+    env.run(until=1.0)
+    lists.join(b, "x")
+    env.run(until=2.0)
+    lists.join(c, "x")
+    lists.leave(a)  # a steps out at day 2 ...
+    a.wake = simpy.Event(env)
+    assert lists.join(a, "x", since=0.0) == 0.0  # ... and is back, first in line again
+    lists.leave(b)  # b steps out for good: a stale entry
+    late = client(env, 3)
+    assert lists.join(late, "x", since=1.5) == 1.5  # between b's old place and c
+    order = [lists.serve(["x"], k) for k in range(4)]
+    assert order == [a, late, c, None]
+
+
+def test_places_cut_below_the_people_in_them_take_the_last_admitted() -> None:
+    """A cut below the people in the places takes the places of the most recently admitted
+    (their wake succeeds with "cut"), of those in their stay first, then of those waiting to
+    leave; the count of places held follows."""
+    env = simpy.Environment()
+    places = Places(env)
+    places.start(Calendar(dt.date(2000, 1, 1)), {"2000-01-01": 3, "2000-01-10": 1})
+    env.run(until=1.0)
+    people = [client(env, k) for k in range(3)]
+    for person in people:
+        places.request(person)
+        assert served(person) == "place"
+        person.wake = env.event()  # the stay (or the wait to leave) the client waits on now
+        places.hold(person)
+    places.vacate(people[2])  # the last admitted waits to leave, holding the place
+    env.run(until=11.0)
+    assert [served(p) for p in people] == ["cut", "cut", None]  # the last in their stay first
+    assert places.occupied == 1 and not places.occupants and list(places.leaving) == [people[2].id]
+    places.set_capacity(0)  # then those holding a place while they wait to leave it
+    env.run(until=12.0)
+    assert served(people[2]) == "cut" and places.occupied == 0 and not places.leaving

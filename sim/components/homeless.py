@@ -41,7 +41,7 @@ class Homeless:
 
     waiting: dict[str, str] = field(default_factory=dict)  # what opened the wait -> state
     default_waiting: str = "street"
-    after_exit: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed")
+    after_exit: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "cut")
     after_exit_state: dict[str, str] = field(default_factory=dict)  # way out -> state (absent: out_of_sight)
     out_of_sight_days: float = 365.0
     cost_per_night: dict[str, float] = field(default_factory=dict)  # state -> euro (a hotel)

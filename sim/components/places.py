@@ -5,7 +5,8 @@ has places, stays of a drawn length, and exits: to another pool (waiting for it 
 this place), ``ambulant`` (a home through the outflow channels, with support) or a way out of
 the system (``wlz``). Shelter clients with an indication wait for the pool that has an
 ``indication_days``; others arrive directly (``direct_applicants_per_year``, from clinics
-and home) or are there at the start (``initial_occupants``, ``initial_waiting``). A third
+and home) or are there at the start (``initial_occupants``, ``initial_waiting``: occupants
+beyond the places at the start wait first in line). A third
 pool is a table in the model file, nothing else.
 
 Places are given in order of request. ``occupied`` counts places held, by an occupant or
@@ -112,7 +113,8 @@ class Places:
         self.capacity = 0
         self.occupied = 0
         self.lists: WaitingLists[str] = WaitingLists(env)
-        self.occupants: dict[int, Client] = {}  # in their place now, in the order admitted
+        self.occupants: dict[int, Client] = {}  # in their stay now, in the order admitted
+        self.leaving: dict[int, Client] = {}  # their stay over, holding the place until they go
         self.capacity_log: list[tuple[float, int]] = []  # (time, places) as applied
 
     def start(self, calendar: Calendar, schedule: Mapping[str, int]) -> None:
@@ -132,16 +134,19 @@ class Places:
 
     def _trim(self, _: object) -> None:
         """The places fell below the people in them: the most recently admitted lose theirs
-        (their wake succeeds with ``"cut"``)."""
+        (their wake succeeds with ``"cut"``), first of those in their stay, then of those
+        who hold a place while they wait to leave it (for a home or another pool)."""
         excess = self.occupied - self.vacant - self.capacity
-        for client in reversed(list(self.occupants.values())):
-            if excess <= 0:
-                break
-            self.vacate(client)
-            self.occupied -= 1
-            assert client.wake is not None
-            client.wake.succeed(CUT)
-            excess -= 1
+        for held in (self.occupants, self.leaving):
+            for client in reversed(list(held.values())):
+                if excess <= 0:
+                    return
+                del held[client.id]
+                self.occupied -= 1
+                client.queued = False  # off any list it waits on (the journey tells that list)
+                assert client.wake is not None
+                client.wake.succeed(CUT)
+                excess -= 1
 
     def request(self, client: Client, since: float | None = None) -> float:
         """Join the waiting list (a place is given at once when one is free); ``since``: the
@@ -159,11 +164,13 @@ class Places:
         self.occupants[client.id] = client
 
     def vacate(self, client: Client) -> None:
-        """The client's stay in the place is over (they leave, or wait for the next pool)."""
-        del self.occupants[client.id]
+        """The client's stay in the place is over; they hold it until they leave it
+        (:meth:`release`: for a home, or another pool's place)."""
+        self.leaving[client.id] = self.occupants.pop(client.id)
 
-    def release(self) -> None:
-        """The occupant leaves; the place is free again after the vacancy time."""
+    def release(self, client: Client) -> None:
+        """The client leaves the place; it is free again after the vacancy time."""
+        del self.leaving[client.id]
         if self.vacancy_days > 0:
             self.vacant += 1
             self.env.timeout(self.vacancy_days).callbacks.append(self._after_vacancy)

@@ -96,18 +96,14 @@ class StageSpans:
     klaar: Intervals  # ready in a shelter bed, waiting for a home
     pool_waiting: list[Intervals]  # on each place pool's waiting list (in a bed or not)
     pool_in: list[Intervals]  # in a place of each pool
+    pool_kept: list[Intervals]  # holding a place of each pool while waiting for another's
     holds_bed: np.ndarray  # the stages in which a client can hold a shelter bed
     order: np.ndarray  # the rows of the event log by client (:func:`by_client`)
-    cut: int  # the reason code of a cut (a client loses a bed or a place)
 
-    def holding(self, events: dict[str, np.ndarray], pool: int) -> list[Intervals]:
+    def holding(self, pool: int) -> list[Intervals]:
         """The spans in which a client holds a place of ``pool``: in it, or waiting from it
-        for another pool's place (not after a cut took it)."""
-        _, in_place = pool_stages(pool)
-        src, reason = events["src"], events["reason"]
-        return [self.pool_in[pool],
-                *(subset(w, (src[w.opened_by] == in_place) & (reason[w.opened_by] != self.cut))
-                  for w in self.pool_waiting)]
+        for another pool's place (until a cut takes it)."""
+        return [self.pool_in[pool], self.pool_kept[pool]]
 
 
 def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int,
@@ -134,16 +130,22 @@ def stage_spans(events: dict[str, np.ndarray], horizon: float, n_pools: int,
     moved = reason == reasons.get("moved", -1)
     takes_bed = in_bed_after & has_bed & ~in_bed_before
     leaves_bed = in_bed_before & has_bed & ~in_bed_after
-    lists = member(reason, [reasons.get("indicated", -1), reasons.get("cut", -1)])
+    cut = reason == reasons.get("cut", -1)
+    indicated = reason == reasons.get("indicated", -1)
+    waiting, places = [w for w, _ in codes], [p for _, p in codes]
     return StageSpans(
         shelter=spans(takes_bed | moved, leaves_bed | moved),
         stays=spans(takes_bed, leaves_bed),
         wacht_op_bed=spans(dst == WACHT, src == WACHT),
         weg=spans(dst == WEG, src == WEG),
         klaar=spans((dst == KLAAR) & (src != KLAAR), (src == KLAAR) & (dst != KLAAR)),
-        pool_waiting=[spans((dst == w) & lists, (dst == p) | (dst == UIT)) for w, p in codes],
+        pool_waiting=[spans((dst == w) & (indicated | cut & (src == p)), (dst == p) | (dst == UIT))
+                      for w, p in codes],
         pool_in=[spans(dst == p, src == p) for _, p in codes],
-        holds_bed=holds_bed, order=order, cut=reasons.get("cut", -1))
+        pool_kept=[spans((src == p) & member(dst, waiting) & ~cut,
+                         member(src, waiting) & (member(dst, places) | (dst == UIT) | cut))
+                   for _, p in codes],
+        holds_bed=holds_bed, order=order)
 
 
 def subset(spans: Intervals, mask: np.ndarray) -> Intervals:

@@ -98,7 +98,7 @@ def daily_stocks(rec: RunRecord, spans: StageSpans, states: dict[str, Intervals]
     values["weg"] = {"occupancy": count_at(spans.weg, days)}
     values["klaar"] = {"occupancy": count_at(spans.klaar, days)}
     for i, pool in enumerate(rec.pools):
-        held = sum(count_at(s, days) for s in spans.holding(rec.events, i))
+        held = sum(count_at(s, days) for s in spans.holding(i))
         values[pool.name] = {"occupancy": np.asarray(held),
                              "capacity": step_at(*pool.capacity, days),
                              "queue": count_at(spans.pool_waiting[i], days)}
@@ -290,7 +290,8 @@ def pool_section(c: Context, out: Annual) -> None:
                               len(rec.origin_names))
         for j, name in enumerate(rec.origin_names):
             out.add(f"{pool.name}_waiting_list", name, by_origin[j])
-        out.count(f"{pool.name}_indications", "total", waiting.start)
+        indicated = c.reason[waiting.opened_by] == c.code.get("indicated", -1)  # not a cut
+        out.count(f"{pool.name}_indications", "total", waiting.start[indicated])
     for pool in rec.pools:
         out.add("bw_occupancy", pool.label, c.by_year(c.daily.values[pool.name]["occupancy"], True))
         out.add("bw_places", pool.label, step_at(*pool.capacity, year_end))
@@ -392,7 +393,7 @@ def _cost_items(c: Context) -> list[tuple[Intervals, np.ndarray, str]]:
         items.append((subset(stays, mine), rec.facility_cost[stays.facility[mine]], line))
     for i, pool in enumerate(rec.pools):
         if pool.budget:
-            for spans in c.spans.holding(rec.events, i):
+            for spans in c.spans.holding(i):
                 items.append((spans, np.full(len(spans.client), pool.cost_per_day), pool.budget))
     for state, price in rec.homeless.cost_per_night.items():
         spans = c.states[state]

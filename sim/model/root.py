@@ -23,9 +23,9 @@ from sim.input.checks import distribution, non_negative, positive, probability
 from sim.input.errors import InputError
 from sim.input.limits import WARMUP_YEARS_MAX, YEAR_MAX
 
-EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "wlz")
+EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "cut", "wlz")
 # ways out of the system besides the channels: BCT outcomes, giving up the wait for a bed,
-# leaving shelter without housing, and the Wlz
+# leaving shelter without housing, losing a place to a cut while waiting for a home, the Wlz
 
 
 @dataclass(frozen=True)

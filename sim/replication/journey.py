@@ -68,6 +68,10 @@ END = "end"  # a stay in a place ends
 TRANSFER = "wlz_transfer"  # a place pool's occupant moves to the Wlz
 
 
+class SpellEnds(Exception):  # noqa: N818  (an event, not an error)
+    """A night-shelter user's spell in a bed ends before anything else happens there."""
+
+
 class Stay:
     """A client's shelter episode as it stands, so that it can go on in another bed, or
     after nights without one.
@@ -77,11 +81,13 @@ class Stay:
     days spent ready (waiting for a home), each brought up to date by :meth:`elapse`; they
     stand still while the client has no bed. ``listed``: when the client joined the list of
     the stage they are in (a home, a place), so that they keep their place there. ``spells``
-    counts the client's beds, so that a spell's end that comes after they left is ignored.
+    counts the client's spells in a night-shelter bed; ``spell_end``: when the one in the bed
+    now ends (infinity in a bed used every night), ``spell_away``: the mean nights elsewhere
+    after it.
     """
 
     __slots__ = ("depart", "departure", "in_bed", "indication", "key", "listed", "ready_for",
-                 "since", "speed", "spells", "stage", "work")
+                 "since", "speed", "spell_away", "spell_end", "spells", "stage", "work")
 
     def __init__(self, key: RouteKey, stage: int, work: float, depart: float,
                  indication: float) -> None:
@@ -96,6 +102,8 @@ class Stay:
         self.speed = self.departure = 1.0  # of the bed, as it was when the client took it
         self.listed: float | None = None
         self.spells = 0
+        self.spell_end = INF
+        self.spell_away = 0.0
 
     def enter(self, stage: int, now: float, pool: Pool | None) -> None:
         """From ``now`` the client is in ``stage`` in ``pool`` (None: without a bed)."""
@@ -253,10 +261,9 @@ class Region:
             return [], []
         draws = self.draws[name] = GroupDraws(self.model, self.streams, name, n, None)
         origin = draws.attributes.origin
-        held = min(pool.initial_occupants, self.places[i].capacity)  # at most the places then
-        rows = [*range(held), *range(pool.initial_occupants, n)]  # row k: the same client always
         clients = [Client(self.rec.new_client(gi, origin[k]), gi, "single_adult", True, False,
-                          draws, k, self._origins[origin[k]]) for k in rows]
+                          draws, k, self._origins[origin[k]]) for k in range(n)]
+        held = min(pool.initial_occupants, self.places[i].capacity)  # the others wait, first
         _, in_place = pool_stages(i)
         processes, now = [], self.env._now
         for client in clients[:held]:
@@ -264,7 +271,7 @@ class Region:
             self.rec.log((client.id, now, BUITEN, in_place, NO_FACILITY, self._reason["initial"]))
             processes.append(Light(self.env, self._place_stay(client, i)))
         coming = []
-        arrival = [now] * pool.initial_waiting + times
+        arrival = [now] * (pool.initial_occupants - held + pool.initial_waiting) + times
         for client, t in zip(clients[held:], arrival, strict=True):
             if t > now:  # at now + (t - now), as a timeout from now would get there
                 coming.append((now + (t - now), client, i))
@@ -367,54 +374,49 @@ class Region:
                     return (yield from self._in_bed(client, bed, stay))
                 except simpy.Interrupt as stop:
                     cause = str(stop.cause)
-                finally:
-                    stay.spells += 1  # a spell's end still to come is not this bed's any more
+                except SpellEnds:
+                    cause = AWAY
             bed = yield from self._lost_bed(client, bed, stay, cause)
         return bed
 
     def _in_bed(self, client: Client, pool: Pool, stay: Stay) -> Generator[Any, Any, str]:
-        """The stay in one bed, from where ``stay`` stands; returns the way out."""
+        """The stay in one bed, from where ``stay`` stands; returns the way out, or raises
+        :class:`SpellEnds` when a night-shelter user's spell in the bed ends first."""
         env, rec = self.env, self.rec
         self.shelters.hold(pool, client)
         stay.enter(stay.stage, env._now, pool)
-        if pool.spell_in < INF:
-            self._spell(client, pool, stay)
+        if pool.spell_in < INF:  # intermittent use: a spell of nights in the bed, then away
+            stay.spells += 1
+            u = spell_uniform(client.v[SPELL], 2 * stay.spells)
+            stay.spell_end = env._now + exponential(pool.spell_in, u)
+            stay.spell_away = pool.spell_away  # the bed's use as it was when the client took it
+        else:
+            stay.spell_end = INF
         t_depart = max(stay.depart, 0.0) / stay.departure
-        if stay.stage == OPVANG and client.bw and self.entry_pool is not None:
-            t_indication = max(stay.indication, 0.0)
-            if t_depart <= t_indication:
-                yield env.timeout(t_depart)
+        if stay.stage == OPVANG:
+            entry = self.entry_pool if client.bw else None
+            indicated = entry is not None
+            t_next = max(stay.indication if indicated else stay.work / stay.speed, 0.0)
+            yield from self._in_bed_until(min(t_depart, t_next), stay)
+            if t_depart <= t_next:
                 return self._leave_shelter(client, pool, OPVANG, "departed")
-            yield env.timeout(t_indication)
-            t_depart -= t_indication
-            stay.enter(pool_stages(self.entry_pool)[0], env._now, pool)
-            rec.log((client.id, env._now, OPVANG, stay.stage, pool.index, self._reason["indicated"]))
-        elif stay.stage == OPVANG:
-            t_ready = max(stay.work, 0.0) / stay.speed
-            if t_depart <= t_ready:
-                yield env.timeout(t_depart)
-                return self._leave_shelter(client, pool, OPVANG, "departed")
-            yield env.timeout(t_ready)
-            t_depart -= t_ready
-            stay.enter(KLAAR, env._now, pool)
-            rec.log((client.id, env._now, OPVANG, KLAAR, pool.index, self._reason["ready"]))
+            t_depart -= t_next
+            stage = pool_stages(entry)[0] if entry is not None else KLAAR
+            stay.enter(stage, env._now, pool)
+            rec.log((client.id, env._now, OPVANG, stage, pool.index,
+                     self._reason["indicated" if indicated else "ready"]))
         if stay.stage == KLAAR:
             label = yield from self._wait_for_home(client, "shelter", t_depart, stay)
             return self._leave_shelter(client, pool, KLAAR, label)
         return (yield from self._wait_for_place(client, pool, t_depart, stay))
 
-    def _spell(self, client: Client, pool: Pool, stay: Stay) -> None:
-        """Intermittent use: after a spell of nights in the bed the client sleeps elsewhere
-        for a while (:meth:`_lost_bed`), unless they have left the bed before."""
-        token = stay.spells
-        nights = exponential(pool.spell_in, spell_uniform(client.v[SPELL], 2 * token))
-
-        def ends(_: simpy.Event) -> None:
-            if stay.spells == token and pool.spell_in < INF:  # still in the bed, still so used
-                assert client.process is not None
-                client.process.interrupt(AWAY)
-
-        self.env.timeout(nights).callbacks.append(ends)
+    def _in_bed_until(self, delay: float, stay: Stay) -> Generator[Any, Any, None]:
+        """``delay`` days in the bed, unless the spell in it ends first (:class:`SpellEnds`)."""
+        left = stay.spell_end - self.env._now
+        if left < delay:
+            yield self.env.timeout(left)
+            raise SpellEnds
+        yield self.env.timeout(delay)
 
     def _wait_for_place(self, client: Client, pool: Pool, t_depart: float,
                         stay: Stay) -> Generator[Any, Any, str]:
@@ -422,7 +424,7 @@ class Region:
         a place, or leaving without one; returns the way out."""
         i = self.entry_pool
         assert i is not None
-        wake = self._wait(client, t_depart, None)
+        wake = self._wait_in_bed(client, stay, t_depart, None)
         stay.listed = self.places[i].request(client, stay.listed)
         if (yield from self._granted(wake)) is None:
             self.places[i].leave_queue(client)
@@ -432,15 +434,24 @@ class Region:
                       self._reason[self.pool_names[i]]))
         return PLACE
 
+    def _wait_in_bed(self, client: Client, stay: Stay, delay: float, reason: Any) -> Wake:
+        """A wait in a bed for a component, or ``delay`` (with ``reason``), or the end of the
+        spell in the bed (``away``), whichever comes first."""
+        left = stay.spell_end - self.env._now
+        return self._wait(client, left, AWAY) if left < delay else self._wait(client, delay, reason)
+
     def _granted(self, wake: Wake) -> Generator[Any, Any, Any]:
         """Wait on ``wake``; when an interrupt comes just as a component has given the client
         what they wait for, the gift wins (the client leaves the bed for it anyway)."""
         try:
-            return (yield wake)
+            value = yield wake
         except simpy.Interrupt:
             if not wake.early:
                 raise
-            return (yield wake)
+            value = yield wake
+        if value is AWAY:
+            raise SpellEnds
+        return value
 
     def _lost_bed(self, client: Client, bed: Pool, stay: Stay,
                   cause: str) -> Generator[Any, Any, Pool | str]:
@@ -454,7 +465,7 @@ class Region:
         self.shelters.release(bed, client)
         if cause == AWAY:
             rec.log((client.id, now, stay.stage, WEG, bed.index, self._reason[AWAY]))
-            away = exponential(bed.spell_away, spell_uniform(client.v[SPELL], 2 * stay.spells + 1))
+            away = exponential(stay.spell_away, spell_uniform(client.v[SPELL], 2 * stay.spells + 1))
             return (yield from self._without_bed(client, stay, away))
         pool = self.shelters.place(stay.key)
         if pool is not None:
@@ -561,13 +572,15 @@ class Region:
                     if search.mean_wait < INF else INF)
         reason = (pick(search.cumulative, search.names, v[HAZARD_PICK]) if t_hazard < t_depart
                   else "departed")
-        wake = self._wait(client, min(t_hazard, t_depart), reason)
+        delay = min(t_hazard, t_depart)
+        wake = self._wait(client, delay, reason) if stay is None else self._wait_in_bed(
+            client, stay, delay, reason)
         listed = self.housing.enqueue(client, search.eligibility,
                                       stay.listed if stay is not None else None)
         if stay is not None:
             stay.listed = listed
         label = yield from self._granted(wake)
-        if client.queued:
+        if client.queued or label == CUT:  # a cut took the place the client waited in
             self.housing.leave_queue(client)
         return str(label)
 
@@ -623,21 +636,34 @@ class Region:
             return (yield from self._place_stay(client, j))
         route = TRANSFER if how == TRANSFER else pick(*self._exits[i], client.v[exit_u])
         j = self.pool_index.get(route, i)
-        if j != i:  # on the next pool's waiting list, keeping this place
-            next_waiting, next_place = pool_stages(j)
-            self.rec.log((cid, env._now, in_place, next_waiting, NO_FACILITY,
-                          self._reason["indicated"]))
-            wake = self._wait(client, INF, None)
-            self.places[j].request(client)
-            yield wake
-            places.release()
-            self.rec.log((cid, env._now, next_waiting, next_place, NO_FACILITY, self._reason[route]))
-            return (yield from self._place_stay(client, j))
+        if j != i:
+            return (yield from self._next_pool(client, i, j, route))
         label = (yield from self._wait_for_home(client, "place", INF)) if route == AMBULANT else route
-        if how != TRANSFER:  # a transferred client's place has gone with them
-            places.release()
+        if label != CUT and how != TRANSFER:  # a cut or a transfer took the place itself
+            places.release(client)
         self.rec.log((cid, env._now, in_place, UIT, NO_FACILITY, self._reason[label]))
         return label
+
+    def _next_pool(self, client: Client, i: int, j: int, route: str) -> Generator[Any, Any, str]:
+        """On pool ``j``'s waiting list, keeping the place of pool ``i`` until a place of ``j``
+        is given (or a cut takes it: then at home, in the same place on the list)."""
+        env, cid = self.env, client.id
+        waiting, next_place = pool_stages(j)
+        self.rec.log((cid, env._now, pool_stages(i)[1], waiting, NO_FACILITY,
+                      self._reason["indicated"]))
+        since, holding = None, True
+        while True:
+            wake = self._wait(client, INF, None)
+            since = self.places[j].request(client, since)
+            if (yield wake) != CUT:
+                break
+            self.places[j].leave_queue(client)
+            self.rec.log((cid, env._now, waiting, waiting, NO_FACILITY, self._reason[CUT]))
+            holding = False
+        if holding:
+            self.places[i].release(client)
+        self.rec.log((cid, env._now, waiting, next_place, NO_FACILITY, self._reason[route]))
+        return (yield from self._place_stay(client, j))
 
     def _wlz_transfer(self, i: int) -> Process:
         """Move a share of a pool's occupants to the Wlz on one day, with their places: the
