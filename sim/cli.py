@@ -1,5 +1,5 @@
 """Command line: ``opvang run``, ``check``, ``sweep``, ``summary``, ``sensitivity``,
-``calibrate`` (also ``python -m sim``).
+``calibrate``, ``optimise`` (also ``python -m sim``).
 
 Exit codes: 0 done, 2 bad input (one line names the file or option and the key; nothing is
 written), 1 failure. SIGTERM stops a command as Ctrl-C does.
@@ -39,6 +39,7 @@ from sim.study.calibration.command import add_parser as add_calibrate_parser
 from sim.study.compare import format_frame, intervals, paired_differences, per_replication
 from sim.study.experiment import Experiment, read_experiment
 from sim.study.formats import FORMATS, markdown_document, summary_csv
+from sim.study.optimise.command import add_parser as add_optimise_parser
 from sim.study.results import load as load_results
 from sim.study.sensitivity import DEFAULT_OUTCOMES, analyse, design_of, format_analysis, parse_outcome
 from sim.study.sensitivity import write as write_sensitivity
@@ -154,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sweep)
 
+    add_optimise_parser(sub)
     _add_results_parsers(sub)
     return parser
 
@@ -209,7 +211,7 @@ def _years(text: str) -> tuple[int, int]:
 def _cmd_check(args: argparse.Namespace) -> int:
     """A model file, or an experiment file (one that names a model, or has scenarios)."""
     raw = read_toml(args.file)
-    if any(key in raw for key in ("model", "scenarios", "grids", "sample", "replications")):
+    if any(key in raw for key in ("model", "scenarios", "grids", "sample", "replications", "optimise")):
         print(f"{args.file}: ok ({_described(read_experiment(args.file))})")
         return 0
     model = load(args.file)
@@ -225,6 +227,13 @@ def _described(exp: Experiment) -> str:
             f"replications = {n * exp.replications} tasks, seed {exp.seed}, model {exp.model_file}")
     if exp.posterior is not None:
         text += f", posterior {exp.posterior.file}"
+    if exp.optimise is not None:
+        opt = exp.optimise
+        text += (f"; optimise {len(opt.variables)} decision variables, {len(opt.objectives)} "
+                 f"objective{'s' if len(opt.objectives) > 1 else ''}, {len(opt.constraints)} "
+                 f"constraint{'s' if len(opt.constraints) != 1 else ''}: {opt.trials} trials "
+                 f"({opt.sampler_name()}), then KN among the best {opt.select.best} "
+                 f"(delta {opt.select.delta:g}, alpha {opt.select.alpha:g})")
     if exp.design is not None:
         kinds = list(exp.design.kinds.values())
         text += (f"; sample {exp.design.method}, n {exp.design.n}, seed {exp.design.seed}: "

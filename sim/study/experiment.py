@@ -161,7 +161,7 @@ def read_experiment(path: str | Path) -> Experiment:
     posterior = None
     if spec.posterior:
         posterior = read_posterior(_referenced(path, spec.posterior, "posterior"))
-        most = max(spec.replications, optimise.select.max_replications if optimise else 0)
+        most = spec.replications + (optimise.select.max_replications if optimise else 0)
         check_draws(posterior, base, file, spec.seed, most,
                     {name: s.overrides for name, s in scenarios.items()})
     return Experiment(name, file, spec.description, str(model_path), baseline, spec.replications,

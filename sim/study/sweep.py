@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
         out.mkdir(parents=True, exist_ok=True)
         remove_temporary(out)
         done, damaged = scan(out, exp)
-        session = _session(backend.description, command, damaged)
+        session = new_session(backend.description, command, damaged)
         manifest = new_manifest(exp, previous, session)
         _warn_if_code_changed(manifest, session)
         write_manifest(out, manifest)
@@ -134,21 +135,27 @@ def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, 
 
 def scan(out: Path, exp: Experiment) -> tuple[set[tuple[str, int]], list[str]]:
     """The tasks whose files are all on disk and whole, and the damaged files (removed)."""
+    pairs = ((scenario, r) for r in range(exp.replications) for scenario in exp.scenarios)
+    return scan_pairs(out, pairs, exp.tables, exp.seed)
+
+
+def scan_pairs(out: Path, pairs: Iterable[tuple[str, int]], tables: tuple[str, ...],
+               seed: int) -> tuple[set[tuple[str, int]], list[str]]:
+    """:func:`scan` over given (scenario, replication) pairs (a search's candidates)."""
     sums = read_checksums(out)
     done: set[tuple[str, int]] = set()
     damaged: list[str] = []
-    for r in range(exp.replications):
-        for scenario in exp.scenarios:
-            whole = True
-            for table in exp.tables:
-                path = task_file(out, table, scenario, r)
-                problem = _problem(out, path, sums, r, exp.seed) if path.is_file() else "missing"
-                if problem not in (None, "missing"):
-                    damaged.append(f"{path.relative_to(out)} ({problem})")
-                    path.unlink()
-                whole = whole and problem is None
-            if whole:
-                done.add((scenario, r))
+    for scenario, r in pairs:
+        whole = True
+        for table in tables:
+            path = task_file(out, table, scenario, r)
+            problem = _problem(out, path, sums, r, seed) if path.is_file() else "missing"
+            if problem not in (None, "missing"):
+                damaged.append(f"{path.relative_to(out)} ({problem})")
+                path.unlink()
+            whole = whole and problem is None
+        if whole:
+            done.add((scenario, r))
     if damaged:
         print(f"warning: {len(damaged)} damaged result file(s) removed and computed again: "
               f"{'; '.join(damaged[:3])}{' ...' if len(damaged) > 3 else ''}", file=sys.stderr)
@@ -248,16 +255,16 @@ def new_manifest(exp: Experiment, previous: dict[str, Any] | None,
     }
 
 
-def _session(backend: str, command: str, damaged: list[str]) -> dict[str, Any]:
+def new_session(backend: str, command: str, damaged: list[str]) -> dict[str, Any]:
     """The manifest's record of one call of :func:`sweep`."""
-    return {"started": _now(), "ended": None, "status": "running", "computed": 0,
+    return {"started": now(), "ended": None, "status": "running", "computed": 0,
             "backend": backend, "command": command, "git_commit": git_commit(),
             "versions": package_versions(), "damaged_files_rewritten": damaged}
 
 
 def _finish(out: Path, manifest: dict[str, Any], session: dict[str, Any], computed: int,
             status: str) -> None:
-    session.update(ended=_now(), status=status, computed=computed)
+    session.update(ended=now(), status=status, computed=computed)
     manifest["status"] = status
     manifest["ended"] = session["ended"] if status == "complete" else None
     write_manifest(out, manifest)
@@ -272,6 +279,6 @@ def _warn_if_code_changed(manifest: dict[str, Any], session: dict[str, Any]) -> 
                   "sessions", file=sys.stderr)
 
 
-def _now() -> str:
+def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 

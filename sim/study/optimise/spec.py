@@ -100,7 +100,7 @@ class Selection:
     delta: float  # indifference zone in the first objective's units
     best: int = 5
     alpha: float = 0.05
-    max_replications: int = 100  # per candidate, the search's replications included
+    max_replications: int = 100  # per candidate in the selection stage (after the search)
     batch: int = 10  # replications added per round (elimination still checks each one)
 
 
