@@ -40,6 +40,7 @@ from sim.study.compare import format_frame, intervals, paired_differences, per_r
 from sim.study.experiment import Experiment, read_experiment
 from sim.study.formats import FORMATS, markdown_document, summary_csv
 from sim.study.optimise.command import add_parser as add_optimise_parser
+from sim.study.precision import Precision, parse_goal
 from sim.study.results import load as load_results
 from sim.study.sensitivity import DEFAULT_OUTCOMES, analyse, design_of, format_analysis, parse_outcome
 from sim.study.sensitivity import write as write_sensitivity
@@ -153,6 +154,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="run on a Dask distributed cluster, e.g. tcp://host:8786")
     p.add_argument("--out", type=Path, default=None, help="results folder (default results/NAME)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--precision", action="append", default=None, metavar="METRIC[:GROUP]=HALFWIDTH",
+                   help="stop early once every scenario's paired difference against the baseline of "
+                        "this metric (group total when not given) has a 95 %% half-width at most "
+                        "HALFWIDTH, checked after each batch of replications (repeat for more)")
+    p.add_argument("--batch", type=integer(2, REPLICATIONS_MAX), default=10,
+                   help="with --precision: replications per batch (default 10)")
+    p.add_argument("--years", type=_years, default=None, metavar="FIRST-LAST",
+                   help="with --precision: years of the yearly mean (default: all simulated years)")
     p.set_defaults(func=_cmd_sweep)
 
     add_optimise_parser(sub)
@@ -321,9 +330,14 @@ def _posterior_sets(args: argparse.Namespace, model_file: Path,
 def _cmd_sweep(args: argparse.Namespace) -> int:
     exp = read_experiment(args.experiment)
     command = " ".join(shlex.quote(a) for a in ["opvang", *args.argv])
+    precision = None
+    if args.precision:
+        precision = Precision(tuple(parse_goal(g) for g in args.precision), args.batch, args.years)
+    elif args.years is not None or "--batch" in args.argv:
+        raise InputError("--years" if args.years is not None else "--batch", "", "only with --precision")
     try:
         report = sweep(exp, args.out, workers=args.workers, scheduler=args.scheduler,
-                       progress=not args.quiet, command=command)
+                       progress=not args.quiet, command=command, precision=precision)
     except SweepStoppedError as stop:
         if not isinstance(stop.__cause__, KeyboardInterrupt | BackendError):
             traceback.print_exception(stop.__cause__)
@@ -331,6 +345,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         return 1
     print(f"{exp.name}: {report.total} tasks in {report.out} ({report.computed} computed now, "
           f"{report.already} already there) on {report.backend}, {report.seconds:.1f} s")
+    if report.stopped_early is not None:
+        early = report.stopped_early
+        print(f"stopped early after {early['after_replications']} of {early['of']} replications: "
+              f"{early['reason']}; the same command resumes and stops there, without --precision "
+              "it computes the rest")
     print(f"summary: opvang summary {shlex.quote(str(report.out))}")
     return 0
 
@@ -385,7 +404,11 @@ def _summary_header(results: Path, annual: Any, manifest: dict[str, Any],
     about = (f"experiment {name} ({results}): {len(scenarios)} scenario{plural} x {count} "
              f"replications, seed {seed}")
     warning = ""
-    if manifest.get("status", "complete") != "complete":
+    stop = manifest.get("stopped_early")
+    if manifest.get("status") == "stopped_early" and stop:
+        about += (f"; stopped early after {stop['after_replications']} of {stop['of']} replications "
+                  "(every paired difference asked for precise enough)")
+    elif manifest.get("status", "complete") != "complete":
         status = manifest["status"]
         if status == "running" and holder(results) is None:
             status = "stopped before it finished (killed)"
