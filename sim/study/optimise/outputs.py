@@ -31,7 +31,7 @@ STATS = ("mean", "mean_lo95", "mean_hi95", "median", "p2.5", "p97.5")
 def labels(spec: Optimise) -> list[str]:
     """A column label per measure: ``metric:group``, with the years where two differ only in
     them (the same measure twice, e.g. objective and constraint, has one label)."""
-    plain = [f"{m.metric}:{m.group}" for m in spec.measures]
+    plain = [m.name for m in spec.measures]
     clash = {p for p in plain if len({m.years for q, m in zip(plain, spec.measures, strict=True)
                                        if q == p}) > 1}
     return [f"{p}@{m.years[0]}-{m.years[1]}" if p in clash else p

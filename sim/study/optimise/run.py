@@ -14,6 +14,7 @@ Everything is a task in one dataset (:mod:`.store`): run again after a kill, it 
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ from sim.study.optimise.selection import KNResult, kn_select
 from sim.study.optimise.store import Store, check_out, log, new_manifest
 from sim.study.sweep import SweepStoppedError, new_session, now, scan_pairs
 
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 
 @dataclass(frozen=True)
 class OptimiseReport:
@@ -52,17 +55,29 @@ class OptimiseReport:
 
 def run_optimise(path: str | Path, out: str | Path | None = None, *, workers: int | None = None,
                  scheduler: str | None = None, progress: bool = True, command: str = "",
-                 replications: int | None = None) -> OptimiseReport:
-    """Read an experiment file with an ``[optimise]`` table and run its search."""
+                 replications: int | None = None, trials: int | None = None,
+                 max_replications: int | None = None) -> OptimiseReport:
+    """Read an experiment file with an ``[optimise]`` table and run its search.
+
+    ``replications``, ``trials`` and ``max_replications`` (of the selection) replace the file's
+    (a small run for a quick check, such as the notebooks' tests); they are part of the
+    definition, so such a run needs its own ``out``."""
     exp = read_experiment(path)
-    if exp.optimise is None:
+    spec = exp.optimise
+    if spec is None:
         raise InputError(str(path), "optimise", "no [optimise] table: nothing to search "
                          "(see sim/study/optimise/spec.py)")
-    if replications is not None:
-        problem = out_of_range(replications, 2, REPLICATIONS_MAX)
+    for key, value in (("replications", replications), ("optimise.trials", trials),
+                       ("optimise.select.max_replications", max_replications)):
+        problem = None if value is None else out_of_range(value, 2, REPLICATIONS_MAX)
         if problem:
-            raise InputError(str(path), "replications", problem)
+            raise InputError(str(path), key, problem)
+    if replications is not None:
         exp = dataclasses.replace(exp, replications=replications)
+    most = max_replications or spec.select.max_replications
+    select = dataclasses.replace(spec.select, max_replications=most)
+    spec = dataclasses.replace(spec, trials=trials or spec.trials, select=select)
+    exp = dataclasses.replace(exp, optimise=spec)
     return optimise(exp, Path(out) if out is not None else None, workers=workers,
                     scheduler=scheduler, progress=progress, command=command)
 
@@ -124,8 +139,7 @@ def candidates(store: Store, asked: list[Asked]) -> pd.DataFrame:
     table = described(values, spec, exp.baseline)
     base_model = to_jsonable(exp.scenarios[exp.baseline].model)
     for key in spec.variables:
-        column = [store.scenarios[n].overrides.get(key, _lookup(base_model, key) or "as baseline")
-                  for n in names]
+        column = [store.scenarios[n].overrides.get(key, value_now(base_model, key)) for n in names]
         table.insert(1, key, pd.Series(column, dtype=object).astype(str))
     firsts = {a.candidate: a.round for a in reversed(asked) if a.candidate}
     table.insert(1, "round", [firsts.get(n, -1) for n in names])
@@ -145,8 +159,8 @@ def select(store: Store, table: pd.DataFrame) -> tuple[KNResult, list[str]]:
     spec, n0 = store.spec, store.exp.replications
     objective = spec.objectives[0]
     column = f"{labels(spec)[0]} mean"
-    ranked = table[table["feasible"]].sort_values(column, ascending=objective.sense == "minimise",
-                                                  kind="stable")
+    eligible = table["feasible"] & (spec.select.include_baseline | (table["candidate"] != store.exp.baseline))
+    ranked = table[eligible].sort_values(column, ascending=objective.sense == "minimise", kind="stable")
     compared = list(ranked["candidate"][: spec.select.best])
     if not compared:
         return KNResult(-1, [], [], [], 0.0, 0, False, spec.select.alpha, spec.select.delta), []
@@ -251,9 +265,24 @@ def _on_disk(out: Path, tables: tuple[str, ...]) -> set[tuple[str, int]]:
     return pairs
 
 
-def _lookup(model: Any, key: str) -> Any:
-    node = model
-    for part in split_dotted(key):
+def value_now(model: dict[str, Any], key: str) -> Any:
+    """The value a decision key has in a resolved model (JSON): for a dated key
+    (``...schedule.2025-01-01.places``, ``...dated.2025-01-01.haarlem``) the value in force on
+    that date, from the last entry before it (a channel's quota before any dated one)."""
+    parts = split_dotted(key)
+    for i, part in enumerate(parts):
+        if DATE.fullmatch(part):
+            entries, field = _lookup(model, parts[:i]) or {}, parts[i + 1:]
+            found = [v for d, v in sorted(entries.items()) if d <= part and _lookup(v, field) is not None]
+            if found:
+                return _lookup(found[-1], field)
+            before = [*parts[: i - 1], "homes_per_year", *field]  # a channel's quota before any change
+            return _lookup(model, before) if parts[i - 1] == "dated" else None
+    return _lookup(model, parts)
+
+
+def _lookup(node: Any, parts: list[str]) -> Any:
+    for part in parts:
         if not isinstance(node, dict) or part not in node:
             return None
         node = node[part]

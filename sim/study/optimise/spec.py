@@ -8,6 +8,8 @@
     sampler = "auto"            # tpe (one objective), nsga2 (several), random; auto chooses
     years = [2026, 2030]        # default years of the objectives and constraints
     select = { best = 5, delta = 25.0, alpha = 0.05, max_replications = 100, batch = 10 }
+    # select.include_baseline = false: pick among the searched mixes only (the baseline is the
+    # comparison, e.g. when every searched mix has single rooms and the baseline has not)
 
     [optimise.variables."facilities.wilhelminastraat.schedule.2025-01-01.places"]
     low = 15
@@ -23,7 +25,7 @@
 
     [[optimise.constraints]]    # on the mean over the evaluation's replications
     metric = "cost_eur"
-    group = "maatschappelijke_opvang"
+    groups = ["maatschappelijke_opvang", "housing_first"]   # summed per year (or group = "...")
     at_most = 1_000_000
     relative_to = "baseline"    # the baseline scenario's mean plus at_most (default: absolute)
 
@@ -74,11 +76,23 @@ class Variable:
 
 @dataclass(frozen=True)
 class Measure:
-    """A yearly metric of one group, averaged over years, then over replications."""
+    """A yearly metric of one group (or the sum of ``groups``), averaged over years, then over
+    replications."""
 
     metric: str
     group: str = "total"
     years: tuple[int, ...] = ()  # [first, last]; default the [optimise] years
+    groups: tuple[str, ...] = ()  # summed per year, e.g. two budget lines; replaces group
+
+    @property
+    def summed(self) -> tuple[str, ...]:
+        """The groups whose values are added up per year."""
+        return self.groups or (self.group,)
+
+    @property
+    def name(self) -> str:
+        """``metric:group`` (``metric:a+b`` for a sum of groups)."""
+        return f"{self.metric}:{'+'.join(self.summed)}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,7 @@ class Selection:
     alpha: float = 0.05
     max_replications: int = 100  # per candidate in the selection stage (after the search)
     batch: int = 10  # replications added per round (elimination still checks each one)
+    include_baseline: bool = True  # false: the baseline is compared against, never selected
 
 
 @dataclass(frozen=True)
@@ -132,8 +147,10 @@ class Optimise:
     def record(self) -> dict[str, Any]:
         """What defines the search (part of the definition hash of its results)."""
         return {"variables": {k: vars(v) | {"choices": list(v.choices)} for k, v in self.variables.items()},
-                "objectives": [vars(o) | {"years": list(o.years)} for o in self.objectives],
-                "constraints": [vars(c) | {"years": list(c.years)} for c in self.constraints],
+                "objectives": [vars(o) | {"years": list(o.years), "groups": list(o.groups)}
+                               for o in self.objectives],
+                "constraints": [vars(c) | {"years": list(c.years), "groups": list(c.groups)}
+                                for c in self.constraints],
                 "trials": self.trials, "batch": self.batch, "sampler": self.sampler_name(),
                 "seed": self.seed, "select": vars(self.select)}
 
@@ -215,6 +232,8 @@ def _years(years: tuple[int, ...], file: str, key: str, first: int, last: int) -
 
 
 def _with_years(m: Any, default: tuple[int, int], file: str, key: str, first: int, last: int) -> Any:
+    if m.groups and len(set(m.groups)) != len(m.groups):
+        raise InputError(file, f"{key}.groups", f"expected distinct groups, got {list(m.groups)}")
     years = _years(m.years, file, f"{key}.years", first, last) or default
     return type(m)(**(vars(m) | {"years": years}))
 

@@ -114,9 +114,9 @@ class Store:
                               columns=["year", "metric", "group", "value"]).to_pandas()
         out = []
         for m in self.spec.measures:
-            rows = table[(table["metric"] == m.metric) & (table["group"] == m.group)
+            rows = table[(table["metric"] == m.metric) & table["group"].isin(m.summed)
                          & table["year"].between(*m.years)]
-            out.append(float(rows["value"].mean()) if len(rows) else np.nan)
+            out.append(float(rows.groupby("year")["value"].sum().mean()) if len(rows) else np.nan)
         return np.array(out)
 
     def check_metrics(self) -> None:
@@ -179,7 +179,8 @@ def new_manifest(exp: Experiment, previous: dict[str, Any] | None, session: dict
 
 def _check_measure(m: Measure, pairs: set[tuple[str, str]], metrics: list[str], file: str,
                    key: str) -> None:
-    if (m.metric, m.group) in pairs:
+    missing = [g for g in m.summed if (m.metric, g) not in pairs]
+    if not missing:
         return
     if m.metric not in metrics:
         close = difflib.get_close_matches(m.metric, metrics, n=3)
@@ -187,8 +188,8 @@ def _check_measure(m: Measure, pairs: set[tuple[str, str]], metrics: list[str], 
         raise InputError(file, f"{key}.metric", f"no metric {m.metric!r} in the baseline's yearly "
                          f"table{hint} (metrics: docs/metrics.md)")
     groups = sorted(g for metric, g in pairs if metric == m.metric)
-    raise InputError(file, f"{key}.group", f"metric {m.metric} has no group {m.group!r}; expected "
-                     f"one of {', '.join(groups)}")
+    raise InputError(file, f"{key}.{'groups' if m.groups else 'group'}", f"metric {m.metric} has no "
+                     f"group {missing[0]!r}; expected one of {', '.join(groups)}")
 
 
 def log(text: str, progress: bool) -> None:
