@@ -34,7 +34,8 @@ REFERENCE_EQUIVALENTS = 174 * 263_000  # the issue's figure: 45.8 M
 # The precision asked of the single-room question's paired differences (each scenario minus
 # as_now, yearly means over 2025-2030, 95 % half-widths): 150 nights outside a year (0.4 of a
 # person a night), 1 day of waiting for a bed, EUR 100,000 a year of MO spending.
-GOALS = ("street_nights:total=150", "mean_wait_for_bed_days:total=1", "cost_eur:maatschappelijke_opvang=100000")
+GOALS = ("street_nights:total=150", "mean_wait_for_bed_days:total=1",
+         "cost_eur:maatschappelijke_opvang=100000")
 
 
 def one_evaluation() -> tuple[float, int, int]:

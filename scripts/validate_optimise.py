@@ -114,8 +114,8 @@ def main() -> None:
         grid_sims = len(mixes) * exp.replications
         print(f"grid: {len(mixes)} mixes x {exp.replications} draws = {grid_sims} simulations "
               f"({report.total} with the baseline) in {grid_seconds:.0f} s; {int(mixes['feasible'].sum())} "
-              f"feasible; best {best.name}: {best[PLACES]} places, {best[ROOM]}, Housing First "
-              f"{best[HF]}: {best['nights']:,.0f} nights outside a year "
+              f"feasible; best {best.name}: {best[PLACES]:g} places, {best[ROOM]}, Housing First "
+              f"{best[HF]:g}: {best['nights']:,.0f} nights outside a year "
               f"(as now {table.loc['as_now', 'nights']:,.0f})")
         within = 0
         for seed in range(1, args.seeds + 1):
@@ -125,11 +125,12 @@ def main() -> None:
             seconds = time.perf_counter() - started
             sel = result.selection
             pick = sel["overrides"]
-            match = mixes[(mixes[PLACES] == pick[PLACES]) & (mixes[ROOM] == pick[ROOM]) & (mixes[HF] == pick[HF])]
+            same = (mixes[PLACES] == pick[PLACES]) & (mixes[ROOM] == pick[ROOM]) & (mixes[HF] == pick[HF])
+            match = mixes[same]
             gap = float(match["nights"].iloc[0] - best["nights"])
             within += gap <= DELTA
             sims = sel["simulations"]["total"]
-            print(f"seed {seed}: picked {pick[PLACES]} places, {pick[ROOM]}, Housing First {pick[HF]}: "
+            print(f"seed {seed}: picked {pick[PLACES]:g} places, {pick[ROOM]}, Housing First {pick[HF]:g}: "
                   f"{match['nights'].iloc[0]:,.0f} on the grid's draws, {gap:+,.0f} from the grid's best "
                   f"({'within' if gap <= DELTA else 'NOT within'} delta {DELTA:g}); {sims} simulations "
                   f"({sel['simulations']['search']} search), grid/optimiser {grid_sims / sims:.2f}, "

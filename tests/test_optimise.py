@@ -52,7 +52,7 @@ choices = ["dormitory", "two-person"]
 metric = "street_nights"
 [[optimise.constraints]]
 metric = "cost_eur"
-group = "maatschappelijke_opvang"
+groups = ["maatschappelijke_opvang", "housing_first"]
 at_most = 200000
 relative_to = "baseline"
 """
@@ -96,6 +96,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ({"trials = 6": "trials = 0"}, "optimise.trials"),
     ({'sampler = "tpe"': 'sampler = "grid"'}, "optimise.sampler"),
     ({"batch = 3": "batch = 3\nmystery = 1"}, "optimise.mystery"),
+    ({'"housing_first"]': '"maatschappelijke_opvang"]'}, "optimise.constraints[0].groups"),
 ])
 def test_bad_optimise_tables_are_refused_naming_the_key(tmp_path: Path, changes: dict[str, str],
                                                         key: str) -> None:
@@ -135,6 +136,11 @@ def test_the_search_writes_candidates_front_selection_and_figures(reference: Pat
     annual = load(reference, "annual")  # the dataset reads as a sweep's, decision values as columns
     assert set(annual["scenario"]) == set(table["candidate"])
     assert PLACES.strip('"') in annual.columns
+    cost = annual[(annual["scenario"] == "baseline") & (annual["replication"] < 3)
+                  & (annual["metric"] == "cost_eur")
+                  & annual["group"].isin(["maatschappelijke_opvang", "housing_first"])]
+    summed = cost.groupby(["replication", "year"])["value"].sum().groupby("replication").mean().mean()
+    assert table.loc[0, "cost_eur:maatschappelijke_opvang+housing_first mean"] == pytest.approx(summed)
 
 
 def test_two_workers_give_the_same_search(reference: Path, tmp_path: Path) -> None:
