@@ -1,5 +1,5 @@
 """Command line: ``opvang run``, ``check``, ``sweep``, ``summary``, ``sensitivity``,
-``calibrate`` (also ``python -m sim``).
+``calibrate``, ``optimise`` (also ``python -m sim``).
 
 Exit codes: 0 done, 2 bad input (one line names the file or option and the key; nothing is
 written), 1 failure. SIGTERM stops a command as Ctrl-C does.
@@ -39,6 +39,8 @@ from sim.study.calibration.command import add_parser as add_calibrate_parser
 from sim.study.compare import format_frame, intervals, paired_differences, per_replication
 from sim.study.experiment import Experiment, read_experiment
 from sim.study.formats import FORMATS, markdown_document, summary_csv
+from sim.study.optimise.command import add_parser as add_optimise_parser
+from sim.study.precision import Precision, parse_goal
 from sim.study.results import load as load_results
 from sim.study.sensitivity import DEFAULT_OUTCOMES, analyse, design_of, format_analysis, parse_outcome
 from sim.study.sensitivity import write as write_sensitivity
@@ -152,8 +154,17 @@ def _parser() -> argparse.ArgumentParser:
                        help="run on a Dask distributed cluster, e.g. tcp://host:8786")
     p.add_argument("--out", type=Path, default=None, help="results folder (default results/NAME)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--precision", action="append", default=None, metavar="METRIC[:GROUP]=HALFWIDTH",
+                   help="stop early once every scenario's paired difference against the baseline of "
+                        "this metric (group total when not given) has a 95 %% half-width at most "
+                        "HALFWIDTH, checked after each batch of replications (repeat for more)")
+    p.add_argument("--batch", type=integer(2, REPLICATIONS_MAX), default=10,
+                   help="with --precision: replications per batch (default 10)")
+    p.add_argument("--years", type=_years, default=None, metavar="FIRST-LAST",
+                   help="with --precision: years of the yearly mean (default: all simulated years)")
     p.set_defaults(func=_cmd_sweep)
 
+    add_optimise_parser(sub)
     _add_results_parsers(sub)
     return parser
 
@@ -209,7 +220,7 @@ def _years(text: str) -> tuple[int, int]:
 def _cmd_check(args: argparse.Namespace) -> int:
     """A model file, or an experiment file (one that names a model, or has scenarios)."""
     raw = read_toml(args.file)
-    if any(key in raw for key in ("model", "scenarios", "grids", "sample", "replications")):
+    if any(key in raw for key in ("model", "scenarios", "grids", "sample", "replications", "optimise")):
         print(f"{args.file}: ok ({_described(read_experiment(args.file))})")
         return 0
     model = load(args.file)
@@ -225,6 +236,13 @@ def _described(exp: Experiment) -> str:
             f"replications = {n * exp.replications} tasks, seed {exp.seed}, model {exp.model_file}")
     if exp.posterior is not None:
         text += f", posterior {exp.posterior.file}"
+    if exp.optimise is not None:
+        opt = exp.optimise
+        text += (f"; optimise {len(opt.variables)} decision variables, {len(opt.objectives)} "
+                 f"objective{'s' if len(opt.objectives) > 1 else ''}, {len(opt.constraints)} "
+                 f"constraint{'s' if len(opt.constraints) != 1 else ''}: {opt.trials} trials "
+                 f"({opt.sampler_name()}), then KN among the best {opt.select.best} "
+                 f"(delta {opt.select.delta:g}, alpha {opt.select.alpha:g})")
     if exp.design is not None:
         kinds = list(exp.design.kinds.values())
         text += (f"; sample {exp.design.method}, n {exp.design.n}, seed {exp.design.seed}: "
@@ -312,9 +330,14 @@ def _posterior_sets(args: argparse.Namespace, model_file: Path,
 def _cmd_sweep(args: argparse.Namespace) -> int:
     exp = read_experiment(args.experiment)
     command = " ".join(shlex.quote(a) for a in ["opvang", *args.argv])
+    precision = None
+    if args.precision:
+        precision = Precision(tuple(parse_goal(g) for g in args.precision), args.batch, args.years)
+    elif args.years is not None or "--batch" in args.argv:
+        raise InputError("--years" if args.years is not None else "--batch", "", "only with --precision")
     try:
         report = sweep(exp, args.out, workers=args.workers, scheduler=args.scheduler,
-                       progress=not args.quiet, command=command)
+                       progress=not args.quiet, command=command, precision=precision)
     except SweepStoppedError as stop:
         if not isinstance(stop.__cause__, KeyboardInterrupt | BackendError):
             traceback.print_exception(stop.__cause__)
@@ -322,6 +345,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         return 1
     print(f"{exp.name}: {report.total} tasks in {report.out} ({report.computed} computed now, "
           f"{report.already} already there) on {report.backend}, {report.seconds:.1f} s")
+    if report.stopped_early is not None:
+        early = report.stopped_early
+        print(f"stopped early after {early['after_replications']} of {early['of']} replications: "
+              f"{early['reason']}; the same command resumes and stops there, without --precision "
+              "it computes the rest")
     print(f"summary: opvang summary {shlex.quote(str(report.out))}")
     return 0
 
@@ -376,7 +404,11 @@ def _summary_header(results: Path, annual: Any, manifest: dict[str, Any],
     about = (f"experiment {name} ({results}): {len(scenarios)} scenario{plural} x {count} "
              f"replications, seed {seed}")
     warning = ""
-    if manifest.get("status", "complete") != "complete":
+    stop = manifest.get("stopped_early")
+    if manifest.get("status") == "stopped_early" and stop:
+        about += (f"; stopped early after {stop['after_replications']} of {stop['of']} replications "
+                  "(every paired difference asked for precise enough)")
+    elif manifest.get("status", "complete") != "complete":
         status = manifest["status"]
         if status == "running" and holder(results) is None:
             status = "stopped before it finished (killed)"

@@ -19,7 +19,7 @@ def test_the_notebooks_are_there() -> None:
                      "03_single_rooms.ipynb", "04_outflow_levers.ipynb",
                      "05_velserpoort_pilot.ipynb", "06_joops_hotel.ipynb",
                      "07_demand_and_levers.ipynb", "08_access_policy.ipynb",
-                     "09_sensitivity.ipynb"]
+                     "09_sensitivity.ipynb", "10_budget_choice.ipynb"]
 
 
 @pytest.mark.parametrize("name", NAMES)

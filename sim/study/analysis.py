@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.study.compare import per_replication
+from sim.study.optimise.run import run_optimise
 from sim.study.sweep import run_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,25 @@ def results_of(name: str, root: Path = ROOT) -> Path:
     if not (manifest.exists() and json.loads(manifest.read_text())["status"] == "complete"):
         run_experiment(root / "experiments" / f"{name}.toml", out, replications=small,
                        progress=False)
+    return out
+
+
+def optimisation_of(name: str, root: Path = ROOT) -> Path:
+    """The results folder of ``opvang optimise experiments/NAME.toml`` (``results/NAME-optimise``);
+    the search runs (or resumes) there unless it is complete. With
+    ``OPVANG_NOTEBOOK_REPLICATIONS=N`` each candidate gets N draws, the search at most 4N trials
+    and the selection at most 2N replications (into ``results/NAME-optimise-rN``)."""
+    small = replications_override()
+    base = Path(os.environ.get("OPVANG_NOTEBOOK_RESULTS", root / "results"))
+    out = base / (f"{name}-optimise-r{small}" if small else f"{name}-optimise")
+    manifest = out / "manifest.json"
+    if not (manifest.exists() and json.loads(manifest.read_text())["status"] == "complete"):
+        path = root / "experiments" / f"{name}.toml"
+        if small:
+            run_optimise(path, out, replications=max(small, 2), trials=4 * max(small, 2),
+                         max_replications=2 * max(small, 2), progress=False)
+        else:
+            run_optimise(path, out, progress=False)
     return out
 
 

@@ -54,7 +54,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -66,13 +66,14 @@ from sim.input.schema import build
 from sim.model.files import from_mapping, model_hash, read_toml, resolve, split_dotted, with_overrides
 from sim.model.posterior import Posterior, check_draws, read_posterior
 from sim.model.root import Model
+from sim.study.optimise.spec import Optimise, read_optimise
 from sim.study.sampling import Design, read_design
 
 TABLES = ("annual", "daily", "events")
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
 TOP_KEYS = ("name", "description", "model", "replications", "seed", "baseline", "tables",
-            "posterior", "horizon", "scenarios", "grids", "sample", "parameters", "levers")
-TABLE_KEYS = ("scenarios", "grids", "sample", "parameters", "levers")  # read on their own
+            "posterior", "horizon", "scenarios", "grids", "sample", "parameters", "levers", "optimise")
+TABLE_KEYS = ("scenarios", "grids", "sample", "parameters", "levers", "optimise")  # read on their own
 GRID_KEYS = ("label", "labels")  # a grid's naming, not model keys
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -128,6 +129,7 @@ class Experiment:
     posterior: Posterior | None = None
     base: dict[str, Any] = field(default_factory=dict, repr=False)  # raw model, horizon applied
     design: Design | None = None  # a sampled design: its points are the scenarios sample-*
+    optimise: Optimise | None = None  # an [optimise] table: a search over its decision variables
 
 
 def read_experiment(path: str | Path) -> Experiment:
@@ -151,13 +153,20 @@ def read_experiment(path: str | Path) -> Experiment:
     baseline = spec.baseline or next(iter(scenarios))
     if baseline not in scenarios:
         raise InputError(file, "baseline", f"expected one of the scenarios: {_listed(scenarios)}")
+    optimise = None
+    if "optimise" in raw:
+        simulation = scenarios[baseline].model.simulation
+        optimise = read_optimise(raw["optimise"], base, file, spec.seed, simulation.start.year,
+                                 simulation.end_year)
     posterior = None
     if spec.posterior:
         posterior = read_posterior(_referenced(path, spec.posterior, "posterior"))
-        check_draws(posterior, base, file, spec.seed, spec.replications,
+        most = spec.replications + (optimise.select.max_replications if optimise else 0)
+        check_draws(posterior, base, file, spec.seed, most,
                     {name: s.overrides for name, s in scenarios.items()})
     return Experiment(name, file, spec.description, str(model_path), baseline, spec.replications,
-                      spec.seed, tuple(spec.tables), horizon, scenarios, posterior, base, design)
+                      spec.seed, tuple(spec.tables), horizon, scenarios, posterior, base, design,
+                      optimise)
 
 
 def _scenarios(raw: Mapping[str, Any], base: dict[str, Any], design: Design | None, file: str,
@@ -187,18 +196,27 @@ def _scenarios(raw: Mapping[str, Any], base: dict[str, Any], design: Design | No
     return scenarios
 
 
+def scenario(exp: Experiment, name: str, overrides: dict[str, Any], origin: str) -> Scenario:
+    """A scenario added to ``exp`` (a candidate of a search): its overrides on the base model,
+    resolved and checked (an :class:`InputError` naming ``origin`` when the model is invalid)."""
+    model = _resolve(exp.base, overrides, exp.file, origin)
+    return Scenario(name, dict(overrides), model, model_hash(model), origin)
+
+
 def _listed(names: Mapping[str, Any], most: int = 12) -> str:
     shown = list(itertools.islice(names, most))
     return ", ".join(shown) + (f", ... ({len(names)} in all)" if len(names) > most else "")
 
 
-def tasks(exp: Experiment, skip: Container[tuple[str, int]] = ()) -> Iterator[Task]:
-    """Every (scenario, replication) not in ``skip``, replication by replication, built lazily.
+def tasks(exp: Experiment, skip: Container[tuple[str, int]] = (),
+          replications: Iterable[int] | None = None) -> Iterator[Task]:
+    """Every (scenario, replication) not in ``skip``, replication by replication, built lazily
+    (``replications``: these indices instead of ``0..replications-1``).
 
     With a posterior, the worker builds each model from the base model, the replication's
     draw and the scenario's overrides (:class:`sim.batch.tasks.Variant`).
     """
-    for r in range(exp.replications):
+    for r in range(exp.replications) if replications is None else replications:
         draw = exp.posterior.overrides(exp.posterior.draw(exp.seed, r)) if exp.posterior else None
         for scenario in exp.scenarios.values():
             if (scenario.name, r) in skip:

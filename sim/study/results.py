@@ -62,7 +62,7 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
         raise InputError(str(folder), "", "holds no results yet")
     frame = frame[[k for k in KEYS if k in frame] + [c for c in frame if c not in KEYS]]
     manifest = read_manifest(root) or {}
-    sweep = manifest if manifest.get("kind") == "sweep" else {}
+    sweep = manifest if manifest.get("kind") in ("sweep", "optimise") else {}
     frame["scenario"] = pd.Categorical(frame["scenario"], categories=_scenario_order(sweep, frame))
     if "experiment" in frame:
         frame["experiment"] = frame["experiment"].astype("category")

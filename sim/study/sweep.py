@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from tqdm import tqdm
 
 from sim.batch.backends import Backend, make_backend
@@ -39,11 +42,12 @@ from sim.batch.dataset import (
 )
 from sim.batch.folders import check_writable, claim
 from sim.batch.provenance import git_commit, package_versions
-from sim.batch.tasks import run_task
+from sim.batch.tasks import Task, TaskOutput, run_task
 from sim.input.errors import InputError
 from sim.input.limits import REPLICATIONS_MAX, out_of_range
 from sim.model.files import to_jsonable
 from sim.study.experiment import Experiment, definition, definition_hash, read_experiment, tasks
+from sim.study.precision import Precision, goal_values, halfwidths, reached
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class SweepReport:
     backend: str
     cpu_seconds: float  # CPU time of the workers on the computed tasks
     damaged: int = 0  # files found damaged at the start, removed and computed again
+    stopped_early: dict[str, Any] | None = None  # with a precision: when and why it stopped
 
 
 class SweepStoppedError(Exception):
@@ -66,7 +71,7 @@ class SweepStoppedError(Exception):
 
 def run_experiment(path: str | Path, out: str | Path | None = None, *, workers: int | None = None,
                    scheduler: str | None = None, progress: bool = True,
-                   replications: int | None = None) -> SweepReport:
+                   replications: int | None = None, precision: Precision | None = None) -> SweepReport:
     """Read an experiment file and sweep it (Python entry point of ``opvang sweep``).
 
     ``replications`` replaces the file's number (a small run for a quick check, such as the
@@ -79,13 +84,18 @@ def run_experiment(path: str | Path, out: str | Path | None = None, *, workers: 
             raise InputError(str(path), "replications", problem)
         exp = dataclasses.replace(exp, replications=replications)
     return sweep(exp, Path(out) if out is not None else None, workers=workers,
-                 scheduler=scheduler, progress=progress)
+                 scheduler=scheduler, progress=progress, precision=precision)
 
 
 def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = None,
-          scheduler: str | None = None, progress: bool = True, command: str = "") -> SweepReport:
-    """Compute every missing task of ``exp`` into ``out`` (default ``results/NAME``)."""
+          scheduler: str | None = None, progress: bool = True, command: str = "",
+          precision: Precision | None = None) -> SweepReport:
+    """Compute every missing task of ``exp`` into ``out`` (default ``results/NAME``); with a
+    ``precision``, in batches of replications until it is reached (:mod:`sim.study.precision`)."""
     out = out if out is not None else Path("results") / exp.name
+    if precision is not None and "annual" not in exp.tables:
+        raise InputError("--precision", "", f"needs the annual table; {exp.file} writes "
+                         f"{', '.join(exp.tables)}")
     check_writable(out)
     check_out(out, exp)  # refuse early; checked again under the claim
     started = time.perf_counter()
@@ -94,61 +104,122 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
         out.mkdir(parents=True, exist_ok=True)
         remove_temporary(out)
         done, damaged = scan(out, exp)
-        session = _session(backend.description, command, damaged)
+        session = new_session(backend.description, command, damaged)
+        if precision is not None:
+            session["precision"] = precision.record()
         manifest = new_manifest(exp, previous, session)
+        manifest.pop("stopped_early", None)
         _warn_if_code_changed(manifest, session)
         write_manifest(out, manifest)
-        computed, cpu_seconds = _compute(exp, out, backend, done, manifest, session, progress)
-    return SweepReport(out, exp.replications * len(exp.scenarios), len(done), computed,
-                       time.perf_counter() - started, backend.description, cpu_seconds, len(damaged))
+        run = _Run(exp, out, backend, done, progress)
+        try:
+            stopped = run.all() if precision is None else run.until(precision)
+        except BaseException as err:
+            _finish(out, manifest, session, run.computed, "interrupted")
+            if isinstance(err, InputError):
+                raise
+            total, written = exp.replications * len(exp.scenarios), len(done)
+            cause = ("interrupted" if isinstance(err, KeyboardInterrupt)
+                     else f"stopped by an error ({type(err).__name__}: {err})")
+            raise SweepStoppedError(f"{exp.name} {cause}: {written} of {total} tasks are in {out}; "
+                                    "run the same command again to compute the rest") from err
+        finally:
+            run.bar.close()
+        if stopped is not None:
+            manifest["stopped_early"] = stopped
+        _finish(out, manifest, session, run.computed, "complete" if stopped is None else "stopped_early")
+    return SweepReport(out, exp.replications * len(exp.scenarios), run.already, run.computed,
+                       time.perf_counter() - started, backend.description, run.cpu_seconds,
+                       len(damaged), stopped)
 
 
-def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, int]],
-             manifest: dict[str, Any], session: dict[str, Any], progress: bool) -> tuple[int, float]:
-    """Run the missing tasks, write each file as it arrives, and record how the session ended."""
-    total = exp.replications * len(exp.scenarios)
-    computed, cpu_seconds = 0, 0.0
-    bar = tqdm(total=total, initial=len(done), unit="task", desc=exp.name, disable=not progress)
-    try:
-        for result in backend.map(run_task, tasks(exp, skip=done)):
+class _Run:
+    """The missing tasks of a sweep, computed and written as they arrive."""
+
+    def __init__(self, exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, int]],
+                 progress: bool) -> None:
+        self.exp, self.out, self.backend, self.done = exp, out, backend, done
+        self.already = len(done)
+        self.computed, self.cpu_seconds = 0, 0.0
+        self.bar = tqdm(total=exp.replications * len(exp.scenarios), initial=len(done), unit="task",
+                        desc=exp.name, disable=not progress)
+
+    def all(self) -> dict[str, Any] | None:
+        """Every missing task (it never stops early)."""
+        for _ in self._results(tasks(self.exp, skip=self.done)):
+            pass
+        return None
+
+    def until(self, precision: Precision) -> dict[str, Any] | None:
+        """Batch by batch until the precision is reached; what the manifest records of the stop."""
+        exp = self.exp
+        simulation = exp.scenarios[exp.baseline].model.simulation
+        years = precision.years or (simulation.start.year, simulation.end_year)
+        statistic = functools.partial(goal_values, goals=precision.goals, years=years)
+        values: dict[tuple[str, int], list[float]] = {}
+        for start in range(0, exp.replications, precision.batch):
+            reps = range(start, min(start + precision.batch, exp.replications))
+            todo = (dataclasses.replace(t, statistic=statistic)
+                    for t in tasks(exp, skip=self.done, replications=reps))
+            for result in self._results(todo):
+                values[(result.scenario, result.replication)] = result.statistic
+            n = reps.stop
+            if n < 2 or n >= exp.replications:
+                continue
+            self._read_back(values, n, statistic)
+            widths = halfwidths(values, list(exp.scenarios), exp.baseline, n, precision.goals)
+            if reached(widths, precision.goals):
+                return {"after_replications": n, "of": exp.replications,
+                        "reason": "every paired difference against the baseline has a 95 % half-width "
+                                  "at most the one asked for", "precision": precision.record(),
+                        "halfwidths": widths}
+        return None
+
+    def _read_back(self, values: dict[tuple[str, int], list[float]], n: int,
+                   statistic: functools.partial[list[float]]) -> None:
+        """The statistic of tasks done before this session, from their files."""
+        for r in range(n):
+            for s in self.exp.scenarios:
+                if (s, r) not in values:
+                    values[(s, r)] = statistic(pd.read_parquet(task_file(self.out, "annual", s, r)))
+
+    def _results(self, todo: Iterator[Task]) -> Iterator[TaskOutput]:
+        for result in self.backend.map(run_task, todo):
             for table, data in result.files.items():
-                path = task_file(out, table, result.scenario, result.replication)
+                path = task_file(self.out, table, result.scenario, result.replication)
                 if not path.exists():  # a task cut short may have written some tables
                     write_atomic(path, data)
-                    record_checksum(out, path, data)
-            computed += 1
-            cpu_seconds += result.cpu_seconds
-            bar.update()
-    except BaseException as err:
-        _finish(out, manifest, session, computed, "interrupted")
-        written = len(done) + computed
-        cause = ("interrupted" if isinstance(err, KeyboardInterrupt)
-                 else f"stopped by an error ({type(err).__name__}: {err})")
-        raise SweepStoppedError(f"{exp.name} {cause}: {written} of {total} tasks are in {out}; "
-                                "run the same command again to compute the rest") from err
-    finally:
-        bar.close()
-    _finish(out, manifest, session, computed, "complete")
-    return computed, cpu_seconds
+                    record_checksum(self.out, path, data)
+            self.done.add((result.scenario, result.replication))
+            self.computed += 1
+            self.cpu_seconds += result.cpu_seconds
+            self.bar.update()
+            yield result
 
 
 def scan(out: Path, exp: Experiment) -> tuple[set[tuple[str, int]], list[str]]:
     """The tasks whose files are all on disk and whole, and the damaged files (removed)."""
+    pairs = ((scenario, r) for r in range(exp.replications) for scenario in exp.scenarios)
+    return scan_pairs(out, pairs, exp.tables, exp.seed)
+
+
+def scan_pairs(out: Path, pairs: Iterable[tuple[str, int]], tables: tuple[str, ...],
+               seed: int) -> tuple[set[tuple[str, int]], list[str]]:
+    """:func:`scan` over given (scenario, replication) pairs (a search's candidates)."""
     sums = read_checksums(out)
     done: set[tuple[str, int]] = set()
     damaged: list[str] = []
-    for r in range(exp.replications):
-        for scenario in exp.scenarios:
-            whole = True
-            for table in exp.tables:
-                path = task_file(out, table, scenario, r)
-                problem = _problem(out, path, sums, r, exp.seed) if path.is_file() else "missing"
-                if problem not in (None, "missing"):
-                    damaged.append(f"{path.relative_to(out)} ({problem})")
-                    path.unlink()
-                whole = whole and problem is None
-            if whole:
-                done.add((scenario, r))
+    for scenario, r in pairs:
+        whole = True
+        for table in tables:
+            path = task_file(out, table, scenario, r)
+            problem = _problem(out, path, sums, r, seed) if path.is_file() else "missing"
+            if problem not in (None, "missing"):
+                damaged.append(f"{path.relative_to(out)} ({problem})")
+                path.unlink()
+            whole = whole and problem is None
+        if whole:
+            done.add((scenario, r))
     if damaged:
         print(f"warning: {len(damaged)} damaged result file(s) removed and computed again: "
               f"{'; '.join(damaged[:3])}{' ...' if len(damaged) > 3 else ''}", file=sys.stderr)
@@ -248,16 +319,16 @@ def new_manifest(exp: Experiment, previous: dict[str, Any] | None,
     }
 
 
-def _session(backend: str, command: str, damaged: list[str]) -> dict[str, Any]:
+def new_session(backend: str, command: str, damaged: list[str]) -> dict[str, Any]:
     """The manifest's record of one call of :func:`sweep`."""
-    return {"started": _now(), "ended": None, "status": "running", "computed": 0,
+    return {"started": now(), "ended": None, "status": "running", "computed": 0,
             "backend": backend, "command": command, "git_commit": git_commit(),
             "versions": package_versions(), "damaged_files_rewritten": damaged}
 
 
 def _finish(out: Path, manifest: dict[str, Any], session: dict[str, Any], computed: int,
             status: str) -> None:
-    session.update(ended=_now(), status=status, computed=computed)
+    session.update(ended=now(), status=status, computed=computed)
     manifest["status"] = status
     manifest["ended"] = session["ended"] if status == "complete" else None
     write_manifest(out, manifest)
@@ -272,6 +343,6 @@ def _warn_if_code_changed(manifest: dict[str, Any], session: dict[str, Any]) -> 
                   "sessions", file=sys.stderr)
 
 
-def _now() -> str:
+def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 

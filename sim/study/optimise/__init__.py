@@ -1,0 +1,2 @@
+"""Simulation optimisation over an experiment: the ``[optimise]`` table, the search, the
+ranking-and-selection stage, and ``opvang optimise``."""
