@@ -258,3 +258,28 @@ def avoiders(region: Any, log: Log, share: float) -> tuple[dict[tuple[int, int],
             k = int(np.searchsorted(np.flatnonzero(group_of == g), c))  # the group's k-th client
             out[(c, episode)] = bool(region.draws[region.group_names[g]].rows[k, episode, AVOID] < share)
     return out, episode_of
+
+
+def test_the_bed_nights_a_cut_removes_are_found_again() -> None:
+    """The bed-night balance (sim.study.balance): paired replication by replication, the
+    changes of the parts of person_nights add up to zero (the same people, every night in one
+    part), and the beds cut are nights in a bed lost."""
+    import pandas as pd
+
+    from sim.batch.runner import run as run_model
+    from sim.study.balance import balance, paired_parts
+
+    raw = short(haarlem_raw(), end_year=2021, warmup=1)
+    tables = []
+    for scenario, places in (("as_now", 30), ("cut", 10)):
+        raw["facilities"]["wilhelminastraat"]["schedule"]["2020-01-01"] = {"places": places}
+        annual = run_model(build(raw), 4, SEED, scenario=scenario, progress=False).tables["annual"]
+        tables.append(annual.assign(scenario=scenario))
+    paired = paired_parts(pd.concat(tables, ignore_index=True), "as_now", (2020, 2021))
+    parts = paired["person_nights"].drop(columns="total")
+    np.testing.assert_allclose(parts.sum(axis=1).to_numpy(), 0.0, atol=1e-6)
+    assert (parts["in_shelter_bed"] < -1000).all()  # 20 beds a year fewer, well used
+    table = balance(paired)
+    assert abs(table.loc["sum_of_all_changes", "cut"]) < 1e-6
+    assert table.loc["bed_nights_removed", "cut"] > 0
+    assert table.loc["share_both", "cut"] > 0  # some of the removed nights are without a bed
