@@ -26,7 +26,7 @@ from typing import Any
 
 from sim.batch.backends import BackendError
 from sim.batch.dataset import read_manifest
-from sim.batch.folders import check_writable, claim, holder
+from sim.batch.folders import check_writable, claim, holder, os_error_line
 from sim.batch.output import check_destination, write_run
 from sim.batch.tasks import Variant
 from sim.input.errors import InputError
@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         except KeyboardInterrupt:
             print("interrupted; nothing was written", file=sys.stderr)
+            return 1
+        except OSError as err:  # a full disk, a folder without permission, ...: no traceback
+            print(f"error: {' '.join(os_error_line(err).split())}", file=sys.stderr)
             return 1
         except Exception:
             traceback.print_exc()
@@ -316,7 +319,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         report = sweep(exp, args.out, workers=args.workers, scheduler=args.scheduler,
                        progress=not args.quiet, command=command)
     except SweepStoppedError as stop:
-        if not isinstance(stop.__cause__, KeyboardInterrupt | BackendError):
+        if not isinstance(stop.__cause__, KeyboardInterrupt | BackendError | OSError):
             traceback.print_exception(stop.__cause__)
         print(f"error: {stop}", file=sys.stderr)
         return 1

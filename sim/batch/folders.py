@@ -12,6 +12,7 @@ is ever at the destination.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
@@ -193,3 +194,17 @@ def fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def os_error_line(err: OSError, then: str = "run the same command again") -> str:
+    """An operating-system error (a full disk, no permission, ...) in one line: what failed,
+    where, and what to do before ``then``."""
+    what = err.strerror or str(err) or type(err).__name__
+    where = f"{err.filename}: " if err.filename else ""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        advice = "the disk is full: free space on it, then "
+    elif err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        advice = "make it writable (or write elsewhere), then "
+    else:
+        advice = "once that is fixed, "
+    return f"{where}{what}; {advice}{then}"

@@ -11,6 +11,7 @@ refused, never mixed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import sys
@@ -37,7 +38,7 @@ from sim.batch.dataset import (
     write_atomic,
     write_manifest,
 )
-from sim.batch.folders import check_writable, claim
+from sim.batch.folders import check_writable, claim, os_error_line
 from sim.batch.provenance import git_commit, package_versions
 from sim.batch.tasks import run_task
 from sim.input.errors import InputError
@@ -120,12 +121,18 @@ def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, 
             cpu_seconds += result.cpu_seconds
             bar.update()
     except BaseException as err:
-        _finish(out, manifest, session, computed, "interrupted")
+        with contextlib.suppress(OSError):  # a full disk refuses the manifest too; a rerun mends it
+            _finish(out, manifest, session, computed, "interrupted")
         written = len(done) + computed
-        cause = ("interrupted" if isinstance(err, KeyboardInterrupt)
-                 else f"stopped by an error ({type(err).__name__}: {err})")
-        raise SweepStoppedError(f"{exp.name} {cause}: {written} of {total} tasks are in {out}; "
-                                "run the same command again to compute the rest") from err
+        then = "run the same command again to compute the rest"
+        if isinstance(err, KeyboardInterrupt):
+            cause = f"interrupted: {written} of {total} tasks are in {out}; {then}"
+        elif isinstance(err, OSError):
+            cause = f"stopped: {written} of {total} tasks are in {out}: {os_error_line(err, then)}"
+        else:
+            cause = (f"stopped by an error ({type(err).__name__}: {err}): {written} of {total} "
+                     f"tasks are in {out}; {then}")
+        raise SweepStoppedError(f"{exp.name} {cause}") from err
     finally:
         bar.close()
     _finish(out, manifest, session, computed, "complete")
