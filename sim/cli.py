@@ -40,6 +40,7 @@ from sim.study.compare import format_frame, intervals, paired_differences, per_r
 from sim.study.experiment import Experiment, read_experiment
 from sim.study.formats import FORMATS, markdown_document, summary_csv
 from sim.study.results import load as load_results
+from sim.study.results import unverified
 from sim.study.sensitivity import DEFAULT_OUTCOMES, analyse, design_of, format_analysis, parse_outcome
 from sim.study.sensitivity import write as write_sensitivity
 from sim.study.summary import against_targets, format_table, key_indicators
@@ -378,14 +379,15 @@ def _summary_header(results: Path, annual: Any, manifest: dict[str, Any],
     seed = manifest.get("seeds", {}).get("seed", ", ".join(map(str, annual["seed"].unique())))
     about = (f"experiment {name} ({results}): {len(scenarios)} scenario{plural} x {count} "
              f"replications, seed {seed}")
-    warning = ""
+    warning = unverified(results)
     if manifest.get("status", "complete") != "complete":
         status = manifest["status"]
         if status == "running" and holder(results) is None:
             status = "stopped before it finished (killed)"
         done = len(annual[["scenario", "replication"]].drop_duplicates())
-        warning = (f"warning: the sweep is {status}: {done} of {manifest.get('tasks')} tasks "
-                   "are in; run `opvang sweep` again to finish it")
+        warning = "\n".join(filter(None, [warning, (
+            f"warning: the sweep is {status}: {done} of {manifest.get('tasks')} tasks "
+            "are in; run `opvang sweep` again to finish it")]))
     return about, warning
 
 
@@ -407,6 +409,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     out = args.out or args.results
     check_writable(out)
     annual = load_results(args.results, "annual", overrides=False)
+    if unverified(args.results):
+        print(unverified(args.results), file=sys.stderr)
     analysis = analyse(args.results, annual, outcomes, args.years)
     first, last = analysis.years
     print(f"experiment {analysis.experiment} ({args.results}): {design.method} sample of "

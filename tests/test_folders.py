@@ -8,7 +8,11 @@ never loses or overwrites anything the user had.
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +22,10 @@ from cli_runner import cli
 import sim.batch.dataset
 import sim.batch.output
 import sim.study.sweep
+from sim.batch.dataset import CHECKSUMS
 from sim.batch.folders import holder, lock_path
+from sim.study.experiment import read_experiment
+from sim.study.sweep import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = str(ROOT / "models" / "haarlem.toml")
@@ -112,7 +119,7 @@ def test_a_full_disk_during_a_sweep_is_one_line_and_a_rerun_completes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "smoke"
     with monkeypatch.context() as patched:
-        full_disk(patched, after=3)  # the manifest and a task's two tables, then nothing
+        full_disk(patched, after=4)  # the manifest, the checksum list, a task's two tables
         result = cli(["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--quiet"])
     assert result.code == 1
     one_error_line(result.err, f"error: smoke stopped: 1 of 6 tasks are in {out}: ")
@@ -121,3 +128,106 @@ def test_a_full_disk_during_a_sweep_is_one_line_and_a_rerun_completes(
     again = cli(["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--quiet"])
     assert again.code == 0, again.err
     assert "(5 computed now, 1 already there)" in again.out
+
+
+# --- checksums ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An uninterrupted sweep of the smoke experiment in this process."""
+    out = tmp_path_factory.mktemp("reference") / "smoke"
+    sweep(read_experiment(SMOKE), out, workers=1, progress=False)
+    return out
+
+
+def checksum_lines(out: Path) -> list[str]:
+    return (out / CHECKSUMS).read_text().splitlines()
+
+
+def sha256sum_check(out: Path) -> None:
+    """``sha256sum -c checksums.sha256`` in ``out`` passes (Python's own check where the tool
+    is missing): every line names a file once, with its SHA-256."""
+    lines = checksum_lines(out)
+    names = [line.split("  ", 1)[1] for line in lines]
+    assert len(names) == len(set(names)), lines
+    if shutil.which("sha256sum"):
+        done = subprocess.run(["sha256sum", "--quiet", "-c", CHECKSUMS], cwd=out, text=True,
+                              capture_output=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_checksum_lists_are_sorted_and_equal_for_equal_runs(tmp_path: Path, reference: Path) -> None:
+    two = tmp_path / "two"
+    result = cli(["sweep", str(SMOKE), "--out", str(two), "--workers", "2", "--quiet"])
+    assert result.code == 0, result.err
+    assert checksum_lines(two) == checksum_lines(reference)  # in completion order, they differed
+    assert checksum_lines(two) == sorted(checksum_lines(two), key=lambda line: line.split("  ")[1])
+    sha256sum_check(two)
+    runs = [tmp_path / "run1", tmp_path / "run2"]
+    for out in runs:
+        done = cli(["run", MODEL, "-n", "2", "--until", "2019", "--out", str(out), "--quiet",
+                    "--targets", TARGETS])
+        assert done.code == 0, done.err
+    assert (runs[0] / CHECKSUMS).read_bytes() == (runs[1] / CHECKSUMS).read_bytes()
+    sha256sum_check(runs[0])
+
+
+def test_after_a_repair_sha256sum_passes(tmp_path: Path, reference: Path) -> None:
+    out = tmp_path / "smoke"
+    shutil.copytree(reference, out)
+    other = out / "annual" / "scenario=fewer_places" / "rep-00001.parquet"
+    replaced = out / "annual" / "scenario=baseline" / "rep-00001.parquet"
+    shutil.copyfile(other, replaced)  # a whole Parquet file, of the right replication and seed
+    result = cli(["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--quiet"])
+    assert result.code == 0, result.err
+    assert "warning: 1 damaged result file(s) removed and computed again" in result.err
+    assert replaced.read_bytes() == (reference / replaced.relative_to(out)).read_bytes()
+    sha256sum_check(out)  # the stale line stayed, so sha256sum -c failed
+    assert checksum_lines(out) == checksum_lines(reference)
+
+
+@pytest.fixture(scope="module")
+def sampled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sweep of a Morris sample of two factors (six points, one replication, 2019)."""
+    folder = tmp_path_factory.mktemp("sampled")
+    path = folder / "sampled.toml"
+    path.write_text(f"model = {json.dumps(MODEL)}\nreplications = 1\nseed = 8\n"
+                    "[horizon]\nend_year = 2019\nwarmup_years = 1\n"
+                    '[sample]\nmethod = "morris"\nn = 2\nseed = 3\n'
+                    '[parameters."groups.wmo.patience_days"]\nlow = 7.0\nhigh = 120.0\n'
+                    '[parameters."returns.gave_up.probability"]\nlow = 0.2\nhigh = 0.8\n')
+    out = folder / "sampled"
+    sweep(read_experiment(path), out, workers=1, progress=False)
+    return out
+
+
+@pytest.mark.parametrize("command", ["summary", "sensitivity"])
+@pytest.mark.parametrize("harm", ["replaced", "missing"])
+def test_summary_and_sensitivity_name_a_damaged_or_missing_file(
+        tmp_path: Path, reference: Path, sampled: Path, command: str, harm: str) -> None:
+    out = tmp_path / "results"
+    shutil.copytree(reference if command == "summary" else sampled, out)
+    files = sorted((out / "annual").rglob("*.parquet"))
+    path = files[0]
+    if harm == "replaced":  # reads back whole, with the right keys: only the checksum tells
+        shutil.copyfile(next(p for p in files if p.name == path.name and p != path), path)
+    else:
+        path.unlink()
+    result = cli([command, str(out)])
+    assert result.code == 2, result.out
+    problem = "its SHA-256 differs from the one in" if harm == "replaced" else "missing: "
+    one_error_line(result.err, f"error: {path}: damaged result file ({problem}")
+    assert result.out == ""
+
+
+def test_summary_warns_when_there_is_no_checksum_list(tmp_path: Path, reference: Path) -> None:
+    out = tmp_path / "smoke"
+    shutil.copytree(reference, out)
+    (out / CHECKSUMS).unlink()
+    result = cli(["summary", str(out)])
+    assert result.code == 0, result.err
+    assert f"warning: {out / CHECKSUMS} is missing: the result files cannot be checked" in result.out

@@ -5,7 +5,9 @@
 
 Works on a sweep's dataset and on the output of ``opvang run`` alike
 (``<table>/scenario=S/rep-R.parquet``), and on older runs' ``<table>/experiment=E/scenario=S/
-part-0.parquet``. A damaged file is an :class:`~sim.input.errors.InputError` that names it.
+part-0.parquet``. A damaged file is an :class:`~sim.input.errors.InputError` that names it:
+one that does not read back, or whose bytes differ from ``checksums.sha256``, or one the
+list names that is missing.
 
 A sweep's table also gets a column per overridden model key (named by the dotted key, after
 the run keys, in alphabetical order): the value the row's scenario and replication ran with.
@@ -26,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from sim.batch.dataset import damage, read_manifest
+from sim.batch.dataset import CHECKSUMS, damage, read_manifest, verify_checksums
 from sim.input.errors import InputError
 from sim.model.files import split_dotted
 
@@ -49,6 +51,7 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
     if not folder.is_dir():
         found = sorted(p.name for p in root.iterdir() if p.is_dir())
         raise InputError(str(root), table, "no such table; found: " + (", ".join(found) or "nothing"))
+    _verify(root, table)
     keys = _partition_keys(folder)
     checked = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(
         page_checksum_verification=True))
@@ -115,6 +118,24 @@ def _lookup(model: Any, parts: list[str]) -> Any:
             return None
         node = node[part]
     return None if isinstance(node, dict | list) else node
+
+
+def unverified(root: str | Path) -> str:
+    """A warning when a results folder has no checksum list to check its files against."""
+    if (Path(root) / CHECKSUMS).is_file():
+        return ""
+    return (f"warning: {Path(root) / CHECKSUMS} is missing: the result files cannot be checked "
+            "for damage (a sweep writes it again when its command runs again)")
+
+
+def _verify(root: Path, table: str) -> None:
+    """Refuse a table whose files differ from their checksums, or are missing."""
+    problems = verify_checksums(root, table)
+    if problems:
+        path, problem = problems[0]
+        more = f"; {len(problems) - 1} more file(s) of {table} too" if len(problems) > 1 else ""
+        raise InputError(str(path), "", f"damaged result file ({problem}{more}); a sweep rewrites "
+                         "it when run again, a run must be run again")
 
 
 def _damaged(folder: Path, err: Exception) -> InputError:

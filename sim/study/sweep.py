@@ -35,6 +35,7 @@ from sim.batch.dataset import (
     remove_temporary,
     sha256,
     task_file,
+    tidy_checksums,
     write_atomic,
     write_manifest,
 )
@@ -98,7 +99,8 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
         session = _session(backend.description, command, damaged)
         manifest = new_manifest(exp, previous, session)
         _warn_if_code_changed(manifest, session)
-        write_manifest(out, manifest)
+        write_manifest(out, manifest)  # first: a folder with a manifest is a sweep's, resumable
+        tidy_checksums(out)  # without the lines of the damaged files just removed
         computed, cpu_seconds = _compute(exp, out, backend, done, manifest, session, progress)
     return SweepReport(out, exp.replications * len(exp.scenarios), len(done), computed,
                        time.perf_counter() - started, backend.description, cpu_seconds, len(damaged))
@@ -244,7 +246,8 @@ def new_manifest(exp: Experiment, previous: dict[str, Any] | None,
         "posterior": draws,
         "layout": LAYOUT,
         "checksums": f"{CHECKSUMS}: the SHA-256 of each result file, appended as it is written "
-                     "(sha256sum -c format); a resumed sweep checks every file against it",
+                     "and sorted by path when a session ends (sha256sum -c format); a resumed "
+                     "sweep checks every file against it, and so does reading a table",
         "tasks": exp.replications * len(exp.scenarios),
         "status": "running",
         "started": first.get("started") or session["started"],
@@ -264,6 +267,7 @@ def _session(backend: str, command: str, damaged: list[str]) -> dict[str, Any]:
 
 def _finish(out: Path, manifest: dict[str, Any], session: dict[str, Any], computed: int,
             status: str) -> None:
+    tidy_checksums(out)
     session.update(ended=_now(), status=status, computed=computed)
     manifest["status"] = status
     manifest["ended"] = session["ended"] if status == "complete" else None
