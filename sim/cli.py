@@ -332,7 +332,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _cmd_summary(args: argparse.Namespace) -> int:
     annual = load_results(args.results, "annual", overrides=False)
-    manifest = read_manifest(args.results) or {}
+    manifest, damaged = _manifest_or_warning(args.results)
     scenarios = list(dict.fromkeys(annual["scenario"]))
     baseline = args.baseline or manifest.get("baseline") or scenarios[0]
     if baseline not in scenarios:
@@ -344,6 +344,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     table = intervals(values)
     differences = paired_differences(values, baseline) if len(scenarios) > 1 else None
     about, warning = _summary_header(args.results, annual, manifest, scenarios)
+    warning = "\n".join(filter(None, [damaged, warning]))
     if args.format == "csv":
         if warning:
             print(warning, file=sys.stderr)
@@ -367,6 +368,17 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         print(f"\n{texts[1]}\n")
         print(format_frame(differences))
     return 0
+
+
+def _manifest_or_warning(results: Path) -> tuple[dict[str, Any], str]:
+    """A results folder's manifest, or none and a warning when it is damaged: the data files
+    alone still give a summary (the baseline is then the first scenario, or --baseline)."""
+    try:
+        return read_manifest(results) or {}, ""
+    except InputError as err:
+        return {}, (f"warning: {err.file}: {err.expected.split('; ')[0]}; this summary is of the data "
+                    "files alone (baseline: --baseline, else the first scenario); "
+                    f"{err.expected.split('; ', 1)[1]}")
 
 
 def _summary_header(results: Path, annual: Any, manifest: dict[str, Any],

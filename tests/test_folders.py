@@ -22,7 +22,7 @@ from cli_runner import cli
 import sim.batch.dataset
 import sim.batch.output
 import sim.study.sweep
-from sim.batch.dataset import CHECKSUMS
+from sim.batch.dataset import CHECKSUMS, MANIFEST
 from sim.batch.folders import holder, lock_path
 from sim.study.experiment import read_experiment
 from sim.study.sweep import sweep
@@ -231,3 +231,54 @@ def test_summary_warns_when_there_is_no_checksum_list(tmp_path: Path, reference:
     result = cli(["summary", str(out)])
     assert result.code == 0, result.err
     assert f"warning: {out / CHECKSUMS} is missing: the result files cannot be checked" in result.out
+
+
+# --- a damaged manifest ------------------------------------------------------------------
+
+
+def test_a_damaged_manifest_is_rebuilt_when_the_sweep_runs_again(tmp_path: Path,
+                                                                 reference: Path) -> None:
+    out = tmp_path / "smoke"
+    shutil.copytree(reference, out)
+    (out / MANIFEST).write_text('{"kind": "sw')
+    summary = cli(["summary", str(out)])  # the data are whole: a summary, with a warning
+    assert summary.code == 0, summary.err
+    assert f"warning: {out / MANIFEST}: damaged: cannot be read as JSON" in summary.out
+    assert "a sweep rebuilds it from its experiment file" in summary.out
+    result = cli(["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--quiet"])
+    assert result.code == 0, result.err
+    assert f"warning: {out / MANIFEST}: damaged: cannot be read as JSON" in result.err
+    assert "rebuilt from" in result.err and "(0 computed now, 6 already there)" in result.out
+    rebuilt, before = (json.loads((folder / MANIFEST).read_text()) for folder in (out, reference))
+    assert rebuilt["status"] == "complete"
+    assert rebuilt["definition_hash"] == before["definition_hash"]
+    assert rebuilt["scenarios"] == before["scenarios"]
+    again = cli(["summary", str(out)])
+    assert again.out.replace(str(out), "X") == cli(["summary", str(reference)]).out.replace(
+        str(reference), "X")
+
+
+def test_a_damaged_manifest_over_another_experiment_s_files_is_refused(
+        tmp_path: Path, reference: Path) -> None:
+    out = tmp_path / "smoke"
+    shutil.copytree(reference, out)
+    (out / MANIFEST).write_text("[]")
+    other = tmp_path / "other.toml"
+    other.write_text(SMOKE.read_text().replace("seed = 7", "seed = 8").replace(
+        '"../models/haarlem.toml"', json.dumps(MODEL)))
+    result = cli(["sweep", str(other), "--out", str(out), "--workers", "1", "--quiet"])
+    assert result.code == 2
+    one_error_line(result.err, f"error: {out / MANIFEST}: damaged, and annual/scenario=baseline/"
+                               "rep-00000.parquet holds experiment ['smoke'] and seed [7], not other")
+    assert (out / MANIFEST).read_text() == "[]"
+
+
+def test_sensitivity_needs_the_manifest_and_says_how_to_rebuild_it(tmp_path: Path,
+                                                                  sampled: Path) -> None:
+    out = tmp_path / "sampled"
+    shutil.copytree(sampled, out)
+    (out / MANIFEST).write_bytes(b"\xff\xfe")
+    result = cli(["sensitivity", str(out)])
+    assert result.code == 2
+    one_error_line(result.err, f"error: {out / MANIFEST}: damaged: cannot be read as JSON")
+    assert "a sweep rebuilds it from its experiment file and the data files" in result.err

@@ -39,6 +39,8 @@ MANIFEST = "manifest.json"
 CHECKSUMS = "checksums.sha256"
 TEMPORARY_SUFFIX = ".tmp"
 LAYOUT = "<table>/scenario=<scenario>/rep-<replication>.parquet"
+REBUILD = ("a sweep rebuilds it from its experiment file and the data files when its command runs "
+           "again (opvang sweep EXPERIMENT --out FOLDER)")
 
 
 def task_file(out: Path, table: str, scenario: str, replication: int) -> Path:
@@ -166,9 +168,9 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(str(path), "", f"cannot be read as JSON ({err})") from None
+        raise InputError(str(path), "", f"damaged: cannot be read as JSON ({err}); {REBUILD}") from None
     if not isinstance(data, dict):
-        raise InputError(str(path), "", "expected a JSON object")
+        raise InputError(str(path), "", f"damaged: expected a JSON object; {REBUILD}")
     return data
 
 

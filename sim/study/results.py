@@ -41,8 +41,8 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
 
     Experiment and scenario are categoricals (a sweep's table repeats a few names over
     millions of rows); the scenarios' categories are in the experiment's order when a manifest
-    says it, else alphabetical, and rows are ordered by scenario, then replication, then as
-    the replication wrote them.
+    says it, else alphabetical (a damaged manifest is an error only with ``overrides``), and
+    rows are ordered by scenario, then replication, then as the replication wrote them.
     """
     root = Path(path)
     folder = root / table
@@ -64,13 +64,24 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
     if frame.empty:
         raise InputError(str(folder), "", "holds no results yet")
     frame = frame[[k for k in KEYS if k in frame] + [c for c in frame if c not in KEYS]]
-    manifest = read_manifest(root) or {}
+    manifest = _manifest(root, needed=overrides)
     sweep = manifest if manifest.get("kind") == "sweep" else {}
     frame["scenario"] = pd.Categorical(frame["scenario"], categories=_scenario_order(sweep, frame))
     if "experiment" in frame:
         frame["experiment"] = frame["experiment"].astype("category")
     frame = frame.sort_values(["scenario", "replication"], kind="stable").reset_index(drop=True)
     return _with_overrides(frame, sweep) if overrides and sweep else frame
+
+
+def _manifest(root: Path, needed: bool) -> dict[str, Any]:
+    """The folder's manifest; a damaged one is an error only where it is ``needed`` (for the
+    override columns), else the table is read without it (scenarios in alphabetical order)."""
+    try:
+        return read_manifest(root) or {}
+    except InputError:
+        if needed:
+            raise
+        return {}
 
 
 def override_values(manifest: Mapping[str, Any], pairs: pd.DataFrame) -> pd.DataFrame:

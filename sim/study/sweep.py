@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from sim.batch.backends import Backend, make_backend
@@ -92,7 +94,7 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
     check_out(out, exp)  # refuse early; checked again under the claim
     started = time.perf_counter()
     with make_backend(workers, scheduler) as backend, claim(out):  # connect before writing anything
-        previous = check_out(out, exp)
+        previous = check_out(out, exp, announce=True)
         out.mkdir(parents=True, exist_ok=True)
         remove_temporary(out)
         done, damaged = scan(out, exp)
@@ -180,11 +182,29 @@ def _problem(out: Path, path: Path, sums: dict[str, str], replication: int, seed
     return problem
 
 
-def check_out(out: Path, exp: Experiment) -> dict[str, Any] | None:
-    """Refuse a folder that is not this experiment's; return its manifest when resuming."""
+def check_out(out: Path, exp: Experiment, announce: bool = False) -> dict[str, Any] | None:
+    """Refuse a folder that is not this experiment's; return its manifest when resuming.
+
+    A damaged manifest is rebuilt (the caller writes a new one) when every data file in the
+    folder is one of this experiment's tasks (:func:`foreign_file`); ``announce`` prints the
+    warning that says so.
+    """
     if not out.exists() or all(is_temporary(p) for p in out.iterdir()):
         return None  # new, or only what a sweep killed before its first manifest left
-    manifest = read_manifest(out)
+    try:
+        manifest = read_manifest(out)
+    except InputError as err:
+        foreign = foreign_file(out, exp)
+        if foreign:
+            raise InputError(str(out / MANIFEST), "", f"damaged, and {foreign}: results are never "
+                             "mixed; sweep into a new folder with --out, or move "
+                             f"{out} away") from None
+        if announce:
+            print(f"warning: {err.file}: {err.expected.split('; ')[0]}; rebuilt from {exp.file} and "
+                  "the data files, which are all of its tasks (whether they ran the scenarios' "
+                  "models of today cannot be checked; earlier sessions' records are lost)",
+                  file=sys.stderr)
+        return None
     if manifest is None or manifest.get("kind") != "sweep":
         raise InputError(str(out), "", "already exists, is not empty and holds no sweep manifest; "
                          "choose another --out")
@@ -196,6 +216,26 @@ def check_out(out: Path, exp: Experiment) -> dict[str, Any] | None:
                          f"(hash {old}; {exp.file} now gives {new}; changed: {changed}). Results are "
                          f"never mixed: sweep into a new folder with --out, or move {out} away")
     return manifest
+
+
+def foreign_file(out: Path, exp: Experiment) -> str:
+    """The first data file in ``out`` that is not one of ``exp``'s tasks (its table, scenario,
+    replication, experiment name or seed), in words; "" when there is none. A file that does
+    not read back is left to :func:`scan`, which removes it."""
+    tasks = {task_file(out, table, scenario, r) for table in exp.tables
+             for scenario in exp.scenarios for r in range(exp.replications)}
+    for path in sorted(p for p in out.rglob("*.parquet") if not is_temporary(p)):
+        name = path.relative_to(out).as_posix()
+        if path not in tasks:
+            return f"{name} is no task of experiment {exp.name} (as {exp.file} defines it now)"
+        try:
+            keys = pq.read_table(path, columns=["experiment", "seed"]).to_pydict()
+        except (OSError, pa.ArrowException, KeyError):
+            continue
+        if set(map(str, keys["experiment"])) - {exp.name} or set(keys["seed"]) - {exp.seed}:
+            return (f"{name} holds experiment {sorted(set(map(str, keys['experiment'])))} and seed "
+                    f"{sorted(set(keys['seed']))}, not {exp.name} and {exp.seed}")
+    return ""
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> str:
