@@ -29,15 +29,17 @@ from sim.batch.dataset import read_manifest
 from sim.batch.folders import check_writable, claim, holder, os_error_line
 from sim.batch.output import check_destination, write_run
 from sim.batch.tasks import Variant
-from sim.input.errors import InputError
+from sim.input.errors import InputError, did_you_mean
 from sim.input.limits import REPLICATIONS_MAX, SEED_MAX, WORKERS_MAX, YEAR_MAX
 from sim.input.options import Parser, integer
+from sim.model.dated import idle_entries, warning
 from sim.model.files import load, model_hash, read_toml, resolve
 from sim.model.posterior import check_draws, read_posterior
 from sim.model.root import Model
 from sim.study.calibration.command import add_parser as add_calibrate_parser
 from sim.study.compare import format_frame, intervals, paired_differences, per_replication
 from sim.study.experiment import Experiment, read_experiment
+from sim.study.experiment import warnings as experiment_warnings
 from sim.study.formats import FORMATS, markdown_document, summary_csv
 from sim.study.results import load as load_results
 from sim.study.results import unverified
@@ -214,12 +216,29 @@ def _cmd_check(args: argparse.Namespace) -> int:
     """A model file, or an experiment file (one that names a model, or has scenarios)."""
     raw = read_toml(args.file)
     if any(key in raw for key in ("model", "scenarios", "grids", "sample", "replications")):
-        print(f"{args.file}: ok ({_described(read_experiment(args.file))})")
+        exp = read_experiment(args.file)
+        print(f"{args.file}: ok ({_described(exp)})")
+        _warn(experiment_warnings(exp))
         return 0
     model = load(args.file)
     print(f"{args.file}: ok ({len(model.facilities)} facilities, {len(model.groups)} groups, "
           f"{len(model.channels)} channels; hash {model_hash(model)})")
+    _warn_idle(model, args.file)
     return 0
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+def _warn_idle(model: Model, file: Path) -> None:
+    """Warn about the model's dated entries that cannot act within its horizon (a model
+    reused with a shorter one: allowed, and said by ``check``; a scenario's override of such
+    an entry is refused everywhere, :func:`sim.study.experiment.read_experiment`)."""
+    idle = idle_entries(model)
+    if idle:
+        _warn([warning(model, str(file), idle)])
 
 
 def _described(exp: Experiment) -> str:
@@ -336,7 +355,12 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     scenarios = list(dict.fromkeys(annual["scenario"]))
     baseline = args.baseline or manifest.get("baseline") or scenarios[0]
     if baseline not in scenarios:
-        raise InputError("--baseline", "", f"expected one of the scenarios: {', '.join(scenarios)}")
+        if args.baseline:
+            raise InputError("--baseline", "", f"expected one of the scenarios: {', '.join(scenarios)}"
+                             f"{did_you_mean(baseline, scenarios)}")
+        raise InputError(str(args.results), "", f"the experiment's baseline scenario {baseline!r} "
+                         f"has no results here (scenarios with results: {', '.join(scenarios)}); "
+                         "run `opvang sweep` again to compute it, or give --baseline NAME")
     years = args.years or (int(annual["year"].min()), int(annual["year"].max()))
     values = per_replication(annual, years)
     if values.empty:

@@ -185,7 +185,7 @@ def test_bad_requests(swept: tuple[Path, Path], tmp_path: Path) -> None:
     result = cli(["sensitivity", str(out), "--outcome", "street_night"])
     assert (result.code, result.err) == (2, "error: --outcome: street_night:total: not in the annual "
                                             "table; expected METRIC or METRIC:GROUP, e.g. street_nights "
-                                            "or outflow:pact\n")
+                                            "or outflow:pact; did you mean 'street_nights'?\n")
     result = cli(["sensitivity", str(out), "--years", "2030"])
     assert result.code == 2 and "no outcome has a value at every point" in result.err
     result = cli(["sensitivity", str(tmp_path)])
@@ -223,3 +223,13 @@ def test_too_few_latin_points_for_rbd_fast() -> None:
     with pytest.raises(InputError) as err:
         indices(design, unit[:, 0])
     assert "8 points are too few for RBD-FAST (at least 9" in err.value.expected
+
+
+@pytest.mark.parametrize(("outcome", "near"), [("street_night", "street_nights"),
+                                               ("outflow:pakt", "outflow:pact")])
+def test_a_misspelt_outcome_gets_a_suggestion(swept: tuple[Path, Path], outcome: str, near: str) -> None:
+    result = cli(["sensitivity", str(swept[1]), "--outcome", outcome])
+    assert result.code == 2
+    assert result.err.startswith(f"error: --outcome: {outcome if ':' in outcome else outcome + ':total'}: "
+                                 "not in the annual table")
+    assert result.err.endswith(f"; did you mean {near!r}?\n") and result.err.count("\n") == 1

@@ -127,6 +127,8 @@ def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, 
     except BaseException as err:
         with contextlib.suppress(OSError):  # a full disk refuses the manifest too; a rerun mends it
             _finish(out, manifest, session, computed, "interrupted")
+        if isinstance(err, InputError):  # bad input found where a task ran: said as such (exit 2)
+            raise
         written = len(done) + computed
         then = "run the same command again to compute the rest"
         if isinstance(err, KeyboardInterrupt):
