@@ -26,22 +26,25 @@ from typing import Any
 
 from sim.batch.backends import BackendError
 from sim.batch.dataset import read_manifest
-from sim.batch.folders import check_writable, claim, holder
+from sim.batch.folders import check_writable, claim, holder, os_error_line
 from sim.batch.output import check_destination, write_run
 from sim.batch.tasks import Variant
-from sim.input.errors import InputError
+from sim.input.errors import InputError, did_you_mean
 from sim.input.limits import REPLICATIONS_MAX, SEED_MAX, WORKERS_MAX, YEAR_MAX
 from sim.input.options import Parser, integer
+from sim.model.dated import idle_entries, warning
 from sim.model.files import load, model_hash, read_toml, resolve
 from sim.model.posterior import check_draws, read_posterior
 from sim.model.root import Model
 from sim.study.calibration.command import add_parser as add_calibrate_parser
 from sim.study.compare import format_frame, intervals, paired_differences, per_replication
 from sim.study.experiment import Experiment, read_experiment
+from sim.study.experiment import warnings as experiment_warnings
 from sim.study.formats import FORMATS, markdown_document, summary_csv
 from sim.study.optimise.command import add_parser as add_optimise_parser
 from sim.study.precision import Precision, parse_goal
 from sim.study.results import load as load_results
+from sim.study.results import unverified
 from sim.study.sensitivity import DEFAULT_OUTCOMES, analyse, design_of, format_analysis, parse_outcome
 from sim.study.sensitivity import write as write_sensitivity
 from sim.study.summary import against_targets, format_table, key_indicators
@@ -78,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         except KeyboardInterrupt:
             print("interrupted; nothing was written", file=sys.stderr)
+            return 1
+        except OSError as err:  # a full disk, a folder without permission, ...: no traceback
+            print(f"error: {' '.join(os_error_line(err).split())}", file=sys.stderr)
             return 1
         except Exception:
             traceback.print_exc()
@@ -221,12 +227,29 @@ def _cmd_check(args: argparse.Namespace) -> int:
     """A model file, or an experiment file (one that names a model, or has scenarios)."""
     raw = read_toml(args.file)
     if any(key in raw for key in ("model", "scenarios", "grids", "sample", "replications", "optimise")):
-        print(f"{args.file}: ok ({_described(read_experiment(args.file))})")
+        exp = read_experiment(args.file)
+        print(f"{args.file}: ok ({_described(exp)})")
+        _warn(experiment_warnings(exp))
         return 0
     model = load(args.file)
     print(f"{args.file}: ok ({len(model.facilities)} facilities, {len(model.groups)} groups, "
           f"{len(model.channels)} channels; hash {model_hash(model)})")
+    _warn_idle(model, args.file)
     return 0
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+def _warn_idle(model: Model, file: Path) -> None:
+    """Warn about the model's dated entries that cannot act within its horizon (a model
+    reused with a shorter one: allowed, and said by ``check``; a scenario's override of such
+    an entry is refused everywhere, :func:`sim.study.experiment.read_experiment`)."""
+    idle = idle_entries(model)
+    if idle:
+        _warn([warning(model, str(file), idle)])
 
 
 def _described(exp: Experiment) -> str:
@@ -339,7 +362,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         report = sweep(exp, args.out, workers=args.workers, scheduler=args.scheduler,
                        progress=not args.quiet, command=command, precision=precision)
     except SweepStoppedError as stop:
-        if not isinstance(stop.__cause__, KeyboardInterrupt | BackendError):
+        if not isinstance(stop.__cause__, KeyboardInterrupt | BackendError | OSError):
             traceback.print_exception(stop.__cause__)
         print(f"error: {stop}", file=sys.stderr)
         return 1
@@ -356,11 +379,16 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _cmd_summary(args: argparse.Namespace) -> int:
     annual = load_results(args.results, "annual", overrides=False)
-    manifest = read_manifest(args.results) or {}
+    manifest, damaged = _manifest_or_warning(args.results)
     scenarios = list(dict.fromkeys(annual["scenario"]))
     baseline = args.baseline or manifest.get("baseline") or scenarios[0]
     if baseline not in scenarios:
-        raise InputError("--baseline", "", f"expected one of the scenarios: {', '.join(scenarios)}")
+        if args.baseline:
+            raise InputError("--baseline", "", f"expected one of the scenarios: {', '.join(scenarios)}"
+                             f"{did_you_mean(baseline, scenarios)}")
+        raise InputError(str(args.results), "", f"the experiment's baseline scenario {baseline!r} "
+                         f"has no results here (scenarios with results: {', '.join(scenarios)}); "
+                         "run `opvang sweep` again to compute it, or give --baseline NAME")
     years = args.years or (int(annual["year"].min()), int(annual["year"].max()))
     values = per_replication(annual, years)
     if values.empty:
@@ -368,6 +396,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     table = intervals(values)
     differences = paired_differences(values, baseline) if len(scenarios) > 1 else None
     about, warning = _summary_header(args.results, annual, manifest, scenarios)
+    warning = "\n".join(filter(None, [damaged, warning]))
     if args.format == "csv":
         if warning:
             print(warning, file=sys.stderr)
@@ -393,6 +422,17 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _manifest_or_warning(results: Path) -> tuple[dict[str, Any], str]:
+    """A results folder's manifest, or none and a warning when it is damaged: the data files
+    alone still give a summary (the baseline is then the first scenario, or --baseline)."""
+    try:
+        return read_manifest(results) or {}, ""
+    except InputError as err:
+        return {}, (f"warning: {err.file}: {err.expected.split('; ')[0]}; this summary is of the data "
+                    "files alone (baseline: --baseline, else the first scenario); "
+                    f"{err.expected.split('; ', 1)[1]}")
+
+
 def _summary_header(results: Path, annual: Any, manifest: dict[str, Any],
                     scenarios: list[str]) -> tuple[str, str]:
     """The line that says what was run, and a warning when the sweep is not complete."""
@@ -403,7 +443,7 @@ def _summary_header(results: Path, annual: Any, manifest: dict[str, Any],
     seed = manifest.get("seeds", {}).get("seed", ", ".join(map(str, annual["seed"].unique())))
     about = (f"experiment {name} ({results}): {len(scenarios)} scenario{plural} x {count} "
              f"replications, seed {seed}")
-    warning = ""
+    warning = unverified(results)
     stop = manifest.get("stopped_early")
     if manifest.get("status") == "stopped_early" and stop:
         about += (f"; stopped early after {stop['after_replications']} of {stop['of']} replications "
@@ -413,8 +453,9 @@ def _summary_header(results: Path, annual: Any, manifest: dict[str, Any],
         if status == "running" and holder(results) is None:
             status = "stopped before it finished (killed)"
         done = len(annual[["scenario", "replication"]].drop_duplicates())
-        warning = (f"warning: the sweep is {status}: {done} of {manifest.get('tasks')} tasks "
-                   "are in; run `opvang sweep` again to finish it")
+        warning = "\n".join(filter(None, [warning, (
+            f"warning: the sweep is {status}: {done} of {manifest.get('tasks')} tasks "
+            "are in; run `opvang sweep` again to finish it")]))
     return about, warning
 
 
@@ -436,6 +477,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     out = args.out or args.results
     check_writable(out)
     annual = load_results(args.results, "annual", overrides=False)
+    if unverified(args.results):
+        print(unverified(args.results), file=sys.stderr)
     analysis = analyse(args.results, annual, outcomes, args.years)
     first, last = analysis.years
     print(f"experiment {analysis.experiment} ({args.results}): {design.method} sample of "

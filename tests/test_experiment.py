@@ -26,7 +26,7 @@ VP21 = "facilities.velserpoort.schedule.2021-01-01"
 HEADER = f"""model = {json.dumps(str(MODEL))}
 replications = 2
 seed = 5
-horizon = {{ end_year = 2020 }}
+horizon = {{ end_year = 2021 }}
 """
 
 
@@ -203,15 +203,15 @@ BAD = {  # name: (body after the header, expected key, words of the message)
     "unknown horizon key": ("[scenarios.a]\n", "horizon.until", "unknown key"),
 }
 HEADERS = {
-    "horizon before the start": HEADER.replace("end_year = 2020", "end_year = 2010"),
+    "horizon before the start": HEADER.replace("end_year = 2021", "end_year = 2010"),
     "zero replications": HEADER.replace("replications = 2", "replications = 0"),
     "negative seed": HEADER.replace("seed = 5", "seed = -1"),
     "too many replications": HEADER.replace("replications = 2", "replications = 1000000"),
     "seed beyond 2^63": HEADER.replace("seed = 5", f"seed = {2**63}"),
-    "end year far away": HEADER.replace("end_year = 2020", "end_year = 1000000000000"),
-    "warm-up of a million years": HEADER.replace("end_year = 2020",
+    "end year far away": HEADER.replace("end_year = 2021", "end_year = 1000000000000"),
+    "warm-up of a million years": HEADER.replace("end_year = 2021",
                                                  "end_year = 2020, warmup_years = 1000000"),
-    "unknown horizon key": HEADER.replace("end_year = 2020", "until = 2025"),
+    "unknown horizon key": HEADER.replace("end_year = 2021", "until = 2025"),
 }
 
 
@@ -318,7 +318,7 @@ def test_a_scenario_adds_a_dated_schedule_entry_and_a_channel_change(tmp_path: P
 [scenarios.more_housing_first]
 "channels.housing_first.dated.2025-01-01.haarlem" = 30
 """, header=HEADER.replace("replications = 2", "replications = 1").replace(
-        "end_year = 2020", "end_year = 2025, warmup_years = 1"))
+        "end_year = 2021", "end_year = 2025, warmup_years = 1"))
     exp = read_experiment(path)
     schedule = exp.scenarios["more_places"].model.facilities["wilhelminastraat"].schedule
     assert "2025-01-01" not in exp.scenarios["baseline"].model.facilities["wilhelminastraat"].schedule
@@ -406,7 +406,7 @@ def test_check_reads_experiment_files(tmp_path: Path) -> None:
     result = cli(["check", str(bad)], tmp_path)
     assert result.code == 2
     assert result.err == f"error: {bad}: scenarios.a.{VP21}.plces: override of a key that does not " \
-                         f"exist in {MODEL}\n"
+                         f"exist in {MODEL}; did you mean '{VP21}.places'?\n"
     assert cli(["check", str(MODEL)]).out.startswith(f"{MODEL}: ok (")  # a model file as before
 
 

@@ -133,8 +133,12 @@ def test_an_unfinished_sweep_resumes_to_the_same_indices(swept: tuple[Path, Path
     cli(["sensitivity", str(out)])
     part = tmp_path / "part"
     shutil.copytree(out, part)
-    for name in ("sample-00003", "sample-00017", "sample-00028"):
+    names = ("sample-00003", "sample-00017", "sample-00028")
+    for name in names:  # never written, as in a sweep stopped before them: no checksum either
         (part / "annual" / f"scenario={name}" / "rep-00000.parquet").unlink()
+    sums = part / "checksums.sha256"
+    sums.write_text("".join(line for line in sums.read_text().splitlines(keepends=True)
+                            if not any(f"scenario={name}/" in line for name in names)))
     result = cli(["sensitivity", str(part)])
     assert result.code == 2
     assert result.err == (f"error: {part}: 3 of 28 sample points have no results yet (first: "
@@ -181,7 +185,7 @@ def test_bad_requests(swept: tuple[Path, Path], tmp_path: Path) -> None:
     result = cli(["sensitivity", str(out), "--outcome", "street_night"])
     assert (result.code, result.err) == (2, "error: --outcome: street_night:total: not in the annual "
                                             "table; expected METRIC or METRIC:GROUP, e.g. street_nights "
-                                            "or outflow:pact\n")
+                                            "or outflow:pact; did you mean 'street_nights'?\n")
     result = cli(["sensitivity", str(out), "--years", "2030"])
     assert result.code == 2 and "no outcome has a value at every point" in result.err
     result = cli(["sensitivity", str(tmp_path)])
@@ -219,3 +223,13 @@ def test_too_few_latin_points_for_rbd_fast() -> None:
     with pytest.raises(InputError) as err:
         indices(design, unit[:, 0])
     assert "8 points are too few for RBD-FAST (at least 9" in err.value.expected
+
+
+@pytest.mark.parametrize(("outcome", "near"), [("street_night", "street_nights"),
+                                               ("outflow:pakt", "outflow:pact")])
+def test_a_misspelt_outcome_gets_a_suggestion(swept: tuple[Path, Path], outcome: str, near: str) -> None:
+    result = cli(["sensitivity", str(swept[1]), "--outcome", outcome])
+    assert result.code == 2
+    assert result.err.startswith(f"error: --outcome: {outcome if ':' in outcome else outcome + ':total'}: "
+                                 "not in the annual table")
+    assert result.err.endswith(f"; did you mean {near!r}?\n") and result.err.count("\n") == 1

@@ -134,7 +134,8 @@ def test_unreachable_scheduler_writes_nothing(tmp_path: Path, monkeypatch: pytes
     result = cli(["sweep", str(SMOKE), "--scheduler", "tcp://127.0.0.1:1",
                   "--out", str(tmp_path / "smoke"), "--quiet"])
     assert result.code == 2
-    assert result.err.startswith("error: --scheduler: no Dask scheduler answered")
+    assert result.err.startswith("error: --scheduler: no Dask scheduler at 'tcp://127.0.0.1:1': the "
+                                 "connection was refused")
     assert list(tmp_path.iterdir()) == []
 
 

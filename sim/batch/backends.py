@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -274,6 +275,30 @@ def scheduler_address(address: str) -> str:
     return f"tcp://{match[1]}:{match[2]}"
 
 
+def reach(address: str, timeout: float) -> None:
+    """Open a TCP connection to ``address`` (``tcp://HOST:PORT``) and close it; an
+    :class:`InputError` that says why not: the port is closed (refused), the host is unknown,
+    or nothing answered within ``timeout`` seconds."""
+    match = ADDRESS.fullmatch(address)
+    assert match is not None, address  # made by scheduler_address
+    host, port = match[1].strip("[]"), int(match[2])
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except ConnectionRefusedError:
+        raise InputError("--scheduler", "", f"no Dask scheduler at {address!r}: the connection was "
+                         "refused (nothing listens on that port); start the scheduler (dask "
+                         "scheduler) or check the address") from None
+    except socket.gaierror as err:
+        raise InputError("--scheduler", "", f"no Dask scheduler at {address!r}: the host {host!r} "
+                         f"is not known ({err.strerror})") from None
+    except TimeoutError:
+        raise InputError("--scheduler", "", f"no Dask scheduler at {address!r}: no answer to a "
+                         f"connection within {timeout:g} s (a wrong address, or a firewall)") from None
+    except OSError as err:
+        raise InputError("--scheduler", "", f"no Dask scheduler at {address!r}: cannot connect "
+                         f"({err.strerror or err})") from None
+
+
 def probe(address: str, timeout: float) -> None:
     """Connect to ``address`` and complete Dask's handshake within ``timeout`` seconds.
 
@@ -282,6 +307,8 @@ def probe(address: str, timeout: float) -> None:
     it allocate exabytes); this check says what answered instead.
     """
     from distributed.comm import connect
+
+    reach(address, timeout)
 
     async def handshake() -> None:
         comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)

@@ -10,9 +10,13 @@
 Every file is written to a hidden temporary file beside its place, flushed to disk and
 renamed into it, so a file that exists was complete when it was written. Its SHA-256 is
 then appended to ``checksums.sha256`` (the format of ``sha256sum -c``), so that damage
-done later (a full disk, a bad copy, changed bytes) is found when a sweep resumes. A file
-that the list does not name yet (the process was killed between the rename and the
-append) is checked by reading it back: footer, page checksums and run keys (:func:`damage`).
+done later (a full disk, a bad copy, changed bytes) is found when a sweep resumes and
+before a table is read (:func:`verify_checksums`). A file that the list does not name yet
+(the process was killed between the rename and the append) is checked by reading it back:
+footer, page checksums and run keys (:func:`damage`). When a run or a sweep's session ends,
+and when a resumed sweep has removed damaged files, the list is rewritten sorted by path
+with one line per file on disk (:func:`tidy_checksums`): ``sha256sum -c`` passes after a
+repair, and two identical runs give identical lists.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ MANIFEST = "manifest.json"
 CHECKSUMS = "checksums.sha256"
 TEMPORARY_SUFFIX = ".tmp"
 LAYOUT = "<table>/scenario=<scenario>/rep-<replication>.parquet"
+REBUILD = ("a sweep rebuilds it from its experiment file and the data files when its command runs "
+           "again (opvang sweep EXPERIMENT --out FOLDER)")
 
 
 def task_file(out: Path, table: str, scenario: str, replication: int) -> Path:
@@ -93,6 +99,38 @@ def record_checksum(out: Path, path: Path, data: bytes) -> None:
         fh.write(line)
 
 
+def write_checksums(out: Path, sums: dict[str, str]) -> None:
+    """Replace the checksum list atomically: one line per file, sorted by path."""
+    text = "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items()))
+    write_atomic(out / CHECKSUMS, text.encode())
+
+
+def tidy_checksums(out: Path) -> None:
+    """Rewrite the checksum list sorted by path, keeping the last line recorded for each file
+    that is still on disk (a file removed as damaged loses its stale line)."""
+    write_checksums(out, {name: digest for name, digest in read_checksums(out).items()
+                          if (out / name).is_file()})
+
+
+def verify_checksums(out: Path, under: str = "") -> list[tuple[Path, str]]:
+    """The files the checksum list names (those below the folder ``under`` of ``out``) that
+    are missing or whose bytes differ from it, with what is wrong, in path order."""
+    problems = []
+    prefix = f"{under.strip('/')}/" if under else ""
+    for name, digest in sorted(read_checksums(out).items()):
+        if not name.startswith(prefix):
+            continue
+        path = out / name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            problems.append((path, f"missing: {CHECKSUMS} lists it"))
+            continue
+        if sha256(data) != digest:
+            problems.append((path, f"its SHA-256 differs from the one in {CHECKSUMS}"))
+    return problems
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a hidden temporary file, flush it to disk and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,9 +168,9 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(str(path), "", f"cannot be read as JSON ({err})") from None
+        raise InputError(str(path), "", f"damaged: cannot be read as JSON ({err}); {REBUILD}") from None
     if not isinstance(data, dict):
-        raise InputError(str(path), "", "expected a JSON object")
+        raise InputError(str(path), "", f"damaged: expected a JSON object; {REBUILD}")
     return data
 
 

@@ -2,16 +2,21 @@
 
 A claim is an exclusive ``flock`` on a hidden lock file beside the folder. The kernel drops
 it when the process ends, however it ends, so a killed run never blocks the next one; a
-second process that claims the same folder meanwhile is refused (exit code 2). A staged
+second process that claims the same folder meanwhile is refused (exit code 2). The lock file
+is opened without following a link and must be a regular file: a symbolic link (whose target
+would be truncated and overwritten with a pid), a FIFO (which blocks a reader) or anything
+else at its place is refused, naming it, and left as it is. A staged
 folder is written beside its destination and renamed into place, so nothing half-written
 is ever at the destination.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,21 +72,65 @@ def claim(out: Path) -> Iterator[None]:
 
 
 def _open_lock(lock: Path, out: Path) -> int:
-    """Open (or create) the lock file; a folder that cannot be written is bad input."""
+    """Open (or create) the lock file, a regular file and no link; a folder that cannot be
+    written, or something else at the lock file's place, is bad input."""
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_regular(lock, os.O_RDWR | os.O_CREAT)
+    except _NotRegularError as err:
+        raise InputError(str(out), "", f"its lock file {lock} is {err}, not a regular file; remove "
+                         "it if nothing else uses it, then run the command again") from None
     except OSError as err:
         raise InputError(str(out), "", f"cannot be written ({err.strerror}: {err.filename})") from None
+    return fd
+
+
+class _NotRegularError(OSError):
+    """Something other than a regular file is where a lock file goes."""
+
+
+def _open_regular(path: Path, flags: int) -> int:
+    """``os.open`` that neither follows a symbolic link nor blocks on a FIFO, and refuses
+    anything but a regular file (:class:`_NotRegularError` says what it is)."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as err:
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            raise err from None
+        if not stat.S_ISREG(mode):
+            raise _NotRegularError(_kind(mode)) from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _NotRegularError(_kind(mode))
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _kind(mode: int) -> str:
+    """What a file of this mode is, in words."""
+    kinds = [(stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a folder"),
+             (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")]
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def holder(out: Path) -> int | None:
-    """The process that holds the claim on ``out`` now, or None (a stale lock file counts not)."""
+    """The process that holds the claim on ``out`` now, or None (a stale lock file counts not,
+    nor anything at its place that is not a regular file)."""
     try:
-        pid = int(lock_path(out).read_text().strip())
+        fd = _open_regular(lock_path(out), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        pid = int(os.read(fd, 32).decode(errors="replace").strip())
         os.kill(pid, 0)
     except (OSError, ValueError):
         return None
+    finally:
+        os.close(fd)
     return pid
 
 
@@ -145,3 +194,17 @@ def fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def os_error_line(err: OSError, then: str = "run the same command again") -> str:
+    """An operating-system error (a full disk, no permission, ...) in one line: what failed,
+    where, and what to do before ``then``."""
+    what = err.strerror or str(err) or type(err).__name__
+    where = f"{err.filename}: " if err.filename else ""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        advice = "the disk is full: free space on it, then "
+    elif err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        advice = "make it writable (or write elsewhere), then "
+    else:
+        advice = "once that is fixed, "
+    return f"{where}{what}; {advice}{then}"

@@ -22,7 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.batch.backends import make_backend
-from sim.batch.dataset import LAYOUT, MANIFEST, record_checksum, task_file, write_atomic
+from sim.batch.dataset import LAYOUT, MANIFEST, record_checksum, task_file, tidy_checksums, write_atomic
 from sim.batch.folders import staged_folder
 from sim.batch.provenance import git_commit, package_versions
 from sim.batch.runner import Results, replication_tasks
@@ -64,6 +64,7 @@ def write_run(out: Path, model: Model, replications: int, seed: int, *, events: 
                 annual.append(pd.read_parquet(io.BytesIO(output.files["annual"])))
                 n_events += output.n_events
                 gc.collect()  # a replication's objects form cycles: free them before the next
+        tidy_checksums(tmp)
         info = {"model_hash": model_hash(model), "simpy_events": n_events, "posterior": posterior,
                 "tables": list(names)}
         results = Results(model, seed, replications, {"annual": pd.concat(annual, ignore_index=True)},

@@ -29,7 +29,7 @@ import numpy as np
 from sim.engine.log import UIT
 from sim.engine.spans import Intervals, member, next_event
 from sim.input.checks import non_negative, positive
-from sim.input.errors import InputError
+from sim.input.errors import InputError, did_you_mean
 
 WAITING_STATES: tuple[str, ...] = ("street", "with_others", "in_hotel")
 STATES: tuple[str, ...] = (*WAITING_STATES, "out_of_sight")
@@ -53,20 +53,22 @@ def validate_homeless(rules: Homeless, file: str) -> None:
     for reason, state in {**rules.waiting, "": rules.default_waiting}.items():
         if state not in WAITING_STATES:
             key = f"homeless.waiting.{reason}" if reason else "homeless.default_waiting"
-            raise InputError(file, key, f"expected one of {', '.join(WAITING_STATES)}, got {state!r}")
+            raise InputError(file, key, f"expected one of {', '.join(WAITING_STATES)}, got {state!r}"
+                             f"{did_you_mean(state, WAITING_STATES)}")
     positive(rules.out_of_sight_days, file, "homeless.out_of_sight_days")
     for way_out, state in rules.after_exit_state.items():
         key = f"homeless.after_exit_state.{way_out}"
         if way_out not in rules.after_exit:
-            raise InputError(file, key,
-                             f"expected a way out of homeless.after_exit: {', '.join(rules.after_exit)}")
+            raise InputError(file, key, "expected a way out of homeless.after_exit: "
+                             f"{', '.join(rules.after_exit)}{did_you_mean(way_out, rules.after_exit)}")
         if state not in STATES:
-            raise InputError(file, key, f"expected one of {', '.join(STATES)}, got {state!r}")
+            raise InputError(file, key, f"expected one of {', '.join(STATES)}, got {state!r}"
+                             f"{did_you_mean(state, STATES)}")
     for table in ("cost_per_night", "budget"):
         for state, value in getattr(rules, table).items():
             if state not in STATES:
-                raise InputError(file, f"homeless.{table}.{state}",
-                                 f"unknown state; expected one of {', '.join(STATES)}")
+                raise InputError(file, f"homeless.{table}.{state}", f"unknown state; expected one "
+                                 f"of {', '.join(STATES)}{did_you_mean(state, STATES)}")
             if table == "cost_per_night":
                 non_negative(value, file, f"homeless.{table}.{state}")
     for state in rules.cost_per_night:

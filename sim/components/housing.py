@@ -35,7 +35,7 @@ from sim.engine.processes import Light
 from sim.engine.queues import WaitingLists
 from sim.engine.streams import Streams
 from sim.input.checks import count, non_negative, parse_date, positive, probability, rate
-from sim.input.errors import InputError
+from sim.input.errors import InputError, did_you_mean
 
 Eligibility = tuple[str, ...]  # the lines a client may be housed from: queue-served channels,
 # or for a channel ``by_origin`` its part for the client's municipality (``pact/haarlem``)
@@ -79,7 +79,8 @@ def validate_channels(channels: dict[str, Channel], origins: Collection[str], fi
     for name, ch in channels.items():
         key = f"channels.{name}"
         if ch.kind not in KINDS:
-            raise InputError(file, f"{key}.kind", f"expected one of {', '.join(KINDS)}, got {ch.kind!r}")
+            raise InputError(file, f"{key}.kind", f"expected one of {', '.join(KINDS)}, got {ch.kind!r}"
+                             f"{did_you_mean(ch.kind, KINDS)}")
         if not ch.tracks:
             raise InputError(file, f"{key}.tracks", "expected at least one of 'shelter', 'place'")
         non_negative(ch.support_cost_per_day, file, f"{key}.support_cost_per_day")
@@ -88,8 +89,8 @@ def validate_channels(channels: dict[str, Channel], origins: Collection[str], fi
             raise InputError(file, f"{key}.budget", "missing: a support cost needs a budget line")
         for i, origin in enumerate(ch.origins):
             if origin not in origins:
-                raise InputError(file, f"{key}.origins[{i}]",
-                                 f"unknown municipality; expected one of {', '.join(origins)}")
+                raise InputError(file, f"{key}.origins[{i}]", "unknown municipality; expected one of "
+                                 f"{', '.join(origins)}{did_you_mean(origin, origins)}")
         if ch.by_origin:
             if ch.kind != "quota":
                 raise InputError(file, f"{key}.by_origin", "only a quota channel has parts by origin")
@@ -97,8 +98,24 @@ def validate_channels(channels: dict[str, Channel], origins: Collection[str], fi
                 if part not in origins:
                     raise InputError(file, f"{key}.homes_per_year.{part}",
                                      f"by_origin: expected a municipality of origin, one of "
-                                     f"{', '.join(origins)}")
+                                     f"{', '.join(origins)}{did_you_mean(part, origins)}")
+        _unused_fields(ch, file, key)
         KINDS[ch.kind].validate(ch, file, key)
+
+
+KIND_FIELDS = ("homes_per_year", "realisation", "rate_per_year", "homes", "stay_days", "dated")
+
+
+def _unused_fields(ch: Channel, file: str, key: str) -> None:
+    """Refuse a field the channel's kind does not use (it would be silently ignored: a
+    capacity channel's ``dated`` homes were)."""
+    kind = KINDS[ch.kind]
+    defaults = Channel(kind=ch.kind, tracks=ch.tracks)
+    for name in KIND_FIELDS:
+        if name not in kind.fields and getattr(ch, name) != getattr(defaults, name):
+            used = [k for k, cls in KINDS.items() if name in cls.fields]
+            raise InputError(file, f"{key}.{name}", f"not used by a channel of kind {ch.kind!r} "
+                             f"(only by kind {' or '.join(map(repr, used))}); remove it")
 
 
 @dataclass(frozen=True)
@@ -188,6 +205,7 @@ class Kind:
     """The contract of a channel kind."""
 
     queued: ClassVar[bool] = True  # clients wait on a list for its homes
+    fields: ClassVar[frozenset[str]] = frozenset()  # the fields of KIND_FIELDS it uses
 
     def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
         self.name = name
@@ -219,6 +237,7 @@ class Hazard(Kind):
     """Houses each waiting eligible client at a constant rate (regular market, doorstroom)."""
 
     queued = False
+    fields = frozenset({"rate_per_year", "dated"})
 
     def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
         super().__init__(name, spec, housing)
@@ -229,12 +248,12 @@ class Hazard(Kind):
 
     @staticmethod
     def validate(spec: Channel, file: str, key: str) -> None:
-        non_negative(spec.rate_per_year, file, f"{key}.rate_per_year")  # a rate per client
+        rate(spec.rate_per_year, file, f"{key}.rate_per_year")  # a rate per client
         for d, change in spec.dated.items():
             parse_date(d, file, f"{key}.dated.{d}")
             if set(change) != {"rate_per_year"}:
                 raise InputError(file, f"{key}.dated.{d}", "expected { rate_per_year = ... }")
-            non_negative(change["rate_per_year"], file, f"{key}.dated.{d}.rate_per_year")
+            rate(change["rate_per_year"], file, f"{key}.dated.{d}.rate_per_year")
 
     def hazard_per_day(self, now: float) -> float:
         """The rate in force at ``now`` (a client keeps the rate of the day they start waiting)."""
@@ -243,6 +262,8 @@ class Hazard(Kind):
 
 class Quota(Kind):
     """Releases homes a year per part (times a realisation rate) as a Poisson process."""
+
+    fields = frozenset({"homes_per_year", "realisation", "dated"})
 
     @staticmethod
     def validate(spec: Channel, file: str, key: str) -> None:
@@ -258,8 +279,9 @@ class Quota(Kind):
             parse_date(d, file, f"{key}.dated.{d}")
             for part, homes in change.items():
                 if part not in spec.homes_per_year:
-                    raise InputError(file, f"{key}.dated.{d}.{part}",
-                                     f"unknown part; expected one of {', '.join(spec.homes_per_year)}")
+                    parts = list(spec.homes_per_year)
+                    raise InputError(file, f"{key}.dated.{d}.{part}", "unknown part; expected one of "
+                                     f"{', '.join(parts)}{did_you_mean(part, parts)}")
                 rate(homes, file, f"{key}.dated.{d}.{part}")
 
     def start(self, streams: Streams, start: float, horizon: float) -> None:
@@ -299,6 +321,8 @@ class Quota(Kind):
 
 class Capacity(Kind):
     """A fixed number of homes, each offered again when its occupant's stay ends."""
+
+    fields = frozenset({"homes", "stay_days"})
 
     def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
         super().__init__(name, spec, housing)

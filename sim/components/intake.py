@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.input.checks import distribution, non_negative, positive, probability, rate
-from sim.input.errors import InputError
+from sim.input.checks import distribution, positive, probability, rate, year
+from sim.input.errors import InputError, did_you_mean
 
 NON_SHELTER_OUTCOMES: tuple[str, ...] = ("referred", "leaves")  # decisions without a route
 
@@ -112,10 +112,9 @@ def validate_group(g: Group, key: str, file: str, origins: Mapping[str, float],
     """Check a group and its references to origins, routes and channels."""
     if not g.arrivals:
         raise InputError(file, f"{key}.arrivals", "expected yearly rates, e.g. 2019 = 371")
-    for year, per_year in g.arrivals.items():
-        if not year.isdigit():
-            raise InputError(file, f"{key}.arrivals.{year}", "expected a year as key")
-        rate(per_year, file, f"{key}.arrivals.{year}")
+    for when, per_year in g.arrivals.items():
+        year(when, file, f"{key}.arrivals.{when}")
+        rate(per_year, file, f"{key}.arrivals.{when}")
     for name in ("first_report_share", "family_share", "youth_share", "bw_indication_share",
                  "skaeve_share"):
         probability(getattr(g, name), file, f"{key}.{name}")
@@ -123,7 +122,7 @@ def validate_group(g: Group, key: str, file: str, origins: Mapping[str, float],
         raise InputError(file, f"{key}.youth_share", "family_share + youth_share must be <= 1")
     for name in ("recovery_days", "patience_days", "recovery_shape", "assessment_days"):
         positive(getattr(g, name), file, f"{key}.{name}")
-    non_negative(g.departure_per_year, file, f"{key}.departure_per_year")
+    rate(g.departure_per_year, file, f"{key}.departure_per_year")  # a rate per client
     if g.beschikking_days is not None:
         positive(g.beschikking_days, file, f"{key}.beschikking_days")
     _validate_demand(g.demand, f"{key}.demand", file, demand_path)
@@ -132,15 +131,18 @@ def validate_group(g: Group, key: str, file: str, origins: Mapping[str, float],
     for name, table in {"": g.decision, **g.decision_by_origin}.items():
         where = f"{key}.decision_by_origin.{name}" if name else f"{key}.decision"
         if name and name not in origins:
-            raise InputError(file, where, f"unknown municipality; expected one of {', '.join(origins)}")
+            raise InputError(file, where, f"unknown municipality; expected one of {', '.join(origins)}"
+                             f"{did_you_mean(name, origins)}")
         distribution(table, file, where)
         _validate_routes(g, table, where, file, routes)
     for i, name in enumerate(g.channels):
         if name not in channels:
-            raise InputError(file, f"{key}.channels[{i}]", f"unknown channel {name!r}")
+            raise InputError(file, f"{key}.channels[{i}]",
+                             f"unknown channel {name!r}{did_you_mean(name, channels)}")
 
 
 def _validate_demand(d: Demand, key: str, file: str, path: str) -> None:
+    year(d.anchor_year, file, f"{key}.anchor_year")
     for name, change in {"change_per_year": d.change_per_year, **d.paths}.items():
         if not -0.5 <= change <= 1.0:
             where = f"{key}.change_per_year" if name == "change_per_year" else f"{key}.paths.{name}"
@@ -160,7 +162,8 @@ def _validate_routes(g: Group, table: Mapping[str, float], where: str, file: str
             continue
         if outcome not in routes:
             raise InputError(file, f"{where}.{outcome}", "no route for this outcome; expected one of "
-                             f"{', '.join([*routes, *NON_SHELTER_OUTCOMES])}")
+                             f"{', '.join([*routes, *NON_SHELTER_OUTCOMES])}"
+                             f"{did_you_mean(outcome, [*routes, *NON_SHELTER_OUTCOMES])}")
         for segment, share in shares.items():
             if share > 0 and segment not in routes[outcome]:
                 raise InputError(file, f"routes.{outcome}.{segment}",

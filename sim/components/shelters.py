@@ -30,7 +30,7 @@ from sim.engine.client import SEGMENTS, Client
 from sim.engine.processes import Light
 from sim.engine.queues import WaitingLists, follow_schedule
 from sim.input.checks import count, non_negative, parse_date, positive, probability
-from sim.input.errors import InputError
+from sim.input.errors import InputError, did_you_mean
 
 RouteKey = tuple[str, str, tuple[str, ...]]  # (decision outcome, segment, room types avoided)
 Routes = dict[str, dict[str, tuple[str, ...]]]  # outcome -> segment -> facility ids
@@ -123,12 +123,14 @@ def validate_shelters(facilities: dict[str, Facility], routes: Routes, recovery:
         for segment, route in by_segment.items():
             key = f"routes.{outcome}.{segment}"
             if segment not in SEGMENTS:
-                raise InputError(file, key, f"unknown segment; expected one of {', '.join(SEGMENTS)}")
+                raise InputError(file, key, f"unknown segment; expected one of {', '.join(SEGMENTS)}"
+                                 f"{did_you_mean(segment, SEGMENTS)}")
             if not route:
                 raise InputError(file, key, "expected at least one facility")
             for i, fid in enumerate(route):
                 if fid not in facilities:
-                    raise InputError(file, f"{key}[{i}]", f"unknown facility {fid!r}")
+                    raise InputError(file, f"{key}[{i}]",
+                                     f"unknown facility {fid!r}{did_you_mean(fid, facilities)}")
 
 
 def _validate_recovery(recovery: Recovery, file: str) -> None:
@@ -144,8 +146,9 @@ def _validate_recovery(recovery: Recovery, file: str) -> None:
     for table, check in (("departure_room_type", positive), ("refuse_room_type", probability)):
         for name, value in getattr(recovery, table).items():
             if name not in recovery.room_type:
-                raise InputError(file, f"recovery.{table}.{name}",
-                                 f"unknown room type; expected one of {', '.join(recovery.room_type)}")
+                rooms = list(recovery.room_type)
+                raise InputError(file, f"recovery.{table}.{name}", "unknown room type; expected one "
+                                 f"of {', '.join(rooms)}{did_you_mean(name, rooms)}")
             check(value, file, f"recovery.{table}.{name}")
     for name, spells in recovery.intermittent.items():
         if name not in recovery.regime:
@@ -160,15 +163,21 @@ def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -
     non_negative(fac.cost_per_day, file, f"{key}.cost_per_day")
     if fac.report_as not in recovery.regime:
         raise InputError(file, f"{key}.report_as",
-                         f"expected one of the regimes of recovery.regime: {', '.join(recovery.regime)}")
+                         f"expected one of the regimes of recovery.regime: {', '.join(recovery.regime)}"
+                         f"{did_you_mean(fac.report_as, recovery.regime)}")
     if not fac.schedule:
         raise InputError(file, f"{key}.schedule", "expected at least one dated entry")
     dates = {d: parse_date(d, file, f"{key}.schedule.{d}") for d in fac.schedule}
-    first = min(dates, key=dates.__getitem__)
-    entry = fac.schedule[first]
+    order = sorted(dates, key=dates.__getitem__)
+    entry = fac.schedule[order[0]]
     if entry.places is None or entry.regime is None or entry.room_type is None:
-        raise InputError(file, f"{key}.schedule.{dates[first].isoformat()}",
-                         "the first entry must give places, regime and room_type")
+        complete = [d for d in order if None not in (fac.schedule[d].places, fac.schedule[d].regime,
+                                                      fac.schedule[d].room_type)]
+        before = (f"dated before the facility's first entry ({dates[complete[0]]}), when it is "
+                  "still closed: an entry then must give places, regime and room_type, or be "
+                  f"dated from {dates[complete[0]]} on") if complete else \
+            "the first entry must give places, regime and room_type"
+        raise InputError(file, f"{key}.schedule.{order[0]}", before)
     for d, entry in fac.schedule.items():
         if entry.places is not None:
             count(entry.places, file, f"{key}.schedule.{d}.places")
@@ -177,7 +186,7 @@ def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -
             if value is not None and value not in known:
                 raise InputError(file, f"{key}.schedule.{d}.{name}",
                                  f"unknown {name} {value!r}; expected one of those of "
-                                 f"recovery.{name}: {', '.join(known)}")
+                                 f"recovery.{name}: {', '.join(known)}{did_you_mean(value, known)}")
 
 
 # --- run time ----------------------------------------------------------------------------

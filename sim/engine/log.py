@@ -44,6 +44,15 @@ def pool_stages(pool: int) -> tuple[int, int]:
 NO_FACILITY = -1
 
 
+def code_type(codes: np.ndarray) -> np.dtype:
+    """The narrowest signed integer type that holds every one of ``codes`` (and -1)."""
+    high = int(codes.max(initial=0))
+    for candidate in (np.int8, np.int16, np.int32):
+        if high <= np.iinfo(candidate).max:
+            return np.dtype(candidate)
+    return np.dtype(np.int64)
+
+
 class Codes(dict[str, int]):
     """Reason strings to small integers, numbered in order of first use."""
 
@@ -64,10 +73,10 @@ class Recorder:
 
         self.log = log  # log((client, time, src, dst, facility, reason))
         self.reasons = Codes()
-        self.client_group = array("h")
-        self.client_origin = array("b")
+        self.client_group = array("q")  # 64-bit: a person's codes are keys in arithmetic
+        self.client_origin = array("q")  # (origin x years wrapped in 8 bits from 16 years on)
         self.unused_time = array("d")
-        self.unused_reason = array("h")
+        self.unused_reason = array("q")
 
     def new_client(self, group: int, origin: int) -> int:
         """Register a person; returns their id."""
@@ -80,18 +89,26 @@ class Recorder:
         self.unused_time.append(time)
         self.unused_reason.append(reason)
 
+    def clients(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each person's group and municipality of origin (int64, indexed by client id)."""
+        return (np.frombuffer(self.client_group, dtype=np.int64),
+                np.frombuffer(self.client_origin, dtype=np.int64))
+
     def events(self) -> dict[str, np.ndarray]:
         """The event log as numpy columns, in order of time (and of logging within a time:
-        a report at the BCT is logged when its visit is scheduled, before its time)."""
+        a report at the BCT is logged when its visit is scheduled, before its time).
+
+        Stage, facility and reason codes are stored in the narrowest signed type that holds
+        every code of the run (:func:`code_type`), to keep a long run's log small; they are
+        indices and labels, and a caller widens them before any arithmetic.
+        """
         table = np.frombuffer(self.log_values, dtype=np.float64).reshape(-1, 6)
         table = table[np.argsort(table[:, 1], kind="stable")]
         return {
             "client": table[:, 0].astype(np.int64),
             "time": table[:, 1].copy(),
-            "src": table[:, 2].astype(np.int8),
-            "dst": table[:, 3].astype(np.int8),
-            "facility": table[:, 4].astype(np.int16),
-            "reason": table[:, 5].astype(np.int16),
+            **{name: table[:, i].astype(code_type(table[:, i]))
+               for i, name in ((2, "src"), (3, "dst"), (4, "facility"), (5, "reason"))},
         }
 
     def reason_names(self) -> list[str]:

@@ -7,6 +7,7 @@ file or option and the key), instead of crashing or exhausting the machine later
 from __future__ import annotations
 
 SEED_MAX = 2**63 - 1  # seeds are stored in int64 columns; numpy takes any integer >= 0
+YEAR_MIN = 1900  # first year of any date or year in a model (the start date's earliest)
 YEAR_MAX = 2200  # last simulated year; a replication grows with every simulated year
 WARMUP_YEARS_MAX = 50
 REPLICATIONS_MAX = 100_000

@@ -14,7 +14,8 @@ import types
 import typing
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from sim.input.errors import InputError
+from sim.input.checks import date_in_range
+from sim.input.errors import InputError, did_you_mean
 
 T = TypeVar("T")
 
@@ -49,7 +50,8 @@ def _convert(tp: Any, value: Any, file: str, key: str) -> Any:
         for option in options:
             if option is type(None):
                 continue
-            if dataclasses.is_dataclass(option) and isinstance(value, dict):
+            if (dataclasses.is_dataclass(option) and isinstance(value, dict)) or (
+                    option is dt.date and isinstance(value, dt.date)):
                 return _convert(option, value, file, key)  # let the nested error through
             try:
                 return _convert(option, value, file, key)
@@ -71,8 +73,8 @@ def _convert(tp: Any, value: Any, file: str, key: str) -> Any:
         key_type, item = get_args(tp)
         for k in value:
             if get_origin(key_type) is Literal and k not in get_args(key_type):
-                raise InputError(file, _join(key, str(k)),
-                                 f"unknown key; expected {_describe(key_type)}")
+                raise InputError(file, _join(key, str(k)), f"unknown key; expected "
+                                 f"{_describe(key_type)}{did_you_mean(k, get_args(key_type))}")
         return {str(k): _convert(item, v, file, _join(key, str(k))) for k, v in value.items()}
     if dataclasses.is_dataclass(tp):
         return _build_dataclass(typing.cast(type, tp), value, file, key)
@@ -89,6 +91,7 @@ def _convert(tp: Any, value: Any, file: str, key: str) -> Any:
     if tp is dt.date:
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
             raise InputError(file, key, f"expected a date (YYYY-MM-DD), got {value!r}")
+        date_in_range(value, file, key)
         return value
     if tp in (str, bool):
         if not isinstance(value, tp):
@@ -104,8 +107,8 @@ def _build_dataclass(cls: type, value: Any, file: str, key: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(value) - set(fields))
     if unknown:
-        raise InputError(file, _join(key, unknown[0]),
-                         f"unknown key; expected one of {', '.join(sorted(fields))}")
+        raise InputError(file, _join(key, unknown[0]), f"unknown key; expected one of "
+                         f"{', '.join(sorted(fields))}{did_you_mean(unknown[0], fields)}")
     kwargs = {}
     for name, field in fields.items():
         if name in value:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
-from sim.input.errors import InputError
+from sim.input.errors import InputError, did_you_mean
 from sim.input.schema import build, field_type
 from sim.model.root import Model, validate
 
@@ -107,15 +107,34 @@ def with_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
             if isinstance(node, dict) and part not in node and _may_add(parts[: i + 1], add_entries):
                 node[part] = {}
             if not isinstance(node, dict) or part not in node:
-                raise InputError(file, ".".join(parts[: i + 1]), "override of a key that does not exist")
+                raise _no_such_key(file, parts, i, node)
             node = node[part]
         known = isinstance(node, dict) and (
             parts[-1] in node or _is_schema_field(parts)
             or (add_entries and _is_free_table(parts[:-1])))
         if not known:
-            raise InputError(file, dotted, "override of a key that does not exist")
+            raise _no_such_key(file, parts, len(parts) - 1, node)
         node[parts[-1]] = copy.deepcopy(value)
     return out
+
+
+def _no_such_key(file: str, parts: list[str], i: int, node: Any) -> InputError:
+    """The error for an override whose ``i``-th part is neither in the file nor a field of the
+    schema there, suggesting the nearest that is (``...schedule.2025-01-01.place``: did you
+    mean ``...places``?)."""
+    options = set(node) if isinstance(node, dict) else set()
+    parent = _unoptional(field_type(Model, parts[:i]))
+    if isinstance(node, dict) and dataclasses.is_dataclass(parent):
+        options |= {f.name for f in dataclasses.fields(parent)}
+    escaped = [p.replace("{", "{{").replace("}", "}}") for p in parts]
+    show = join_dotted([*escaped[:i], "{}", *escaped[i + 1:]])
+    return InputError(file, ".".join(parts[: i + 1]), "override of a key that does not exist"
+                      + did_you_mean(parts[i], options, show))
+
+
+def join_dotted(parts: list[str]) -> str:
+    """The dotted key of ``parts``, quoting a part that holds a dot (:func:`split_dotted`'s inverse)."""
+    return ".".join(f'"{p}"' if "." in p else p for p in parts)
 
 
 def _may_add(parts: list[str], add_entries: bool) -> bool:

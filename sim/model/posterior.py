@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.streams import Streams
-from sim.input.errors import InputError
+from sim.input.errors import InputError, suggestion
 from sim.model.files import from_mapping, with_overrides
 from sim.model.root import Model
 
@@ -66,9 +66,10 @@ def check_draws(post: Posterior, base: Mapping[str, Any], file: str, seed: int, 
     for i, column in enumerate(post.columns):
         try:
             with_overrides(base, {column: post.rows[0][i]}, post.file, add_entries=False)
-        except InputError:
+        except InputError as err:
             raise InputError(post.file, column, "a column that is not a key of the model "
-                             f"(expected dotted model keys and 'weight'; used by {file})") from None
+                             f"(expected dotted model keys and 'weight'; used by {file})"
+                             f"{suggestion(err.expected)}") from None
     for row in sorted({post.draw(seed, r) for r in range(replications)}):
         for name, overrides in scenarios.items():
             try:

@@ -19,8 +19,8 @@ from sim.components.housing import Channel, validate_channels
 from sim.components.intake import NON_SHELTER_OUTCOMES, Group, validate_group
 from sim.components.places import PlacePool, validate_places
 from sim.components.shelters import Facility, Recovery, Winter, validate_shelters
-from sim.input.checks import distribution, non_negative, positive, probability
-from sim.input.errors import InputError
+from sim.input.checks import distribution, non_negative, positive, probability, year
+from sim.input.errors import InputError, did_you_mean
 from sim.input.limits import WARMUP_YEARS_MAX, YEAR_MAX
 
 EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "cut", "wlz")
@@ -94,17 +94,17 @@ def validate(model: Model, file: str) -> None:
     for name, ret in model.returns.items():
         key = f"returns.{name}"
         if name not in valid_exits:
-            raise InputError(file, key, f"unknown exit; expected one of {', '.join(sorted(valid_exits))}")
+            raise InputError(file, key, f"unknown exit; expected one of {', '.join(sorted(valid_exits))}"
+                             f"{did_you_mean(name, valid_exits)}")
         probability(ret.probability, file, f"{key}.probability")
         positive(ret.mean_days, file, f"{key}.mean_days")
     validate_places(model.places, file)
     validate_homeless(model.homeless, file)
     for line, budget in model.budgets.items():
         for table in ("income", "other_costs"):
-            for year, euro in getattr(budget, table).items():
-                if not year.isdigit():
-                    raise InputError(file, f"budgets.{line}.{table}.{year}", "expected a year as key")
-                non_negative(euro, file, f"budgets.{line}.{table}.{year}")
+            for when, euro in getattr(budget, table).items():
+                year(when, file, f"budgets.{line}.{table}.{when}")
+                non_negative(euro, file, f"budgets.{line}.{table}.{when}")
     if not any(p.indication_days is not None for p in model.places.values()):
         for gid, group in model.groups.items():
             if group.bw_indication_share > 0:

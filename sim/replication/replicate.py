@@ -113,11 +113,12 @@ def run_record(region: Region) -> RunRecord:
     start_year, end_year = model.simulation.start.year, model.simulation.end_year
     home_channels = [[_queued_channels(region, group, origin) for origin in model.origin]
                      for group in model.groups.values()]
+    client_group, client_origin = recorder.clients()
     return RunRecord(
         events=recorder.events(),
         reasons=recorder.reason_names(),
-        client_group=np.frombuffer(recorder.client_group, dtype=np.int16),
-        client_origin=np.frombuffer(recorder.client_origin, dtype=np.int8),
+        client_group=client_group,
+        client_origin=client_origin,
         group_names=region.group_names,
         groups=list(model.groups),
         bct_groups=[g for g, grp in model.groups.items() if grp.via_bct],
@@ -147,7 +148,7 @@ def run_record(region: Region) -> RunRecord:
         trajectory_from=[None if g.trajectory_from is None else region.calendar.day(g.trajectory_from)
                          for g in model.groups.values()],
         unused_time=np.frombuffer(recorder.unused_time, dtype=np.float64),
-        unused_reason=np.frombuffer(recorder.unused_reason, dtype=np.int16),
+        unused_reason=np.frombuffer(recorder.unused_reason, dtype=np.int64),
         start=model.simulation.start,
         years=list(range(start_year, end_year + 1)),
         year_edges=region.calendar.year_bounds(start_year, end_year),
@@ -178,12 +179,12 @@ def _events_frame(region: Region, ev: dict[str, np.ndarray]) -> pd.DataFrame:
     names = stage_names(region.pool_names)
     stages = np.array(names, dtype=object)
     groups = np.array(region.group_names, dtype=object)
-    client_group = np.frombuffer(region.rec.client_group, dtype=np.int16)
+    client_group, _ = region.rec.clients()
     return pd.DataFrame({
         "client": ev["client"], "time": ev["time"],
         "group": pd.Categorical(groups[client_group[ev["client"]]], categories=list(groups)),
         "from": pd.Categorical(stages[ev["src"]], categories=names),
         "to": pd.Categorical(stages[ev["dst"]], categories=names),
-        "facility": facilities[ev["facility"] + 1],
+        "facility": facilities[ev["facility"].astype(np.intp) + 1],
         "reason": reasons[ev["reason"]],
     })

@@ -60,9 +60,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sim.batch.tasks import Task, Variant
-from sim.input.errors import InputError
+from sim.input.errors import InputError, did_you_mean, suggestion
 from sim.input.limits import REPLICATIONS_MAX, SEED_MAX, WARMUP_YEARS_MAX, YEAR_MAX, out_of_range
 from sim.input.schema import build
+from sim.model.dated import idle_entries, idle_overrides, warning
 from sim.model.files import from_mapping, model_hash, read_toml, resolve, split_dotted, with_overrides
 from sim.model.posterior import Posterior, check_draws, read_posterior
 from sim.model.root import Model
@@ -139,9 +140,10 @@ def read_experiment(path: str | Path) -> Experiment:
     raw = read_toml(path)
     unknown = sorted(set(raw) - set(TOP_KEYS))
     if unknown:
-        raise InputError(file, unknown[0], f"unknown key; expected one of {', '.join(TOP_KEYS)}")
+        raise InputError(file, unknown[0], f"unknown key; expected one of {', '.join(TOP_KEYS)}"
+                         f"{did_you_mean(unknown[0], TOP_KEYS)}")
     spec = build(Spec, {k: v for k, v in raw.items() if k not in TABLE_KEYS}, file)
-    name = spec.name or path.stem
+    name = spec.name or name_of(path)
     _check_spec(spec, name, file)
     model_path = _referenced(path, spec.model, "model")
     base = resolve(model_path)  # a full model file, or a derived one (base + overrides)
@@ -192,6 +194,7 @@ def _scenarios(raw: Mapping[str, Any], base: dict[str, Any], design: Design | No
                 raise
             raise InputError(file, "sample", f"point {sname} gives an invalid model: "
                              f"{err.key.removeprefix('sample.')}: {err.expected}") from None
+        _check_acts(model, changes, file, origin)
         scenarios[sname] = Scenario(sname, changes, model, model_hash(model), origin)
     return scenarios
 
@@ -201,6 +204,32 @@ def scenario(exp: Experiment, name: str, overrides: dict[str, Any], origin: str)
     resolved and checked (an :class:`InputError` naming ``origin`` when the model is invalid)."""
     model = _resolve(exp.base, overrides, exp.file, origin)
     return Scenario(name, dict(overrides), model, model_hash(model), origin)
+
+
+def _check_acts(model: Model, changes: dict[str, Any], file: str, origin: str) -> None:
+    """Refuse a scenario's override of a dated entry that cannot act within the horizon: the
+    scenario would equal its base (a sample's factors are only warned about: a screening may
+    include one on purpose, :func:`warnings`)."""
+    if origin == "sample":
+        return
+    for key, why in idle_overrides(model, list(changes)).items():
+        raise InputError(file, f"{origin}.{key}", f"{why}: it has no effect, so the scenario would "
+                         "equal its base; date it within the horizon, or extend the horizon")
+
+
+def warnings(exp: Experiment) -> list[str]:
+    """What an experiment runs that cannot act, one line each: dated entries of its model cut
+    off by its horizon (a model reused with a shorter horizon: a warning, not an error), and
+    factors of its sample that set such an entry."""
+    base = from_mapping(exp.base, exp.file)
+    out = []
+    idle = idle_entries(base)
+    if idle:
+        out.append(warning(base, f"{exp.model_file} (with the horizon of {exp.file})", idle))
+    factors = idle_overrides(base, list(exp.design.factors)) if exp.design is not None else {}
+    if factors:
+        out.append(warning(base, exp.file, factors, what="factors"))
+    return out
 
 
 def _listed(names: Mapping[str, Any], most: int = 12) -> str:
@@ -262,6 +291,14 @@ def _check_spec(spec: Spec, name: str, file: str) -> None:
             raise InputError(file, key, problem)
     if not spec.tables or len(set(spec.tables)) != len(spec.tables):
         raise InputError(file, "tables", f"expected distinct names among {', '.join(TABLES)}")
+
+
+def name_of(path: Path) -> str:
+    """The experiment name a file without a ``name`` gets: its file name, each character
+    that cannot be in a folder name (a space, an accent) replaced by ``_``
+    (``my experiment.toml`` -> ``my_experiment``)."""
+    name = _label(path.stem)
+    return name if NAME.fullmatch(name) else f"_{name}"
 
 
 def _referenced(path: Path, name: str, key: str) -> Path:
@@ -357,7 +394,7 @@ def _value_names(labels: Any, axes: dict[str, list[Any]], short: list[str], file
         key = by_short.get(given, given) if given not in axes else given
         if key not in axes:
             raise InputError(file, f"{where}.{given}", f"not a key of this grid; expected one of "
-                             f"{', '.join(short)} (or the dotted keys)")
+                             f"{', '.join(short)} (or the dotted keys){did_you_mean(given, short)}")
         if (not isinstance(value, list) or len(value) != len(axes[key])
                 or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
             raise InputError(file, f"{where}.{given}", f"expected a list of {len(axes[key])} names, "
@@ -378,7 +415,8 @@ def _from_template(label: str, by_short: dict[str, str], by_key: dict[str, str],
         if part in by_short or part in by_key:
             return by_short.get(part) or by_key[part]
         raise InputError(file, f"{origin}.label", f"{{{part}}} is not a key of this grid; "
-                         f"expected one of {', '.join('{' + k + '}' for k in by_short)}")
+                         f"expected one of {', '.join('{' + k + '}' for k in by_short)}"
+                         f"{did_you_mean(part, by_short, '{{{}}}')}")
 
     name = PLACEHOLDER.sub(fill, label)
     if not NAME.fullmatch(name):
@@ -416,9 +454,9 @@ def _check_keys(base: dict[str, Any], scenarios: dict[str, tuple[str, dict[str, 
             seen.add(key)
             try:
                 with_overrides(base, {key: value}, file)
-            except InputError:
-                raise InputError(file, f"{origin}.{key}",
-                                 f"override of a key that does not exist in {model_file}") from None
+            except InputError as err:
+                raise InputError(file, f"{origin}.{key}", f"override of a key that does not exist "
+                                 f"in {model_file}{suggestion(err.expected)}") from None
 
 
 def _resolve(base: dict[str, Any], changes: dict[str, Any], file: str, origin: str) -> Model:

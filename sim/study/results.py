@@ -5,7 +5,9 @@
 
 Works on a sweep's dataset and on the output of ``opvang run`` alike
 (``<table>/scenario=S/rep-R.parquet``), and on older runs' ``<table>/experiment=E/scenario=S/
-part-0.parquet``. A damaged file is an :class:`~sim.input.errors.InputError` that names it.
+part-0.parquet``. A damaged file is an :class:`~sim.input.errors.InputError` that names it:
+one that does not read back, or whose bytes differ from ``checksums.sha256``, or one the
+list names that is missing.
 
 A sweep's table also gets a column per overridden model key (named by the dotted key, after
 the run keys, in alphabetical order): the value the row's scenario and replication ran with.
@@ -26,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from sim.batch.dataset import damage, read_manifest
+from sim.batch.dataset import CHECKSUMS, damage, read_manifest, verify_checksums
 from sim.input.errors import InputError
 from sim.model.files import split_dotted
 
@@ -39,8 +41,8 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
 
     Experiment and scenario are categoricals (a sweep's table repeats a few names over
     millions of rows); the scenarios' categories are in the experiment's order when a manifest
-    says it, else alphabetical, and rows are ordered by scenario, then replication, then as
-    the replication wrote them.
+    says it, else alphabetical (a damaged manifest is an error only with ``overrides``), and
+    rows are ordered by scenario, then replication, then as the replication wrote them.
     """
     root = Path(path)
     folder = root / table
@@ -49,6 +51,7 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
     if not folder.is_dir():
         found = sorted(p.name for p in root.iterdir() if p.is_dir())
         raise InputError(str(root), table, "no such table; found: " + (", ".join(found) or "nothing"))
+    _verify(root, table)
     keys = _partition_keys(folder)
     checked = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(
         page_checksum_verification=True))
@@ -61,13 +64,24 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
     if frame.empty:
         raise InputError(str(folder), "", "holds no results yet")
     frame = frame[[k for k in KEYS if k in frame] + [c for c in frame if c not in KEYS]]
-    manifest = read_manifest(root) or {}
+    manifest = _manifest(root, needed=overrides)
     sweep = manifest if manifest.get("kind") in ("sweep", "optimise") else {}
     frame["scenario"] = pd.Categorical(frame["scenario"], categories=_scenario_order(sweep, frame))
     if "experiment" in frame:
         frame["experiment"] = frame["experiment"].astype("category")
     frame = frame.sort_values(["scenario", "replication"], kind="stable").reset_index(drop=True)
     return _with_overrides(frame, sweep) if overrides and sweep else frame
+
+
+def _manifest(root: Path, needed: bool) -> dict[str, Any]:
+    """The folder's manifest; a damaged one is an error only where it is ``needed`` (for the
+    override columns), else the table is read without it (scenarios in alphabetical order)."""
+    try:
+        return read_manifest(root) or {}
+    except InputError:
+        if needed:
+            raise
+        return {}
 
 
 def override_values(manifest: Mapping[str, Any], pairs: pd.DataFrame) -> pd.DataFrame:
@@ -115,6 +129,24 @@ def _lookup(model: Any, parts: list[str]) -> Any:
             return None
         node = node[part]
     return None if isinstance(node, dict | list) else node
+
+
+def unverified(root: str | Path) -> str:
+    """A warning when a results folder has no checksum list to check its files against."""
+    if (Path(root) / CHECKSUMS).is_file():
+        return ""
+    return (f"warning: {Path(root) / CHECKSUMS} is missing: the result files cannot be checked "
+            "for damage (a sweep writes it again when its command runs again)")
+
+
+def _verify(root: Path, table: str) -> None:
+    """Refuse a table whose files differ from their checksums, or are missing."""
+    problems = verify_checksums(root, table)
+    if problems:
+        path, problem = problems[0]
+        more = f"; {len(problems) - 1} more file(s) of {table} too" if len(problems) > 1 else ""
+        raise InputError(str(path), "", f"damaged result file ({problem}{more}); a sweep rewrites "
+                         "it when run again, a run must be run again")
 
 
 def _damaged(folder: Path, err: Exception) -> InputError:

@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sim.input.errors import InputError
+from sim.input.errors import InputError, suggestion
 from sim.input.limits import SEED_MAX, out_of_range
 from sim.input.schema import build
 from sim.model.files import from_mapping, split_dotted, with_overrides
@@ -242,8 +242,9 @@ def _check_factor(key: str, factor: Factor, kind: str, factors: Mapping[str, Fac
     where = f"{kind}s.{key}"
     try:
         with_overrides(base, {key: factor.low}, file)
-    except InputError:
-        raise InputError(file, where, "a key that does not exist in the model") from None
+    except InputError as err:
+        raise InputError(file, where, "a key that does not exist in the model"
+                         f"{suggestion(err.expected)}") from None
     if not factor.low < factor.high:
         raise InputError(file, where, f"expected low < high, got {factor.low} and {factor.high}")
     if factor.scale == "log" and not factor.low > 0:
@@ -272,6 +273,6 @@ def _check_complement(key: str, complement: str, factors: Mapping[str, Factor],
                          f"{key}, e.g. its 'leaves' entry")
     try:
         with_overrides(base, {complement: 0.0}, file, add_entries=False)
-    except InputError:
+    except InputError as err:
         raise InputError(file, f"{where}.complement", f"{complement} does not exist in the "
-                         "model") from None
+                         f"model{suggestion(err.expected)}") from None

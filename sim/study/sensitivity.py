@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.batch.dataset import read_manifest, write_atomic
-from sim.input.errors import InputError
+from sim.input.errors import InputError, did_you_mean
 from sim.study.sampling import Design, from_record
 
 DEFAULT_OUTCOMES: tuple[tuple[str, str], ...] = (
@@ -127,8 +127,10 @@ def point_values(annual: pd.DataFrame, design: Design, outcomes: Sequence[tuple[
     known = set(zip(annual["metric"], annual["group"], strict=True))
     for metric, group in outcomes:
         if (metric, group) not in known:
+            near = (did_you_mean(group, sorted({g for m, g in known if m == metric}), f"{metric}:{{}}")
+                    if metric in {m for m, _ in known} else did_you_mean(metric, {m for m, _ in known}))
             raise InputError("--outcome", f"{metric}:{group}", "not in the annual table; expected "
-                             "METRIC or METRIC:GROUP, e.g. street_nights or outflow:pact")
+                             f"METRIC or METRIC:GROUP, e.g. street_nights or outflow:pact{near}")
     chosen = annual[annual["year"].between(*years) & annual["scenario"].isin(names)]
     out = {}
     for metric, group in outcomes:

@@ -11,6 +11,7 @@ refused, never mixed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from sim.batch.backends import Backend, make_backend
@@ -37,10 +40,11 @@ from sim.batch.dataset import (
     remove_temporary,
     sha256,
     task_file,
+    tidy_checksums,
     write_atomic,
     write_manifest,
 )
-from sim.batch.folders import check_writable, claim
+from sim.batch.folders import check_writable, claim, os_error_line
 from sim.batch.provenance import git_commit, package_versions
 from sim.batch.tasks import Task, TaskOutput, run_task
 from sim.input.errors import InputError
@@ -100,7 +104,7 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
     check_out(out, exp)  # refuse early; checked again under the claim
     started = time.perf_counter()
     with make_backend(workers, scheduler) as backend, claim(out):  # connect before writing anything
-        previous = check_out(out, exp)
+        previous = check_out(out, exp, announce=True)
         out.mkdir(parents=True, exist_ok=True)
         remove_temporary(out)
         done, damaged = scan(out, exp)
@@ -110,19 +114,16 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
         manifest = new_manifest(exp, previous, session)
         manifest.pop("stopped_early", None)
         _warn_if_code_changed(manifest, session)
-        write_manifest(out, manifest)
+        write_manifest(out, manifest)  # first: a folder with a manifest is a sweep's, resumable
+        tidy_checksums(out)  # without the lines of the damaged files just removed
         run = _Run(exp, out, backend, done, progress)
         try:
             stopped = run.all() if precision is None else run.until(precision)
         except BaseException as err:
-            _finish(out, manifest, session, run.computed, "interrupted")
-            if isinstance(err, InputError):
+            stop = _stopped(exp, out, manifest, session, run, err)
+            if stop is err:
                 raise
-            total, written = exp.replications * len(exp.scenarios), len(done)
-            cause = ("interrupted" if isinstance(err, KeyboardInterrupt)
-                     else f"stopped by an error ({type(err).__name__}: {err})")
-            raise SweepStoppedError(f"{exp.name} {cause}: {written} of {total} tasks are in {out}; "
-                                    "run the same command again to compute the rest") from err
+            raise stop from err
         finally:
             run.bar.close()
         if stopped is not None:
@@ -131,6 +132,27 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
     return SweepReport(out, exp.replications * len(exp.scenarios), run.already, run.computed,
                        time.perf_counter() - started, backend.description, run.cpu_seconds,
                        len(damaged), stopped)
+
+
+def _stopped(exp: Experiment, out: Path, manifest: dict[str, Any], session: dict[str, Any],
+             run: _Run, err: BaseException) -> BaseException:
+    """What a sweep stopped by ``err`` raises, its manifest recording the stop: the input error
+    found where a task ran (exit 2), or a :class:`SweepStoppedError` that says how many tasks
+    are in and what to do."""
+    with contextlib.suppress(OSError):  # a full disk refuses the manifest too; a rerun mends it
+        _finish(out, manifest, session, run.computed, "interrupted")
+    if isinstance(err, InputError):  # bad input found where a task ran: said as such (exit 2)
+        return err
+    total, written = exp.replications * len(exp.scenarios), len(run.done)
+    then = "run the same command again to compute the rest"
+    if isinstance(err, KeyboardInterrupt):
+        cause = f"interrupted: {written} of {total} tasks are in {out}; {then}"
+    elif isinstance(err, OSError):
+        cause = f"stopped: {written} of {total} tasks are in {out}: {os_error_line(err, then)}"
+    else:
+        cause = (f"stopped by an error ({type(err).__name__}: {err}): {written} of {total} "
+                 f"tasks are in {out}; {then}")
+    return SweepStoppedError(f"{exp.name} {cause}")
 
 
 class _Run:
@@ -242,11 +264,29 @@ def _problem(out: Path, path: Path, sums: dict[str, str], replication: int, seed
     return problem
 
 
-def check_out(out: Path, exp: Experiment) -> dict[str, Any] | None:
-    """Refuse a folder that is not this experiment's; return its manifest when resuming."""
+def check_out(out: Path, exp: Experiment, announce: bool = False) -> dict[str, Any] | None:
+    """Refuse a folder that is not this experiment's; return its manifest when resuming.
+
+    A damaged manifest is rebuilt (the caller writes a new one) when every data file in the
+    folder is one of this experiment's tasks (:func:`foreign_file`); ``announce`` prints the
+    warning that says so.
+    """
     if not out.exists() or all(is_temporary(p) for p in out.iterdir()):
         return None  # new, or only what a sweep killed before its first manifest left
-    manifest = read_manifest(out)
+    try:
+        manifest = read_manifest(out)
+    except InputError as err:
+        foreign = foreign_file(out, exp)
+        if foreign:
+            raise InputError(str(out / MANIFEST), "", f"damaged, and {foreign}: results are never "
+                             "mixed; sweep into a new folder with --out, or move "
+                             f"{out} away") from None
+        if announce:
+            print(f"warning: {err.file}: {err.expected.split('; ')[0]}; rebuilt from {exp.file} and "
+                  "the data files, which are all of its tasks (whether they ran the scenarios' "
+                  "models of today cannot be checked; earlier sessions' records are lost)",
+                  file=sys.stderr)
+        return None
     if manifest is None or manifest.get("kind") != "sweep":
         raise InputError(str(out), "", "already exists, is not empty and holds no sweep manifest; "
                          "choose another --out")
@@ -258,6 +298,26 @@ def check_out(out: Path, exp: Experiment) -> dict[str, Any] | None:
                          f"(hash {old}; {exp.file} now gives {new}; changed: {changed}). Results are "
                          f"never mixed: sweep into a new folder with --out, or move {out} away")
     return manifest
+
+
+def foreign_file(out: Path, exp: Experiment) -> str:
+    """The first data file in ``out`` that is not one of ``exp``'s tasks (its table, scenario,
+    replication, experiment name or seed), in words; "" when there is none. A file that does
+    not read back is left to :func:`scan`, which removes it."""
+    tasks = {task_file(out, table, scenario, r) for table in exp.tables
+             for scenario in exp.scenarios for r in range(exp.replications)}
+    for path in sorted(p for p in out.rglob("*.parquet") if not is_temporary(p)):
+        name = path.relative_to(out).as_posix()
+        if path not in tasks:
+            return f"{name} is no task of experiment {exp.name} (as {exp.file} defines it now)"
+        try:
+            keys = pq.read_table(path, columns=["experiment", "seed"]).to_pydict()
+        except (OSError, pa.ArrowException, KeyError):
+            continue
+        if set(map(str, keys["experiment"])) - {exp.name} or set(keys["seed"]) - {exp.seed}:
+            return (f"{name} holds experiment {sorted(set(map(str, keys['experiment'])))} and seed "
+                    f"{sorted(set(keys['seed']))}, not {exp.name} and {exp.seed}")
+    return ""
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -308,7 +368,8 @@ def new_manifest(exp: Experiment, previous: dict[str, Any] | None,
         "posterior": draws,
         "layout": LAYOUT,
         "checksums": f"{CHECKSUMS}: the SHA-256 of each result file, appended as it is written "
-                     "(sha256sum -c format); a resumed sweep checks every file against it",
+                     "and sorted by path when a session ends (sha256sum -c format); a resumed "
+                     "sweep checks every file against it, and so does reading a table",
         "tasks": exp.replications * len(exp.scenarios),
         "status": "running",
         "started": first.get("started") or session["started"],
@@ -328,6 +389,7 @@ def new_session(backend: str, command: str, damaged: list[str]) -> dict[str, Any
 
 def _finish(out: Path, manifest: dict[str, Any], session: dict[str, Any], computed: int,
             status: str) -> None:
+    tidy_checksums(out)
     session.update(ended=now(), status=status, computed=computed)
     manifest["status"] = status
     manifest["ended"] = session["ended"] if status == "complete" else None
