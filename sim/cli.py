@@ -1,5 +1,5 @@
-"""Command line: ``opvang run``, ``check``, ``sweep``, ``summary``, ``sensitivity``,
-``calibrate`` (also ``python -m sim``).
+"""Command line: ``opvang run``, ``check``, ``keys``, ``sweep``, ``summary``, ``sensitivity``,
+``report``, ``explore``, ``calibrate`` (also ``python -m sim``).
 
 Exit codes: 0 done, 2 bad input (one line names the file or option and the key; nothing is
 written), 1 failure. SIGTERM stops a command as Ctrl-C does.
@@ -185,6 +185,18 @@ def _add_results_parsers(sub: Any) -> None:
                    help="folder for sensitivity.csv and sensitivity.png (default: RESULTS)")
     p.set_defaults(func=_cmd_sensitivity)
 
+    p = sub.add_parser("report", help="one self-contained HTML file of a run or a sweep: headline "
+                       "figures with 95 %% ranges and paired differences, and the figures")
+    p.add_argument("results", type=Path, help="results folder of a run or a sweep, e.g. results/NAME")
+    p.add_argument("--lang", choices=("en", "nl"), default="en", help="English (default) or Dutch")
+    p.add_argument("--out", type=Path, default=None,
+                   help="the HTML file (default RESULTS/report-LANG.html); figures as PNG in OUT-figures/")
+    p.add_argument("--years", type=_years, default=None, metavar="FIRST-LAST",
+                   help="years to average over (default: all simulated years)")
+    p.add_argument("--baseline", default=None, help="scenario to compare with (default: the "
+                   "experiment's baseline)")
+    p.set_defaults(func=_cmd_report)
+
 
 def _version() -> str:
     try:
@@ -323,6 +335,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{exp.name}: {report.total} tasks in {report.out} ({report.computed} computed now, "
           f"{report.already} already there) on {report.backend}, {report.seconds:.1f} s")
     print(f"summary: opvang summary {shlex.quote(str(report.out))}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.study.report import write as write_report  # matplotlib: imported when needed
+
+    out, pngs = write_report(args.results, args.out, args.lang, args.years, args.baseline)
+    print(f"report written to {out} ({out.stat().st_size / 1e6:.1f} MB, opens without a network); "
+          f"{len(pngs)} figures as PNG in {out.with_name(out.stem + '-figures')}")
     return 0
 
 
