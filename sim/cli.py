@@ -16,6 +16,7 @@ import os
 import shlex
 import signal
 import sys
+import textwrap
 import threading
 import traceback
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ from sim.study.calibration.command import add_parser as add_calibrate_parser
 from sim.study.compare import format_frame, intervals, paired_differences, per_replication
 from sim.study.experiment import Experiment, read_experiment
 from sim.study.formats import FORMATS, markdown_document, summary_csv
+from sim.study.keys import format_keys, model_keys
 from sim.study.results import load as load_results
 from sim.study.sensitivity import DEFAULT_OUTCOMES, analyse, design_of, format_analysis, parse_outcome
 from sim.study.sensitivity import write as write_sensitivity
@@ -49,6 +51,7 @@ from sim.study.targets import load_targets
 BASE_MODEL = Path("models/haarlem.toml")
 FITTED_MODEL = Path("calibration/fitted/haarlem.toml")
 TARGETS = Path("calibration/targets.csv")
+POSTERIOR = Path("calibration/fitted/haarlem_posterior.parquet")
 
 
 def default_model() -> Path:
@@ -142,6 +145,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, help="a model file, or an experiment file (it names a model)")
     p.set_defaults(func=_cmd_check)
 
+    p = sub.add_parser("keys", help="every key an experiment can override, with its value, its "
+                       "tag (data or assumption) and the assumption's range")
+    p.add_argument("model", nargs="?", type=Path, default=BASE_MODEL,
+                   help=f"model file (default {BASE_MODEL}, the model experiments start from)")
+    p.add_argument("--match", default=None, metavar="TEXT", help="only keys that contain TEXT")
+    p.set_defaults(func=_cmd_keys)
+
     p = sub.add_parser("sweep", help="run every scenario and replication of an experiment file; "
                        "an interrupted sweep resumes where it stopped")
     p.add_argument("experiment", type=Path, help="experiment file, e.g. experiments/NAME.toml")
@@ -230,6 +240,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_keys(args: argparse.Namespace) -> int:
+    keys = model_keys(args.model)
+    load(args.model)  # a model that does not validate is an error here too
+    shown = [k for k in keys if args.match is None or args.match in k.key]
+    print(textwrap.fill(f"{len(shown)} keys of {args.model} an experiment can override ([scenarios.NAME] "
+          '"KEY" = VALUE); a new date under a schedule or a channel\'s dated table adds an entry, '
+          "e.g. facilities.velserpoort.schedule.2025-01-01.places. Tags: data (from a source), "
+          "assumption [plausible range], fitted (a calibration's value)", 100) + "\n")
+    print(format_keys(shown))
+    return 0
+
+
 def _described(exp: Experiment) -> str:
     """An experiment in a line: its size, seed and model."""
     n = len(exp.scenarios)
@@ -265,6 +287,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     annual = results.tables["annual"]
     print(f"\n{model.name}: {args.replications} replications, seed {args.seed}, "
           f"{results.seconds:.1f} s; model hash {results.info['model_hash']}")
+    print(run_header(model_file, args.posterior, args.replications, targets is not None))
     print("median, 2.5-97.5 % quantiles and mean over replications\n")
     if targets is not None:
         print(f"observed ({targets[0]}) beside simulated, same definitions:")
@@ -274,6 +297,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(format_table(key_indicators(annual)))
     print(f"\nresults written to {out}")
     return 0
+
+
+def run_header(model_file: Path, posterior: Path | None, replications: int, targets: bool) -> str:
+    """What the figures of ``opvang run`` are: the fitted point or the posterior, and how to
+    read ``inside95`` with few replications."""
+    if posterior is not None:
+        what = (f"Over the posterior {posterior}: each replication draws one parameter set the "
+                "data support, so the ranges carry what the data leave open as well as chance.")
+    else:
+        which = ("the fitted point" if model_file.resolve() == FITTED_MODEL.resolve()
+                 else "one parameter set")
+        what = (f"These figures are {which} ({model_file}): every replication runs the same "
+                "parameters, fine for a first look, not for a policy answer. For the answer to "
+                f"quote, run over the posterior: opvang run --posterior {POSTERIOR} --replications 60")
+    lines = [what]
+    if targets:
+        lines.append(f"inside95: whether the observed value lies within the 2.5-97.5 % range of "
+                     f"these {replications} replications. With few replications that range is "
+                     "rough (with 5, close to the lowest and highest value) and one parameter set "
+                     "leaves out what the data leave open, so many rows show False; the fit's own "
+                     "check (calibration/fitted/predictive_check.csv, 200 posterior draws) has "
+                     "most target rows inside.")
+    return "\n".join(textwrap.fill(line, 100) for line in lines) + "\n"
 
 
 def _until(model: Model, until: int | None) -> Model:

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,14 @@ def run_experiment(path: str | Path, out: str | Path | None = None, *, workers: 
 
 
 def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = None,
-          scheduler: str | None = None, progress: bool = True, command: str = "") -> SweepReport:
-    """Compute every missing task of ``exp`` into ``out`` (default ``results/NAME``)."""
+          scheduler: str | None = None, progress: bool = True, command: str = "",
+          on_task: Callable[[int, int], None] | None = None) -> SweepReport:
+    """Compute every missing task of ``exp`` into ``out`` (default ``results/NAME``).
+
+    With ``progress``, the time the first task took gives an estimate of the whole, printed
+    before the progress bar starts. ``on_task(done, total)`` is called after each task that is
+    written (and once at the start), for a caller's own progress display.
+    """
     out = out if out is not None else Path("results") / exp.name
     check_writable(out)
     check_out(out, exp)  # refuse early; checked again under the claim
@@ -98,17 +105,24 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
         manifest = new_manifest(exp, previous, session)
         _warn_if_code_changed(manifest, session)
         write_manifest(out, manifest)
-        computed, cpu_seconds = _compute(exp, out, backend, done, manifest, session, progress)
+        computed, cpu_seconds = _compute(exp, out, backend, done, manifest, session, progress,
+                                         on_task or _nothing)
     return SweepReport(out, exp.replications * len(exp.scenarios), len(done), computed,
                        time.perf_counter() - started, backend.description, cpu_seconds, len(damaged))
 
 
+def _nothing(done: int, total: int) -> None:
+    """No progress display of the caller's own."""
+
+
 def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, int]],
-             manifest: dict[str, Any], session: dict[str, Any], progress: bool) -> tuple[int, float]:
+             manifest: dict[str, Any], session: dict[str, Any], progress: bool,
+             on_task: Callable[[int, int], None]) -> tuple[int, float]:
     """Run the missing tasks, write each file as it arrives, and record how the session ended."""
     total = exp.replications * len(exp.scenarios)
     computed, cpu_seconds = 0, 0.0
-    bar = tqdm(total=total, initial=len(done), unit="task", desc=exp.name, disable=not progress)
+    bar = None  # started once the first task has given an estimate
+    on_task(len(done), total)
     try:
         for result in backend.map(run_task, tasks(exp, skip=done)):
             for table, data in result.files.items():
@@ -118,7 +132,14 @@ def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, 
                     record_checksum(out, path, data)
             computed += 1
             cpu_seconds += result.cpu_seconds
+            if bar is None:
+                if progress:
+                    print(estimate(result.cpu_seconds, total - len(done),
+                                   getattr(backend, "workers", 1)), file=sys.stderr, flush=True)
+                bar = tqdm(total=total, initial=len(done), unit="task", desc=exp.name,
+                           disable=not progress)
             bar.update()
+            on_task(len(done) + computed, total)
     except BaseException as err:
         _finish(out, manifest, session, computed, "interrupted")
         written = len(done) + computed
@@ -127,9 +148,25 @@ def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, 
         raise SweepStoppedError(f"{exp.name} {cause}: {written} of {total} tasks are in {out}; "
                                 "run the same command again to compute the rest") from err
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     _finish(out, manifest, session, computed, "complete")
     return computed, cpu_seconds
+
+
+def estimate(first: float, tasks: int, workers: int) -> str:
+    """The time ``tasks`` would take at the pace of the first task (``first`` CPU seconds; tasks
+    are CPU-bound), ``workers`` at a time (start-up not counted)."""
+    seconds = first * tasks / max(1, workers)
+    if seconds < 90:
+        about = f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    elif seconds < 5400:
+        about = f"{seconds / 60:.0f} min"
+    else:
+        about = f"{seconds / 3600:.1f} h"
+    each = "1 worker" if workers == 1 else f"{workers} workers"
+    return (f"estimate: about {about} for {tasks} tasks on {each} (the first took {first:.2f} s "
+            "of CPU; the bar below corrects it as tasks finish)")
 
 
 def scan(out: Path, exp: Experiment) -> tuple[set[tuple[str, int]], list[str]]:
