@@ -52,6 +52,7 @@ BASE_MODEL = Path("models/haarlem.toml")
 FITTED_MODEL = Path("calibration/fitted/haarlem.toml")
 TARGETS = Path("calibration/targets.csv")
 POSTERIOR = Path("calibration/fitted/haarlem_posterior.parquet")
+EXPLORE_REPLICATIONS_MAX = 200  # a page left open cannot ask for more a scenario
 
 
 def default_model() -> Path:
@@ -194,7 +195,11 @@ def _add_results_parsers(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="folder for sensitivity.csv and sensitivity.png (default: RESULTS)")
     p.set_defaults(func=_cmd_sensitivity)
+    _add_view_parsers(sub)
 
+
+def _add_view_parsers(sub: Any) -> None:
+    """``opvang report`` and ``opvang explore``: the answer in pictures and words."""
     p = sub.add_parser("report", help="one self-contained HTML file of a run or a sweep: headline "
                        "figures with 95 %% ranges and paired differences, and the figures")
     p.add_argument("results", type=Path, help="results folder of a run or a sweep, e.g. results/NAME")
@@ -206,6 +211,33 @@ def _add_results_parsers(sub: Any) -> None:
     p.add_argument("--baseline", default=None, help="scenario to compare with (default: the "
                    "experiment's baseline)")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("explore", help="a local web page: pick scenarios of a finished sweep and see "
+                       "the figures, or change a lever and run that scenario on demand "
+                       "(pip install -e '.[explore]')")
+    p.add_argument("folder", nargs="?", type=Path, default=Path("results"),
+                   help="the folder whose sweeps the page offers; its runs go to FOLDER/explore "
+                        "(default results)")
+    p.add_argument("--port", type=integer(1, 65535), default=5006)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--lang", choices=("en", "nl"), default="en")
+    p.add_argument("--model", type=Path, default=BASE_MODEL,
+                   help=f"model of the scenarios (default {BASE_MODEL})")
+    p.add_argument("--posterior", type=Path, default=POSTERIOR,
+                   help=f"posterior the replications draw from (default {POSTERIOR}; 'none': the "
+                        "model as it is)")
+    p.add_argument("--replications", "-n", type=integer(1, EXPLORE_REPLICATIONS_MAX), default=20,
+                   help="replications of each scenario run from the page (at most "
+                        f"{EXPLORE_REPLICATIONS_MAX})")
+    p.add_argument("--seed", type=integer(0, SEED_MAX), default=20190101)
+    p.add_argument("--until", type=integer(1, YEAR_MAX), default=None, metavar="YEAR",
+                   help="last simulated year (default: the model's end_year)")
+    p.add_argument("--warmup", type=integer(0, 50), default=None, metavar="YEARS",
+                   help="warm-up years (default: the model's)")
+    p.add_argument("--workers", "-j", type=integer(1, WORKERS_MAX), default=1,
+                   help="processes for a run from the page (default 1)")
+    p.set_defaults(func=_cmd_explore)
 
 
 def _version() -> str:
@@ -390,6 +422,27 @@ def _cmd_report(args: argparse.Namespace) -> int:
     out, pngs = write_report(args.results, args.out, args.lang, args.years, args.baseline)
     print(f"report written to {out} ({out.stat().st_size / 1e6:.1f} MB, opens without a network); "
           f"{len(pngs)} figures as PNG in {out.with_name(out.stem + '-figures')}")
+    return 0
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    try:
+        from sim.page.serve import serve
+    except ImportError as err:
+        raise InputError("opvang explore", "", f"needs the explore extra: pip install -e '.[explore]' "
+                         f"({err})") from None
+    posterior = None if str(args.posterior) == "none" else args.posterior
+    for path in (args.model, posterior):
+        if path is not None and not path.is_file():
+            raise InputError(str(path), "", "file not found")
+    args.folder.mkdir(parents=True, exist_ok=True)
+    try:
+        serve(args.folder, args.host, args.port, args.lang, model=args.model.resolve(),
+              posterior=None if posterior is None else posterior.resolve(),
+              replications=args.replications,
+              seed=args.seed, end_year=args.until, warmup_years=args.warmup, workers=args.workers)
+    except KeyboardInterrupt:
+        print("opvang explore stopped", file=sys.stderr)
     return 0
 
 

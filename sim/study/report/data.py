@@ -72,7 +72,13 @@ def build(results: str | Path, years: tuple[int, int] | None = None,
     """Read a results folder and compute everything a report shows."""
     root = Path(results)
     annual = load(root, "annual", overrides=False)
-    manifest = read_manifest(root) or {}
+    return compute(annual, read_manifest(root) or {}, root, years, baseline)
+
+
+def compute(annual: pd.DataFrame, manifest: dict[str, Any], root: Path | None,
+            years: tuple[int, int] | None = None, baseline: str | None = None) -> Report:
+    """Everything a report shows, from an annual table (``root``: the results folder, for the
+    daily table and the calibration check; None: without them)."""
     scenarios = [str(s) for s in annual["scenario"].cat.categories]
     baseline = baseline or manifest.get("baseline") or scenarios[0]
     if baseline not in scenarios:
@@ -83,21 +89,21 @@ def build(results: str | Path, years: tuple[int, int] | None = None,
         raise InputError("--years", "", f"no results in {years[0]}-{years[1]}")
     present = headline_present(annual)
     values = per_replication(chosen, years, present)
-    several = len(scenarios) > 1
     states, state_metric = by_state(chosen, years)
-    calibration, source = calibration_check(root, manifest)
+    calibration, source = (None, "") if root is None else calibration_check(root, manifest)
     reps = chosen.groupby("scenario", observed=True)["replication"].nunique()
     return Report(
-        results=root, name=str(manifest.get("experiment") or root.name),
+        results=root or Path("."), name=str(manifest.get("experiment") or (root or Path(".")).name),
         kind=str(manifest.get("kind") or "run"), scenarios=scenarios, baseline=baseline,
         years=years, replications=int(reps.min()), posterior=bool(manifest.get("posterior")),
         headline=intervals(values),
         missing=[(m, g or "") for m, g in HEADLINE if (m, g) not in present],
-        differences=paired_differences(values, baseline) if several else None,
+        differences=paired_differences(values, baseline) if len(scenarios) > 1 else None,
         yearly=yearly(chosen, present), states=states, state_metric=state_metric,
-        budget=budget(chosen), occupancy=occupancy(root, baseline, scenarios, years),
+        budget=budget(chosen),
+        occupancy=None if root is None else occupancy(root, baseline, scenarios, years),
         calibration=calibration, calibration_source=source,
-        sensitivity=_sensitivity(root), manifest=manifest)
+        sensitivity=None if root is None else _sensitivity(root), manifest=manifest)
 
 
 def headline_present(annual: pd.DataFrame) -> Indicators:

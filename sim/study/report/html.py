@@ -26,17 +26,23 @@ img { max-width: 100%; } .note { color: #555; font-size: 0.9em; }
 def render(report: Report, lang: str, figures: dict[str, bytes | None]) -> str:
     """The whole document."""
     title = f"{label(lang, 'title')}: {report.name}"
-    body = [f"<h1>{escape(title)}</h1>", _about(report, lang), _summary(report, lang),
-            _headline(report, lang)]
+    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+            f"<h1>{escape(title)}</h1>\n{_about(report, lang)}\n{fragment(report, lang, figures)}"
+            "\n</body>\n</html>\n")
+
+
+def fragment(report: Report, lang: str, figures: dict[str, bytes | None]) -> str:
+    """The summary, the headline table and the figures, as HTML without a page around them
+    (the explorer page shows it)."""
+    body = [_summary(report, lang), _headline(report, lang)]
     notes = {"forest": label(lang, "no_differences"), "occupancy": label(lang, "no_daily"),
              "sensitivity": label(lang, "no_sensitivity"),
              "calibration": f"{label(lang, 'no_calibration')}: {report.calibration_source}"}
     for kind, data in figures.items():
         extra = _calibration_note(report, lang) if kind == "calibration" and data else ""
         body.append(_figure(kind, lang, data, notes.get(kind, ""), extra))
-    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
+    return "\n".join(body)
 
 
 def _about(report: Report, lang: str) -> str:
