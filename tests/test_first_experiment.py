@@ -5,6 +5,8 @@ Python example (run as written)."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,25 @@ def test_the_readme_python_example_runs_as_written(tmp_path: Path, monkeypatch: 
     exec(compile(code, "README.md", "exec"), namespace)
     assert not namespace["results"].tables["annual"].empty  # type: ignore[attr-defined]
     assert (tmp_path / "results" / "smoke" / "manifest.json").is_file()
+
+
+@pytest.mark.slow
+def test_a_notebook_runs_into_a_new_file(tmp_path: Path) -> None:
+    """scripts/run_notebook.py writes the executed copy elsewhere; the notebook is unchanged."""
+    nbformat = pytest.importorskip("nbformat")
+    notebook = tmp_path / "n.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os\nprint('replications', os.environ['OPVANG_NOTEBOOK_REPLICATIONS'])")])
+    nbformat.write(nb, notebook)
+    before = notebook.read_bytes()
+    script = [sys.executable, str(ROOT / "scripts" / "run_notebook.py"), str(notebook)]
+    done = subprocess.run([*script, "--replications", "2", "--out", str(tmp_path / "x.ipynb")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert notebook.read_bytes() == before
+    out = nbformat.read(tmp_path / "x.ipynb", as_version=4)
+    assert out.cells[0].outputs[0]["text"] == "replications 2\n"
+    for target in (notebook, tmp_path / "x.ipynb"):  # itself, or a file that exists: refused
+        refused = subprocess.run([*script, "--out", str(target)], capture_output=True, text=True)
+        assert refused.returncode == 2 and "give a new file" in refused.stderr
+    assert notebook.read_bytes() == before
