@@ -72,9 +72,12 @@ def test_the_comment_parser(tmp_path: Path) -> None:
 def test_a_sweep_prints_its_estimate_before_the_bar(tmp_path: Path) -> None:
     result = cli(["sweep", "experiments/smoke.toml", "--out", str(tmp_path / "s"), "--workers", "1"])
     assert result.code == 0, result.err
-    match = re.search(r"estimate: about [\d.]+ (s|min|h) for 6 tasks on 1 worker", result.err)
+    assert "smoke: 6 tasks to compute on 1 worker; an estimate follows the first 2" in result.err
+    match = re.search(r"estimate: about [\d.]+ (s|min|h) for 6 tasks, from the pace of the first 2 "
+                      "tasks", result.err)
     assert match, result.err
-    assert match.start() < result.err.index("smoke:")  # before the progress bar
+    bar = re.search(r"smoke:\s+\d+%", result.err)
+    assert bar and match.start() < bar.start()  # before the progress bar
 
 
 def test_reading_chosen_scenarios_keeps_only_their_categories(tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, 
     """Run the missing tasks, write each file as it arrives, and record how the session ended."""
     total = exp.replications * len(exp.scenarios)
     computed, cpu_seconds = 0, 0.0
-    bar = None  # started once the first task has given an estimate
+    pace = Pace(exp.name, len(done), total, getattr(backend, "workers", 1), progress)
     on_task(len(done), total)
     try:
         for result in backend.map(run_task, tasks(exp, skip=done)):
@@ -132,13 +132,7 @@ def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, 
                     record_checksum(out, path, data)
             computed += 1
             cpu_seconds += result.cpu_seconds
-            if bar is None:
-                if progress:
-                    print(estimate(result.cpu_seconds, total - len(done),
-                                   getattr(backend, "workers", 1)), file=sys.stderr, flush=True)
-                bar = tqdm(total=total, initial=len(done), unit="task", desc=exp.name,
-                           disable=not progress)
-            bar.update()
+            pace.task(result.cpu_seconds)
             on_task(len(done) + computed, total)
     except BaseException as err:
         _finish(out, manifest, session, computed, "interrupted")
@@ -148,25 +142,61 @@ def _compute(exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, 
         raise SweepStoppedError(f"{exp.name} {cause}: {written} of {total} tasks are in {out}; "
                                 "run the same command again to compute the rest") from err
     finally:
-        if bar is not None:
-            bar.close()
+        pace.close()
     _finish(out, manifest, session, computed, "complete")
     return computed, cpu_seconds
 
 
-def estimate(first: float, tasks: int, workers: int) -> str:
-    """The time ``tasks`` would take at the pace of the first task (``first`` CPU seconds; tasks
-    are CPU-bound), ``workers`` at a time (start-up not counted)."""
-    seconds = first * tasks / max(1, workers)
+class Pace:
+    """The estimate of a sweep's time, printed once the first tasks have shown their pace (one
+    more than there are workers: the time between the first and the last of them is the pace
+    of the whole, start-up left out), then the progress bar."""
+
+    def __init__(self, name: str, done: int, total: int, workers: int, show: bool) -> None:
+        self.name, self.done, self.total, self.workers, self.show = name, done, total, workers, show
+        self.needed = min(total - done, workers + 1)
+        self.started = time.perf_counter()
+        self.times: list[float] = []
+        self.bar: Any = None
+        if show and total > done:
+            each = "1 worker" if workers == 1 else f"{workers} workers"
+            print(f"{name}: {total - done} tasks to compute on {each}; an estimate follows the first "
+                  f"{self.needed}", file=sys.stderr, flush=True)
+
+    def task(self, cpu_seconds: float) -> None:
+        """One more task written."""
+        self.times.append(time.perf_counter())
+        if self.bar is None and len(self.times) >= self.needed:
+            if self.show:
+                print(estimate(self.times, self.started, self.total - self.done, self.workers,
+                               cpu_seconds), file=sys.stderr, flush=True)
+            self.bar = tqdm(total=self.total, initial=self.done + len(self.times) - 1, unit="task",
+                            desc=self.name, disable=not self.show)
+        if self.bar is not None:
+            self.bar.update()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def estimate(times: list[float], started: float, tasks: int, workers: int, cpu: float) -> str:
+    """The time ``tasks`` take at the pace between the first and last of ``times`` (the moments
+    the first tasks were written), or at the first task's ``cpu`` seconds, ``workers`` at a time."""
+    if len(times) >= 2:
+        rate = (len(times) - 1) / max(times[-1] - times[0], 1e-9)
+        seconds = times[-1] - started + (tasks - len(times)) / rate
+        basis = f"from the pace of the first {len(times)} tasks"
+    else:
+        seconds = cpu * tasks / max(1, workers)
+        basis = f"from the first task's {cpu:.2f} s of CPU"
     if seconds < 90:
         about = f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
     elif seconds < 5400:
         about = f"{seconds / 60:.0f} min"
     else:
         about = f"{seconds / 3600:.1f} h"
-    each = "1 worker" if workers == 1 else f"{workers} workers"
-    return (f"estimate: about {about} for {tasks} tasks on {each} (the first took {first:.2f} s "
-            "of CPU; the bar below corrects it as tasks finish)")
+    return f"estimate: about {about} for {tasks} tasks, {basis}; the bar corrects it as tasks finish"
 
 
 def scan(out: Path, exp: Experiment) -> tuple[set[tuple[str, int]], list[str]]:
