@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
@@ -139,6 +140,9 @@ def occupancy(report: Report, lang: str) -> Figure | None:
             ax.step(rows["month"], rows["capacity"], where="post", color=color, ls="--", lw=0.9,
                     label=f"{scenario}: {label(lang, 'capacity')}")
         ax.set_title(facility[:38], fontsize=8)
+        locator = AutoDateLocator(minticks=3, maxticks=7)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.tick_params(labelsize=6)
         ax.set_ylim(bottom=0)
     axes[0].legend(fontsize=5)

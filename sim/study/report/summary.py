@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sim.study.report.data import Report
+import pandas as pd
+
+from sim.study.report.data import COST, Report
 from sim.study.report.text import metric_name, quoted
 
 SCENARIOS_MOST = 12  # scenarios named in the summary; the tables have all
@@ -10,8 +12,7 @@ SCENARIOS_MOST = 12  # scenarios named in the summary; the tables have all
 
 def summary(report: Report, lang: str) -> list[str]:
     """Paragraphs: what was run, the baseline's headline figures, each scenario's paired
-    differences on the first two figures, what is missing, and the caution on the
-    figures without a bed."""
+    differences (on the figures of :func:`_chosen`) and what is missing."""
     paragraphs = [_about(report, lang), _baseline(report, lang)]
     paragraphs += _differences(report, lang)
     if report.missing:
@@ -55,11 +56,23 @@ def _baseline(report: Report, lang: str) -> str:
     return head + "; ".join(parts) + "."
 
 
+def _chosen(diffs: pd.DataFrame) -> list[tuple[str, str]]:
+    """The figures a scenario's sentence names: the first two headline figures other than
+    cost, then the budget line whose median difference is largest in any scenario."""
+    pairs = list(dict.fromkeys(zip(diffs["metric"], diffs["group"], strict=True)))
+    chosen = [p for p in pairs if p[0] != COST][:2]
+    cost = diffs[diffs["metric"] == COST]
+    if not cost.empty:
+        largest = cost.loc[cost["median"].abs().idxmax()]
+        chosen.append((COST, str(largest["group"])))
+    return chosen
+
+
 def _differences(report: Report, lang: str) -> list[str]:
     diffs = report.differences
     if diffs is None or diffs.empty:
         return []
-    first = list(dict.fromkeys(zip(diffs["metric"], diffs["group"], strict=True)))[:2]
+    first = _chosen(diffs)
     out = []
     for scenario in [s for s in report.scenarios if s != report.baseline][:SCENARIOS_MOST]:
         parts = []
