@@ -63,8 +63,8 @@ def _chosen(diffs: pd.DataFrame) -> list[tuple[str, str]]:
     chosen = [p for p in pairs if p[0] != COST][:2]
     cost = diffs[diffs["metric"] == COST]
     if not cost.empty:
-        largest = cost.loc[cost["median"].abs().idxmax()]
-        chosen.append((COST, str(largest["group"])))
+        largest = cost["median"].abs().to_numpy().argmax()
+        chosen.append((COST, str(cost["group"].iloc[largest])))
     return chosen
 
 
