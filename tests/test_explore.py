@@ -97,12 +97,14 @@ def test_runs_are_queued_and_never_computed_twice(tmp_path: Path) -> None:
 
 
 def test_the_page_offers_only_the_finished_sweeps_under_its_folder(tmp_path: Path) -> None:
-    assert cli(["sweep", "experiments/smoke.toml", "--out", str(tmp_path / "a" / "smoke"),
-                "--workers", "1", "--quiet"]).code == 0
-    (tmp_path / "explore" / "results" / "x").mkdir(parents=True)
-    (tmp_path / "explore" / "results" / "x" / "manifest.json").write_text("{}")
-    (tmp_path / "empty").mkdir()
-    assert finished(tmp_path) == {"a/smoke": (tmp_path / "a" / "smoke").resolve()}
+    served, outside = tmp_path / "served", tmp_path / "outside"
+    for out in (served / "a" / "smoke", served / "explore" / "results" / "x", outside / "elsewhere"):
+        assert cli(["sweep", "experiments/smoke.toml", "--out", str(out), "--workers", "1",
+                    "--quiet"]).code == 0
+    (served / "empty").mkdir()
+    (served / "link").symlink_to(outside / "elsewhere")  # leads out of the folder: not offered
+    # the page's own runs (explore/) are not offered either
+    assert finished(served) == {"a/smoke": (served / "a" / "smoke").resolve()}
 
 
 def test_the_view_is_a_panel_layout(tmp_path: Path) -> None:

@@ -20,8 +20,9 @@ def finished(folder: Path) -> dict[str, Path]:
         for manifest in sorted(root.glob("/".join(["*"] * depth + [MANIFEST]))):
             where = manifest.parent
             relative = where.relative_to(root)
-            if relative.parts[:1] == (OWN,) or where.is_symlink():
-                continue
+            real = where.resolve()
+            if relative.parts[:1] == (OWN,) or (real != root and root not in real.parents):
+                continue  # the page's own runs; a link that leads out of the folder
             record = read_manifest(where) or {}
             if record.get("status", "complete") == "complete" and (where / "annual").is_dir():
                 found[relative.as_posix() or "."] = where
