@@ -111,7 +111,7 @@ def test_the_view_is_a_panel_layout(tmp_path: Path) -> None:
     pn = pytest.importorskip("panel")
     from sim.page.app import Page
 
-    runner = Runner(settings(tmp_path))
+    runner = Runner(settings(tmp_path), "nl")
     page = Page(runner, "nl")
     assert isinstance(page.layout, pn.layout.Panel)
     page.facility.value = "velserpoort"

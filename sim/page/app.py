@@ -19,7 +19,7 @@ from sim.input.errors import InputError
 from sim.model.files import resolve
 from sim.page.catalog import finished
 from sim.page.levers import Levers, Settings, current
-from sim.page.runs import PAGE_FIGURES, Job, Runner
+from sim.page.runs import Job, Runner
 from sim.study.report.data import compute
 from sim.study.report.figures import FIGURES, png
 from sim.study.report.html import STYLE, fragment
@@ -32,7 +32,7 @@ TICK_MS = 400
 def view(folder: str | Path, *, lang: str = "en", runner: Runner | None = None,
          **settings: Any) -> pn.viewable.Viewable:
     """The page for ``folder`` (``settings``: those of :class:`sim.page.levers.Settings`)."""
-    runner = runner or Runner(Settings(Path(folder), **settings))
+    runner = runner or Runner(Settings(Path(folder), **settings), lang)
     return Page(runner, lang).layout
 
 
@@ -177,11 +177,9 @@ class Page:
         if job.state == "failed" and self.shown_job != job.id:
             self.shown_job = job.id
             self.message.object = f"**Failed.** {job.error}"
-        if job.state == "done" and self.shown_job != job.id and job.report is not None:
+        if job.state == "done" and self.shown_job != job.id:
             self.shown_job = job.id
-            figures = {k: (_png(job.report, self.lang, k) if k in PAGE_FIGURES else None) for k in FIGURES}
-            self.answer.object = fragment(job.report, self.lang, {k: v for k, v in figures.items()
-                                                                   if k in PAGE_FIGURES})
+            self.answer.object = job.html
             read = "computed now" if job.computed else "read back: computed before"
             self.message.object = f"Done: **{job.label}** against the baseline ({read})."
 

@@ -26,6 +26,8 @@ from sim.input.errors import InputError
 from sim.page.levers import BASELINE, Levers, Settings, check, experiment_text, scenario_hash
 from sim.study.experiment import read_experiment
 from sim.study.report.data import Report, compute
+from sim.study.report.figures import FIGURES, png
+from sim.study.report.html import fragment
 from sim.study.results import load
 from sim.study.sweep import SweepStoppedError, sweep
 
@@ -48,13 +50,14 @@ class Job:
     _last: int | None = field(default=None, repr=False)  # the running sweep's last count
     error: str = ""
     report: Report | None = field(default=None, repr=False)
+    html: str = field(default="", repr=False)  # the answer: summary, table and figures
 
 
 class Runner:
     """The queue and its worker thread (started with the first job)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, lang: str = "en") -> None:
+        self.settings, self.lang = settings, lang
         self.jobs: list[Job] = []
         self.pace: float | None = None  # seconds per task, measured on earlier jobs
         self._queue: queue.Queue[Job] = queue.Queue()
@@ -126,6 +129,11 @@ class Runner:
         if job.computed:
             self.pace = (time.perf_counter() - job.started) / job.computed
         job.report = answer(job)
+        figures = {}
+        for kind in PAGE_FIGURES:
+            fig = FIGURES[kind](job.report, self.lang)
+            figures[kind] = None if fig is None else png(fig)
+        job.html = fragment(job.report, self.lang, figures)  # drawn here, not in the page's loop
 
     def estimate(self, job: Job) -> str:
         """Time left, from this job's pace, else from the pace of earlier ones."""

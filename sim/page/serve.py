@@ -20,7 +20,7 @@ def serve(folder: Path, host: str = "127.0.0.1", port: int = 5006, lang: str = "
     from sim.page.app import view
 
     pn.config.param.update(inline=True)  # Panel's own resources inlined, none from a CDN
-    runner = Runner(Settings(folder, **settings))
+    runner = Runner(Settings(folder, **settings), lang)
     print(f"opvang explore: http://{host}:{port}/ (results under {folder}); Ctrl-C stops", flush=True)
     pn.serve({"/": lambda: view(folder, lang=lang, runner=runner)}, address=host, port=port,
              show=False, title="opvang explore", websocket_origin=[f"{host}:{port}", f"localhost:{port}"],
