@@ -19,7 +19,7 @@ def serve(folder: Path, host: str = "127.0.0.1", port: int = 5006, lang: str = "
 
     from sim.page.app import view
 
-    pn.config.param.update(inline=True)  # Panel's own resources inlined, none from a CDN
+    pn.config.inline = True  # type: ignore[misc]  # Panel's resources inlined, none from a CDN
     runner = Runner(Settings(folder, **settings), lang)
     print(f"opvang explore: http://{host}:{port}/ (results under {folder}); Ctrl-C stops", flush=True)
     pn.serve({"/": lambda: view(folder, lang=lang, runner=runner)}, address=host, port=port,
