@@ -17,6 +17,7 @@ from sim.study.report.text import STATES, label, metric_name
 from sim.study.sensitivity import INDICES
 
 TOP_FACTORS = 8
+FOREST_MOST = 40  # scenarios in the forest plot (a sampled design has hundreds; the table has all)
 
 
 def png(fig: Figure) -> bytes:
@@ -78,9 +79,11 @@ def forest(report: Report, lang: str) -> Figure | None:
     if diffs is None or diffs.empty:
         return None
     outcomes = list(dict.fromkeys(zip(diffs["metric"], diffs["group"], strict=True)))
-    others = [s for s in report.scenarios if s != report.baseline]
+    every = [s for s in report.scenarios if s != report.baseline]
+    others = every[:FOREST_MOST]
+    shown = "" if len(others) == len(every) else f"; {len(others)} of {len(every)} scenarios"
     fig, axes = _grid(len(outcomes), 2, 5.6, 0.9 + 0.32 * len(others),
-                      f"{label(lang, 'forest')} ({report.baseline})")
+                      f"{label(lang, 'forest')} ({report.baseline}{shown})")
     for ax, (metric, group) in zip(axes, outcomes, strict=True):
         rows = diffs[(diffs["metric"] == metric) & (diffs["group"] == group)]
         rows = rows.set_index("scenario").reindex(others)
