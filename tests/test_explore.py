@@ -77,7 +77,8 @@ def test_runs_are_queued_and_never_computed_twice(tmp_path: Path) -> None:
     fewer = Levers(label="fewer", year=2019, facility="wilhelminastraat", places=10)
     more = Levers(label="more", year=2019, facility="wilhelminastraat", places=60)
     first, second = runner.submit(fewer), runner.submit(more)
-    assert runner.submit(fewer) is first  # the same request, still queued: the same job
+    dup = runner.submit(fewer)  # the same request: the same job while it waits, else read back
+    assert dup is first or (wait(dup).state, dup.computed) == ("done", 0)
     guess = runner.estimate(second)
     assert guess in ("estimate after the first task", "") or "s left" in guess
     wait(first), wait(second)
