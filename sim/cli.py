@@ -1,5 +1,5 @@
-"""Command line: ``opvang run``, ``check``, ``sweep``, ``summary``, ``sensitivity``,
-``calibrate``, ``optimise`` (also ``python -m sim``).
+"""Command line: ``opvang run``, ``check``, ``keys``, ``sweep``, ``summary``, ``sensitivity``,
+``report``, ``explore``, ``calibrate``, ``optimise`` (also ``python -m sim``).
 
 Exit codes: 0 done, 2 bad input (one line names the file or option and the key; nothing is
 written), 1 failure. SIGTERM stops a command as Ctrl-C does.
@@ -16,6 +16,7 @@ import os
 import shlex
 import signal
 import sys
+import textwrap
 import threading
 import traceback
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ from sim.study.compare import format_frame, intervals, paired_differences, per_r
 from sim.study.experiment import Experiment, read_experiment
 from sim.study.experiment import warnings as experiment_warnings
 from sim.study.formats import FORMATS, markdown_document, summary_csv
+from sim.study.keys import format_keys, model_keys
 from sim.study.optimise.command import add_parser as add_optimise_parser
 from sim.study.precision import Precision, parse_goal
 from sim.study.results import load as load_results
@@ -54,6 +56,8 @@ from sim.study.targets import load_targets
 BASE_MODEL = Path("models/haarlem.toml")
 FITTED_MODEL = Path("calibration/fitted/haarlem.toml")
 TARGETS = Path("calibration/targets.csv")
+POSTERIOR = Path("calibration/fitted/haarlem_posterior.parquet")
+EXPLORE_REPLICATIONS_MAX = 200  # a page left open cannot ask for more a scenario
 
 
 def default_model() -> Path:
@@ -150,6 +154,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, help="a model file, or an experiment file (it names a model)")
     p.set_defaults(func=_cmd_check)
 
+    p = sub.add_parser("keys", help="every key an experiment can override, with its value, its "
+                       "tag (data or assumption) and the assumption's range")
+    p.add_argument("model", nargs="?", type=Path, default=BASE_MODEL,
+                   help=f"model file (default {BASE_MODEL}, the model experiments start from)")
+    p.add_argument("--match", default=None, metavar="TEXT", help="only keys that contain TEXT")
+    p.set_defaults(func=_cmd_keys)
+
     p = sub.add_parser("sweep", help="run every scenario and replication of an experiment file; "
                        "an interrupted sweep resumes where it stopped")
     p.add_argument("experiment", type=Path, help="experiment file, e.g. experiments/NAME.toml")
@@ -201,6 +212,49 @@ def _add_results_parsers(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="folder for sensitivity.csv and sensitivity.png (default: RESULTS)")
     p.set_defaults(func=_cmd_sensitivity)
+    _add_view_parsers(sub)
+
+
+def _add_view_parsers(sub: Any) -> None:
+    """``opvang report`` and ``opvang explore``: the answer in pictures and words."""
+    p = sub.add_parser("report", help="one self-contained HTML file of a run or a sweep: headline "
+                       "figures with 95 %% ranges and paired differences, and the figures")
+    p.add_argument("results", type=Path, help="results folder of a run or a sweep, e.g. results/NAME")
+    p.add_argument("--lang", choices=("en", "nl"), default="en", help="English (default) or Dutch")
+    p.add_argument("--out", type=Path, default=None,
+                   help="the HTML file (default RESULTS/report-LANG.html); figures as PNG in OUT-figures/")
+    p.add_argument("--years", type=_years, default=None, metavar="FIRST-LAST",
+                   help="years to average over (default: all simulated years)")
+    p.add_argument("--baseline", default=None, help="scenario to compare with (default: the "
+                   "experiment's baseline)")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("explore", help="a local web page: pick scenarios of a finished sweep and see "
+                       "the figures, or change a lever and run that scenario on demand "
+                       "(pip install -e '.[explore]')")
+    p.add_argument("folder", nargs="?", type=Path, default=Path("results"),
+                   help="the folder whose sweeps the page offers; its runs go to FOLDER/explore "
+                        "(default results)")
+    p.add_argument("--port", type=integer(1, 65535), default=5006)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--lang", choices=("en", "nl"), default="en")
+    p.add_argument("--model", type=Path, default=BASE_MODEL,
+                   help=f"model of the scenarios (default {BASE_MODEL})")
+    p.add_argument("--posterior", type=Path, default=POSTERIOR,
+                   help=f"posterior the replications draw from (default {POSTERIOR}; 'none': the "
+                        "model as it is)")
+    p.add_argument("--replications", "-n", type=integer(1, EXPLORE_REPLICATIONS_MAX), default=20,
+                   help="replications of each scenario run from the page (at most "
+                        f"{EXPLORE_REPLICATIONS_MAX})")
+    p.add_argument("--seed", type=integer(0, SEED_MAX), default=20190101)
+    p.add_argument("--until", type=integer(1, YEAR_MAX), default=None, metavar="YEAR",
+                   help="last simulated year (default: the model's end_year)")
+    p.add_argument("--warmup", type=integer(0, 50), default=None, metavar="YEARS",
+                   help="warm-up years (default: the model's)")
+    p.add_argument("--workers", "-j", type=integer(1, WORKERS_MAX), default=1,
+                   help="processes for a run from the page (default 1)")
+    p.set_defaults(func=_cmd_explore)
 
 
 def _version() -> str:
@@ -252,6 +306,18 @@ def _warn_idle(model: Model, file: Path) -> None:
         _warn([warning(model, str(file), idle)])
 
 
+def _cmd_keys(args: argparse.Namespace) -> int:
+    keys = model_keys(args.model)
+    load(args.model)  # a model that does not validate is an error here too
+    shown = [k for k in keys if args.match is None or args.match in k.key]
+    print(textwrap.fill(f"{len(shown)} keys of {args.model} an experiment can override ([scenarios.NAME] "
+          '"KEY" = VALUE); a new date under a schedule or a channel\'s dated table adds an entry, '
+          "e.g. facilities.velserpoort.schedule.2025-01-01.places. Tags: data (from a source), "
+          "assumption [plausible range], fitted (a calibration's value)", 100) + "\n")
+    print(format_keys(shown))
+    return 0
+
+
 def _described(exp: Experiment) -> str:
     """An experiment in a line: its size, seed and model."""
     n = len(exp.scenarios)
@@ -294,6 +360,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     annual = results.tables["annual"]
     print(f"\n{model.name}: {args.replications} replications, seed {args.seed}, "
           f"{results.seconds:.1f} s; model hash {results.info['model_hash']}")
+    print(run_header(model_file, args.posterior, args.replications, targets is not None))
     print("median, 2.5-97.5 % quantiles and mean over replications\n")
     if targets is not None:
         print(f"observed ({targets[0]}) beside simulated, same definitions:")
@@ -303,6 +370,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(format_table(key_indicators(annual)))
     print(f"\nresults written to {out}")
     return 0
+
+
+def run_header(model_file: Path, posterior: Path | None, replications: int, targets: bool) -> str:
+    """What the figures of ``opvang run`` are: the fitted point or the posterior, and how to
+    read ``inside95`` with few replications."""
+    if posterior is not None:
+        what = (f"Over the posterior {posterior}: each replication draws one parameter set the "
+                "data support, so the ranges carry what the data leave open as well as chance.")
+    else:
+        which = ("the fitted point" if model_file.resolve() == FITTED_MODEL.resolve()
+                 else "one parameter set")
+        what = (f"These figures are {which} ({model_file}): every replication runs the same "
+                "parameters, fine for a first look, not for a policy answer. For the answer to "
+                f"quote, run over the posterior: opvang run --posterior {POSTERIOR} --replications 60")
+    lines = [what]
+    if targets:
+        lines.append(f"inside95: whether the observed value lies within the 2.5-97.5 % range of "
+                     f"these {replications} replications. With few replications that range is "
+                     "rough (with 5, close to the lowest and highest value) and one parameter set "
+                     "leaves out what the data leave open, so many rows show False; the fit's own "
+                     "check (calibration/fitted/predictive_check.csv, 200 posterior draws) has "
+                     "most target rows inside.")
+    return "\n".join(textwrap.fill(line, 100) for line in lines) + "\n"
 
 
 def _until(model: Model, until: int | None) -> Model:
@@ -374,6 +464,36 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
               f"{early['reason']}; the same command resumes and stops there, without --precision "
               "it computes the rest")
     print(f"summary: opvang summary {shlex.quote(str(report.out))}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.study.report import write as write_report  # matplotlib: imported when needed
+
+    out, pngs = write_report(args.results, args.out, args.lang, args.years, args.baseline)
+    print(f"report written to {out} ({out.stat().st_size / 1e6:.1f} MB, opens without a network); "
+          f"{len(pngs)} figures as PNG in {out.with_name(out.stem + '-figures')}")
+    return 0
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    try:
+        from sim.page.serve import serve
+    except ImportError as err:
+        raise InputError("opvang explore", "", f"needs the explore extra: pip install -e '.[explore]' "
+                         f"({err})") from None
+    posterior = None if str(args.posterior) == "none" else args.posterior
+    for path in (args.model, posterior):
+        if path is not None and not path.is_file():
+            raise InputError(str(path), "", "file not found")
+    args.folder.mkdir(parents=True, exist_ok=True)
+    try:
+        serve(args.folder, args.host, args.port, args.lang, model=args.model.resolve(),
+              posterior=None if posterior is None else posterior.resolve(),
+              replications=args.replications,
+              seed=args.seed, end_year=args.until, warmup_years=args.warmup, workers=args.workers)
+    except KeyboardInterrupt:
+        print("opvang explore stopped", file=sys.stderr)
     return 0
 
 

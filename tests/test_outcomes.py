@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 from simcheck import (
     Log,
-    check_facility_column,
     daily_wide,
     day_of,
     haarlem_raw,

@@ -186,7 +186,7 @@ def test_a_moved_waiter_keeps_their_place_on_the_list() -> None:
     raw["places"]["bw"]["initial_waiting"] = 0
     raw["places"]["bw"]["schedule"] = {"2019-01-01": 60}  # scarce: shelter clients wait
     raw["places"]["bw"]["initial_occupants"] = 60
-    model, rep = run(raw, SEED)
+    _, rep = run(raw, SEED)
     log = Log(rep.events)
     joined: dict[int, float] = {}
     placed: list[tuple[float, float, int]] = []  # (time placed, time joined, client)

@@ -54,6 +54,7 @@ LAYERS: dict[str, set[str]] = {
     "replication": {"measure", "model", "components", "engine", "input"},
     "batch": {"replication", "measure", "model", "components", "engine", "input"},
     "study": {"batch", "replication", "measure", "model", "components", "engine", "input"},
+    "page": {"study", "batch", "replication", "measure", "model", "components", "engine", "input"},
 }
 TOP = {"sim", "sim.cli", "sim.__main__"}
 

@@ -245,6 +245,34 @@ def _budget_lines(model: Model) -> list[str]:
     return list(dict.fromkeys([*lines, *model.budgets]))
 
 
+# How to quote each kind of figure (docs/metrics.md); the README's "Which figure to quote" holds.
+QUOTING: tuple[tuple[str, str], ...] = (
+    ("every figure", "Quote it over the calibration posterior (`opvang run --posterior ...` or an "
+     "experiment with `posterior = ...`) as the median and the 2.5-97.5 % range over the "
+     "replications: \"120 [80, 170] a year\". Not the mean: the figures are skewed."),
+    ("flow", "A count in the year (persons, nights, placements, euro). Quote the yearly value, or "
+     "the yearly mean over a span of years (`--years 2025-2030`) with its range; say which years."),
+    ("stock", "A count on 31 December. Quote it as \"at the end of YEAR\"; a yearly mean of stocks "
+     "is a mean of year-end counts, not of every day."),
+    ("mean", "A mean over the days of the year (occupancy, places held). Quote it with its unit "
+     "(places, persons on an average day)."),
+    ("ratio", "A share or a mean over the events of the year (mean wait over the placements of the "
+     "year). In a year with few events it is unsteady: check the range."),
+    ("a difference", "Scenario minus baseline, replication by replication (the same clients and "
+     "parameter draw): the median and the 2.5-97.5 % range of the paired differences. A range that "
+     "holds 0 means the direction is not settled."),
+    ("street, with_others, in_hotel, out_of_sight", "These follow the rules of `[homeless]` in the "
+     "model file, not observations (nobody counts rough sleeping, 000 l.1597): compare them "
+     "between scenarios, never quote them as counts of the region's homeless."),
+    ("`relative` (opvang summary)", "The median paired difference divided by the baseline's median "
+     "of the same figure: \"-12 % against as_now\". Missing where the baseline's median is 0."),
+    ("`n_for_10pct` (opvang summary)", "The replications with which the 95 % interval of the mean "
+     "difference would be ±10 % of its size, from the spread seen (the interval shrinks as one "
+     "over the square root of the replications). Far above the replications run: the difference "
+     "is small against the noise; quote its range, not its sign."),
+)
+
+
 def markdown() -> str:
     """The dictionary as the Markdown of ``docs/metrics.md``."""
     out = ["# Metrics of the yearly table", "",
@@ -253,7 +281,9 @@ def markdown() -> str:
            "opvang_24uurs, vrouwenopvang, ...), place pool (`{pool}`: bw, beschut, wlz_ggz), "
            "state without a bed (`{state}`: street, with_others, in_hotel, out_of_sight), channel "
            "(`{channel}`) or budget line (`{line}`) of the model. kind: flow (a count per "
-           "year), stock (at the end of the year), mean (of daily values over the year), ratio.", ""]
+           "year), stock (at the end of the year), mean (of daily values over the year), ratio.", "",
+           "## How to quote", ""]
+    out += [f"- **{kind}**: {advice}" for kind, advice in QUOTING] + [""]
     for entry in METRICS:
         out += [f"## `{entry.name}`", "",
                 f"- unit: {entry.unit}; kind: {entry.kind}",

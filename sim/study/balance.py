@@ -33,7 +33,7 @@ def balance(paired: pd.DataFrame) -> pd.DataFrame:
     they went (nights without a bed by state, nights after leaving, the other parts), of the
     sum of all parts' changes (zero: nothing lost or counted twice), and the share of the
     removed bed-nights found as nights without a bed and as nights after leaving."""
-    parts = paired[PART].drop(columns="total")
+    parts = pd.DataFrame(paired[PART]).drop(columns="total")
     removed = -parts["in_shelter_bed"]
     out = pd.DataFrame({"bed_nights_removed": removed})
     for state in paired[WITHOUT].columns.drop("total"):

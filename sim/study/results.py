@@ -16,11 +16,16 @@ replication's posterior draw when the key is a posterior column, else the value 
 scenario's resolved model (missing where the model has no such entry). A grid or a sampled
 design thus reads as a table of inputs and outputs:
 ``annual.groupby("facilities.velserpoort.schedule.2021-01-01.places")``.
+
+The scenario column is a categorical whose categories are the scenarios read. ``scenarios=``
+reads only those (in that order, and only those are categories: a seaborn plot shows just
+them); a frame filtered by hand keeps every category until
+``frame["scenario"] = frame["scenario"].cat.remove_unused_categories()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +40,8 @@ from sim.model.files import split_dotted
 KEYS = ("experiment", "scenario", "replication", "seed")
 
 
-def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.DataFrame:
+def load(path: str | Path, table: str = "annual", overrides: bool = True,
+         scenarios: Sequence[str] | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """One table with the run keys (experiment, scenario, replication, seed) as its first columns,
     then (``overrides``) a column per model key that a sweep's scenarios override.
 
@@ -43,6 +49,9 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
     millions of rows); the scenarios' categories are in the experiment's order when a manifest
     says it, else alphabetical (a damaged manifest is an error only with ``overrides``), and
     rows are ordered by scenario, then replication, then as the replication wrote them.
+    ``scenarios``: read only these (an unknown name is an error), and they alone are the
+    categories, in this order. ``columns``: read only these columns of the table besides the
+    run keys (a daily table of a large sweep is big).
     """
     root = Path(path)
     folder = root / table
@@ -53,12 +62,16 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
         raise InputError(str(root), table, "no such table; found: " + (", ".join(found) or "nothing"))
     _verify(root, table)
     keys = _partition_keys(folder)
+    wanted = None if scenarios is None else _known_scenarios(folder, keys, list(scenarios))
     checked = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(
         page_checksum_verification=True))
     try:
         dataset = ds.dataset(folder, format=checked, partitioning=ds.partitioning(
             pa.schema([(k, pa.string()) for k in keys]), flavor="hive"))
-        frame = dataset.to_table().to_pandas()
+        names = None if columns is None else [c for c in dataset.schema.names
+                                              if c in KEYS or c in columns]
+        where = None if wanted is None else ds.field("scenario").isin(wanted)
+        frame = dataset.to_table(columns=names, filter=where).to_pandas()
     except (OSError, pa.ArrowException) as err:
         raise _damaged(folder, err) from None
     if frame.empty:
@@ -66,7 +79,8 @@ def load(path: str | Path, table: str = "annual", overrides: bool = True) -> pd.
     frame = frame[[k for k in KEYS if k in frame] + [c for c in frame if c not in KEYS]]
     manifest = _manifest(root, needed=overrides)
     sweep = manifest if manifest.get("kind") in ("sweep", "optimise") else {}
-    frame["scenario"] = pd.Categorical(frame["scenario"], categories=_scenario_order(sweep, frame))
+    order = wanted if wanted is not None else _scenario_order(sweep, frame)
+    frame["scenario"] = pd.Categorical(frame["scenario"], categories=order)
     if "experiment" in frame:
         frame["experiment"] = frame["experiment"].astype("category")
     frame = frame.sort_values(["scenario", "replication"], kind="stable").reset_index(drop=True)
@@ -169,6 +183,19 @@ def _partition_keys(folder: Path) -> list[str]:
             return keys
         keys.append(parts[0].name.split("=", 1)[0])
         level = parts[0]
+
+
+def _known_scenarios(folder: Path, keys: list[str], wanted: list[str]) -> list[str]:
+    """``wanted``, each checked against the scenario folders of the table."""
+    if "scenario" not in keys:
+        raise InputError(str(folder), "scenario", "no scenario partitions to choose from")
+    depth = keys.index("scenario") + 1
+    found = {p.name.split("=", 1)[1] for p in folder.glob("/".join(["*"] * depth))
+             if p.is_dir() and p.name.startswith("scenario=")}
+    unknown = [s for s in wanted if s not in found]
+    if unknown:
+        raise InputError(str(folder), unknown[0], "no such scenario; found: " + ", ".join(sorted(found)))
+    return list(dict.fromkeys(wanted))
 
 
 def _scenario_order(manifest: Mapping[str, Any], frame: pd.DataFrame) -> list[str]:

@@ -17,7 +17,7 @@ import datetime as dt
 import functools
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,9 +93,15 @@ def run_experiment(path: str | Path, out: str | Path | None = None, *, workers: 
 
 def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = None,
           scheduler: str | None = None, progress: bool = True, command: str = "",
-          precision: Precision | None = None) -> SweepReport:
+          precision: Precision | None = None,
+          on_task: Callable[[int, int], None] | None = None) -> SweepReport:
     """Compute every missing task of ``exp`` into ``out`` (default ``results/NAME``); with a
-    ``precision``, in batches of replications until it is reached (:mod:`sim.study.precision`)."""
+    ``precision``, in batches of replications until it is reached (:mod:`sim.study.precision`).
+
+    With ``progress``, the pace of the first tasks gives an estimate of the whole, printed
+    before the progress bar starts. ``on_task(done, total)`` is called after each task that is
+    written (and once at the start), for a caller's own progress display.
+    """
     out = out if out is not None else Path("results") / exp.name
     if precision is not None and "annual" not in exp.tables:
         raise InputError("--precision", "", f"needs the annual table; {exp.file} writes "
@@ -116,7 +122,7 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
         _warn_if_code_changed(manifest, session)
         write_manifest(out, manifest)  # first: a folder with a manifest is a sweep's, resumable
         tidy_checksums(out)  # without the lines of the damaged files just removed
-        run = _Run(exp, out, backend, done, progress)
+        run = _Run(exp, out, backend, done, progress, on_task or _nothing)
         try:
             stopped = run.all() if precision is None else run.until(precision)
         except BaseException as err:
@@ -125,7 +131,7 @@ def sweep(exp: Experiment, out: Path | None = None, *, workers: int | None = Non
                 raise
             raise stop from err
         finally:
-            run.bar.close()
+            run.pace.close()
         if stopped is not None:
             manifest["stopped_early"] = stopped
         _finish(out, manifest, session, run.computed, "complete" if stopped is None else "stopped_early")
@@ -159,12 +165,14 @@ class _Run:
     """The missing tasks of a sweep, computed and written as they arrive."""
 
     def __init__(self, exp: Experiment, out: Path, backend: Backend, done: set[tuple[str, int]],
-                 progress: bool) -> None:
+                 progress: bool, on_task: Callable[[int, int], None]) -> None:
         self.exp, self.out, self.backend, self.done = exp, out, backend, done
         self.already = len(done)
         self.computed, self.cpu_seconds = 0, 0.0
-        self.bar = tqdm(total=exp.replications * len(exp.scenarios), initial=len(done), unit="task",
-                        desc=exp.name, disable=not progress)
+        self.total = exp.replications * len(exp.scenarios)
+        self.pace = Pace(exp.name, len(done), self.total, getattr(backend, "workers", 1), progress)
+        self.on_task = on_task
+        on_task(len(done), self.total)
 
     def all(self) -> dict[str, Any] | None:
         """Every missing task (it never stops early)."""
@@ -215,8 +223,65 @@ class _Run:
             self.done.add((result.scenario, result.replication))
             self.computed += 1
             self.cpu_seconds += result.cpu_seconds
-            self.bar.update()
+            self.pace.task(result.cpu_seconds)
+            self.on_task(len(self.done), self.total)
             yield result
+
+
+def _nothing(done: int, total: int) -> None:
+    """No progress display of the caller's own."""
+
+
+class Pace:
+    """The estimate of a sweep's time, printed once the first tasks have shown their pace (one
+    more than there are workers: the time between the first and the last of them is the pace
+    of the whole, start-up left out), then the progress bar."""
+
+    def __init__(self, name: str, done: int, total: int, workers: int, show: bool) -> None:
+        self.name, self.done, self.total, self.workers, self.show = name, done, total, workers, show
+        self.needed = min(total - done, workers + 1)
+        self.started = time.perf_counter()
+        self.times: list[float] = []
+        self.bar: Any = None
+        if show and total > done:
+            each = "1 worker" if workers == 1 else f"{workers} workers"
+            print(f"{name}: {total - done} tasks to compute on {each}; an estimate follows the first "
+                  f"{self.needed}", file=sys.stderr, flush=True)
+
+    def task(self, cpu_seconds: float) -> None:
+        """One more task written."""
+        self.times.append(time.perf_counter())
+        if self.bar is None and len(self.times) >= self.needed:
+            if self.show:
+                print(estimate(self.times, self.started, self.total - self.done, self.workers,
+                               cpu_seconds), file=sys.stderr, flush=True)
+            self.bar = tqdm(total=self.total, initial=self.done + len(self.times) - 1, unit="task",
+                            desc=self.name, disable=not self.show)
+        if self.bar is not None:
+            self.bar.update()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def estimate(times: list[float], started: float, tasks: int, workers: int, cpu: float) -> str:
+    """The time ``tasks`` take at the pace between the first and last of ``times`` (the moments
+    the first tasks were written), or at the first task's ``cpu`` seconds, ``workers`` at a time."""
+    if len(times) >= 2:
+        rate = (len(times) - 1) / max(times[-1] - times[0], 1e-9)
+        seconds = times[-1] - started + (tasks - len(times)) / rate
+        basis = f"from the pace of the first {len(times)} tasks"
+    else:
+        seconds = cpu * tasks / max(1, workers)
+        basis = f"from the first task's {cpu:.2f} s of CPU"
+    if seconds < 90:
+        about = f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    elif seconds < 5400:
+        about = f"{seconds / 60:.0f} min"
+    else:
+        about = f"{seconds / 3600:.1f} h"
+    return f"estimate: about {about} for {tasks} tasks, {basis}; the bar corrects it as tasks finish"
 
 
 def scan(out: Path, exp: Experiment) -> tuple[set[tuple[str, int]], list[str]]:
