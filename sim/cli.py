@@ -126,27 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"opvang {_version()}")
     sub = parser.add_subparsers(required=True, dest="command")
 
-    p = sub.add_parser("run", help="run a model and print its summary beside the observed counts")
-    p.add_argument("model", nargs="?", type=Path, default=None,
-                   help=f"model file (default {FITTED_MODEL}, the calibrated baseline, "
-                        f"or {BASE_MODEL} when there is no fit)")
-    p.add_argument("--replications", "-n", type=integer(1, REPLICATIONS_MAX), default=5)
-    p.add_argument("--seed", type=integer(0, SEED_MAX), default=20190101)
-    p.add_argument("--until", type=integer(1, YEAR_MAX), default=None, metavar="YEAR",
-                   help=f"last simulated year, up to {YEAR_MAX} (default: the model's end_year)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="results folder (default results/run-MODEL-TIMESTAMP); must not exist")
-    p.add_argument("--targets", type=Path, default=None,
-                   help=f"observed targets (default: the {TARGETS} of the model's project, "
-                        "found from the model file's folder upward, or in the current folder)")
-    p.add_argument("--events", action="store_true", help="also write the event log")
-    p.add_argument("--posterior", type=Path, default=None, metavar="FILE",
-                   help="draw each replication's parameters from a posterior file "
-                        "(e.g. calibration/fitted/haarlem_posterior.parquet)")
-    p.add_argument("--workers", "-j", type=integer(1, WORKERS_MAX), default=1,
-                   help="local worker processes (default 1: in this process)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_run)
+    _add_run_parser(sub)
 
     add_calibrate_parser(sub)
 
@@ -184,6 +164,31 @@ def _parser() -> argparse.ArgumentParser:
     add_optimise_parser(sub)
     _add_results_parsers(sub)
     return parser
+
+
+def _add_run_parser(sub: Any) -> None:
+    """``opvang run``."""
+    p = sub.add_parser("run", help="run a model and print its summary beside the observed counts")
+    p.add_argument("model", nargs="?", type=Path, default=None,
+                   help=f"model file (default {FITTED_MODEL}, the calibrated baseline, "
+                        f"or {BASE_MODEL} when there is no fit)")
+    p.add_argument("--replications", "-n", type=integer(1, REPLICATIONS_MAX), default=5)
+    p.add_argument("--seed", type=integer(0, SEED_MAX), default=20190101)
+    p.add_argument("--until", type=integer(1, YEAR_MAX), default=None, metavar="YEAR",
+                   help=f"last simulated year, up to {YEAR_MAX} (default: the model's end_year)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results folder (default results/run-MODEL-TIMESTAMP); must not exist")
+    p.add_argument("--targets", type=Path, default=None,
+                   help=f"observed targets (default: the {TARGETS} of the model's project, "
+                        "found from the model file's folder upward, or in the current folder)")
+    p.add_argument("--events", action="store_true", help="also write the event log")
+    p.add_argument("--posterior", type=Path, default=None, metavar="FILE",
+                   help="draw each replication's parameters from a posterior file "
+                        "(e.g. calibration/fitted/haarlem_posterior.parquet)")
+    p.add_argument("--workers", "-j", type=integer(1, WORKERS_MAX), default=1,
+                   help="local worker processes (default 1: in this process)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
 
 
 def _add_results_parsers(sub: Any) -> None:
