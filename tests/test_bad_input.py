@@ -212,7 +212,7 @@ BAD_MODELS: list[tuple[str, Edit, str, str]] = [
     ("missing_required_key", deleting("simulation", "start"), "simulation.start", "missing"),
     ("missing_group_key", deleting("groups", "eu", "patience_days"),
      "groups.eu.patience_days", "missing"),
-    ("missing_table", deleting("places"), "places", "missing"),
+    ("missing_table", deleting("groups"), "groups", "missing"),  # [places] may be left out
     ("bad_month_in_schedule_date",
      renaming("facilities", "tijdelijke_nachtopvang", "schedule", "2020-03-15", "2020-13-15"),
      "facilities.tijdelijke_nachtopvang.schedule.2020-13-15", "YYYY-MM-DD"),

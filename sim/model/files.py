@@ -20,7 +20,7 @@ from typing import Any, Union, get_args, get_origin
 
 from sim.input.errors import InputError
 from sim.input.schema import build, field_type
-from sim.model.root import Model, validate
+from sim.model.root import Model, complete, validate
 
 
 def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Model:
@@ -82,7 +82,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def from_mapping(raw: Mapping[str, Any], file: str = "<model>") -> Model:
     """Build and validate a model from parsed TOML."""
-    model = build(Model, dict(raw), file)
+    model = complete(build(Model, dict(raw), file))
     model = dataclasses.replace(model, source=file)
     validate(model, file)
     return model
