@@ -56,6 +56,7 @@ class Channel:
     homes: int = 0
     stay_days: float = 0.0  # a capacity channel's stay: exponential of this mean ...
     stay: Duration | None = None  # ... or any distribution
+    initial_occupants: int = 0  # a capacity channel's homes lived in when it opens
     only_skaeve: bool = False
     origins: tuple[str, ...] = ()  # municipalities of origin it houses (empty: every one)
     by_origin: bool = False  # a part's homes go to clients from that municipality only
@@ -85,6 +86,9 @@ def validate_channels(channels: dict[str, Channel], origins: Collection[str], fi
             raise InputError(file, f"{key}.kind", f"expected one of {', '.join(KINDS)}, got {ch.kind!r}")
         if not ch.tracks:
             raise InputError(file, f"{key}.tracks", "expected at least one of 'shelter', 'place'")
+        for field in ("stay", "initial_occupants"):
+            if ch.kind != "capacity" and getattr(ch, field):
+                raise InputError(file, f"{key}.{field}", "only a capacity channel has it")
         non_negative(ch.support_cost_per_day, file, f"{key}.support_cost_per_day")
         non_negative(ch.support_days, file, f"{key}.support_days")
         if ch.support_cost_per_day > 0 and not ch.budget:
@@ -122,6 +126,7 @@ class Housing:
         self.env = env
         self.calendar = calendar
         self.recorder = recorder
+        self.part_way = True  # homes lived in when a capacity channel opens: part-way (start)
         self.lists: WaitingLists[Eligibility] = WaitingLists(env)
         self.by_channel: dict[str, list[Eligibility]] = {  # a line: a channel, or its part
             line: [] for n, ch in channels.items()
@@ -151,8 +156,10 @@ class Housing:
         number of changes of any hazard channel's rate at or before ``now``."""
         return bisect.bisect_right(self.rate_changes, now)
 
-    def start(self, streams: Streams, horizon: float) -> None:
-        """Start releasing homes: every channel, in model order."""
+    def start(self, streams: Streams, horizon: float, part_way: bool = True) -> None:
+        """Start releasing homes: every channel, in model order. ``part_way``: homes lived in
+        when a channel opens are part-way through their stays (else whole stays begin)."""
+        self.part_way = part_way
         for channel in self.channels.values():
             begin = self.calendar.day(channel.spec.start) if channel.spec.start else self.env.now
             channel.start(streams, max(begin, self.env.now), horizon)
@@ -304,7 +311,10 @@ class Capacity(Kind):
     """A number of homes, each offered again when its occupant's stay ends.
 
     ``dated`` changes the number of homes (``{ homes = n }``) from a date: more homes are
-    offered at once; fewer are taken out as they come free (nobody leaves a home for it)."""
+    offered at once; fewer are taken out as they come free (nobody leaves a home for it).
+    ``initial_occupants`` of its homes are lived in when it opens, by people the model does
+    not follow; each comes free after the rest of a stay (or a whole one:
+    ``simulation.initial_stays``)."""
 
     def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
         super().__init__(name, spec, housing)
@@ -314,6 +324,9 @@ class Capacity(Kind):
     @staticmethod
     def validate(spec: Channel, file: str, key: str) -> None:
         count(spec.homes, file, f"{key}.homes")
+        if spec.initial_occupants > spec.homes:
+            raise InputError(file, f"{key}.initial_occupants",
+                             f"expected at most the homes ({spec.homes}), got {spec.initial_occupants}")
         if spec.stay is not None:
             if spec.stay_days:
                 raise InputError(file, f"{key}.stay_days", "not with stay: give the "
@@ -334,11 +347,19 @@ class Capacity(Kind):
         calendar = self.housing.calendar
         changes = sorted((max(calendar.day(dt.date.fromisoformat(d)), start), int(c["homes"]))
                          for d, c in self.spec.dated.items())
-        Light(self.env, self._open(start, changes)).start()
+        Light(self.env, self._open(start, changes, streams)).start()
 
-    def _open(self, start: float, changes: list[tuple[float, int]]) -> Generator[Any, Any, None]:
+    def _open(self, start: float, changes: list[tuple[float, int]],
+              streams: Streams) -> Generator[Any, Any, None]:
         if start > self.env.now:
             yield self.env.timeout(start - self.env.now)
+        if self.spec.initial_occupants:
+            stay = self.spec.stay or Duration("exponential", mean=self.spec.stay_days)
+            rng, n = streams.get(f"channel/{self.name}/initial"), self.spec.initial_occupants
+            days = stay.residual(rng, n) if self.housing.part_way else stay.sample(rng, (n,))
+            for d in days.tolist():
+                self.in_use += 1
+                self.env.timeout(d).callbacks.append(self._vacated)
         self._set_homes(self.spec.homes)
         for t, homes in changes:
             if t > self.env.now:

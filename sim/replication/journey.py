@@ -186,7 +186,8 @@ class Region:
         self.shelters.start(self.first_year, self.model.simulation.end_year)
         for places, pool in zip(self.places, self.pools, strict=True):
             places.start(self.calendar, pool.places())
-        self.housing.start(self.streams, self.horizon)
+        self.housing.start(self.streams, self.horizon,
+                           self.model.simulation.initial_stays == "residual")
         for i, pool in enumerate(self.pools):
             if pool.wlz_transfer is not None:
                 Light(self.env, self._wlz_transfer(i)).start()
