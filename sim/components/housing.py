@@ -86,9 +86,9 @@ def validate_channels(channels: dict[str, Channel], origins: Collection[str], fi
             raise InputError(file, f"{key}.kind", f"expected one of {', '.join(KINDS)}, got {ch.kind!r}")
         if not ch.tracks:
             raise InputError(file, f"{key}.tracks", "expected at least one of 'shelter', 'place'")
-        for field in ("stay", "initial_occupants"):
-            if ch.kind != "capacity" and getattr(ch, field):
-                raise InputError(file, f"{key}.{field}", "only a capacity channel has it")
+        for name_ in ("stay", "initial_occupants"):
+            if ch.kind != "capacity" and getattr(ch, name_):
+                raise InputError(file, f"{key}.{name_}", "only a capacity channel has it")
         non_negative(ch.support_cost_per_day, file, f"{key}.support_cost_per_day")
         non_negative(ch.support_days, file, f"{key}.support_days")
         if ch.support_cost_per_day > 0 and not ch.budget:

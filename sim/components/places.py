@@ -211,6 +211,10 @@ class Places:
             for client in reversed(list(held.values())):
                 if excess <= 0:
                     return
+                assert client.wake is not None
+                if getattr(client.wake, "early", False):  # given a home or place now: leaves it
+                    excess -= 1
+                    continue
                 del held[client.id]
                 self.occupied -= 1
                 client.queued = False  # off any list it waits on (the journey tells that list)
@@ -232,6 +236,12 @@ class Places:
     def hold(self, client: Client) -> None:
         """The client is in a place (its stay is ``client.wake``)."""
         self.occupants[client.id] = client
+
+    def move_out(self, client: Client) -> None:
+        """The client leaves in their stay and takes the place along (a transfer): no longer
+        in it, nor holding it (a later cut here cannot reach them)."""
+        del self.occupants[client.id]
+        self.occupied -= 1
 
     def vacate(self, client: Client) -> None:
         """The client's stay in the place is over; they hold it until they leave it

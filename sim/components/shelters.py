@@ -39,6 +39,7 @@ from sim.engine.processes import Light
 from sim.engine.queues import WaitingLists, follow_schedule
 from sim.input.checks import count, non_negative, parse_date, positive, probability
 from sim.input.errors import InputError
+from sim.input.schema import REQUIRED
 
 RouteKey = tuple[str, str, tuple[str, ...]]  # (decision outcome, segment, room types avoided)
 Routes = dict[str, dict[str, tuple[str, ...]]]  # outcome -> segment -> facility ids
@@ -79,7 +80,7 @@ class Facility:
     task: str = ""
     target_group: str = ""
     report_as: str = ""  # default: the regime of its first entry
-    schedule: dict[str, ScheduleEntry] = field(default_factory=dict)
+    schedule: dict[str, ScheduleEntry] = field(default_factory=dict, metadata=REQUIRED)
     cost_per_day: float = 0.0
     winter_places: int = 0
     report_group: str = "total"  # counted apart under this group (the VO's satellite homes)

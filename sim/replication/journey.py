@@ -746,8 +746,7 @@ class Region:
         chosen = self.streams.get(f"{name}/wlz_transfer").random(len(occupants)) < transfer.share
         moved = [client for client, moves in zip(occupants, chosen, strict=True) if moves]
         for client in moved:
-            places.vacate(client)
-        places.occupied -= len(moved)
+            places.move_out(client)
         places.set_capacity(places.capacity - len(moved))
         if transfer.to:
             to = self.places[self.pool_index[transfer.to]]
