@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_runner import ROOT, cli
+from simcheck import Log, check_chains, check_facility_column, check_stocks_match_daily
 
 from sim.measure.possible import absent_rows
 from sim.model.files import load, read_toml
@@ -83,3 +84,17 @@ def test_the_county_starts_as_given_grows_and_people_come_back() -> None:
     housed = events[events["reason"] == "supportive_housing"]["client"]
     back = events[(events["reason"] == "return") & events["client"].isin(housed)]
     assert len(back) > 0, "nobody came back after losing a supportive home"
+
+
+def test_the_county_log_is_consistent_with_its_daily_stocks() -> None:
+    """The independent checks of the event log (tests/simcheck.py) hold for a model that
+    starts from a known state: unbroken chains of legal moves, one bed at a time, and the
+    stocks of each day recomputed from the log equal the daily table."""
+    model = load(COUNTY)
+    rep = run_replication(model, 2, 0, events=True)
+    assert rep.events is not None
+    log = Log(rep.events)
+    check_chains(log)
+    check_facility_column(log)
+    names = [f.name for f in model.facilities.values()]
+    assert check_stocks_match_daily(log, rep.daily, names) > 0.9 * rep.daily["day"].nunique()

@@ -24,8 +24,23 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 from scipy.linalg import expm
+from simcheck import (
+    Log,
+    check_chains,
+    check_daily_never_over,
+    check_facility_column,
+    check_no_idle_place,
+    check_stocks_match_daily,
+    counts_at,
+    horizon,
+    run,
+    run_region,
+)
+from test_invariants import SETTINGS, variants
 
 from sim.engine.log import KLAAR, UIT, Recorder, pool_stages
 from sim.engine.streams import Streams
@@ -238,3 +253,39 @@ def test_homes_lived_in_at_the_start_come_free_after_the_rest_of_a_stay() -> Non
     early = housed[housed < 5.0]
     assert len(early) > 100
     assert stats.kstest(early, lambda x: residual(x) / residual(np.array([5.0]))[0]).pvalue > 0.01
+
+
+# --- the independent checks of the event log, from a known state --------------------------
+
+
+@settings(SETTINGS, max_examples=12)
+@given(variants(), st.data())
+def test_the_log_and_the_counters_agree_from_a_known_state(case: Any, data: st.DataObject) -> None:
+    """Variants of the Haarlem model (tests/test_invariants.py) with people in beds, ready
+    and waiting at the start: unbroken chains of legal moves, one bed at a time, the daily
+    stocks recomputed from the log, capacity never exceeded, nobody waiting while a bed on
+    their route is free, and the engine's counters equal the log's at the end."""
+    raw, seed = case
+    raw["simulation"]["initial_stays"] = data.draw(st.sampled_from(["residual", "full"]))
+    for name in ("wmo", "vrouwenopvang"):
+        group = raw["groups"][name]
+        facility = {"wmo": "gezinsopvang" if group["family_share"] > 0 else "wilhelminastraat",
+                    "vrouwenopvang": "vrouwenopvang"}[name]
+        group["initial"] = {"in_shelter": {facility: data.draw(st.integers(0, 40))},
+                            "ready": {facility: data.draw(st.integers(0, 10))},
+                            "waiting": data.draw(st.integers(0, 60))}
+    model, rep = run(raw, seed)
+    assert rep.events is not None
+    log = Log(rep.events)
+    check_chains(log)
+    check_facility_column(log)
+    names = [f.name for f in model.facilities.values()]
+    assert check_stocks_match_daily(log, rep.daily, names) >= 0.9 * rep.daily["day"].nunique()
+    check_daily_never_over(model, rep.daily)
+    region, events = run_region(model, seed, probe=check_no_idle_place)
+    log = Log(events)
+    end = np.array([horizon(model)])
+    in_bed = np.isin(log.dst, log.shelter) & (log.facility != "")
+    for pool in region.shelters.pools:
+        assert pool.occupied == counts_at(log, in_bed & (log.facility == pool.name), end)[0]
+    assert region.shelters.lists.waiting == counts_at(log, log.dst == "wacht_op_bed", end)[0]

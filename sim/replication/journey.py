@@ -300,7 +300,8 @@ class Region:
     def _initial_shelter(self) -> list[Light]:
         """The groups' people in the shelters at the start (``groups.<g>.initial``): in a bed
         of their facility, recovering (the rest of their work, ``simulation.initial_stays``) or
-        ready for a home, or waiting for a bed on their route, first in line in this order.
+        ready for a home, or waiting for a bed on their route, first in line in this order;
+        who finds no bed in their facility, and who waits, takes a free bed on the route.
         Their segment is drawn among those whose route has the facility. Returns the episodes
         to start (in order: groups, then in_shelter, ready, waiting)."""
         processes = []
@@ -324,7 +325,8 @@ class Region:
                 v = client.v
                 stay = Stay(key, KLAAR if stage == KLAAR else OPVANG, v[WORK], v[DEPART],
                             v[INDICATION])
-                pool = None if fid is None else self.shelters.take(fid)
+                pool = self.shelters.take(fid) if fid is not None else None
+                pool = pool or self.shelters.place(key)  # else a free bed on the route
                 client.process = Light(self.env, self._episode(client, stay, pool, BUITEN,
                                                                self._reason[outcome]))
                 processes.append(client.process)
