@@ -324,6 +324,7 @@ class Capacity(Kind):
     @staticmethod
     def validate(spec: Channel, file: str, key: str) -> None:
         count(spec.homes, file, f"{key}.homes")
+        count(spec.initial_occupants, file, f"{key}.initial_occupants")
         if spec.initial_occupants > spec.homes:
             raise InputError(file, f"{key}.initial_occupants",
                              f"expected at most the homes ({spec.homes}), got {spec.initial_occupants}")

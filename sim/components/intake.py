@@ -252,7 +252,7 @@ def validate_group(g: Group, key: str, file: str, origins: Mapping[str, float],
     for i, name in enumerate(g.channels):
         if name not in channels:
             raise InputError(file, f"{key}.channels[{i}]", f"unknown channel {name!r}")
-    if g.initial.people:
+    if g.initial != Initial():
         _validate_initial(g, f"{key}.initial", file, routes)
 
 

@@ -146,7 +146,7 @@ def _validate_schedule(pool: PlacePool, file: str, key: str) -> None:
             count(entry.places, file, f"{key}.schedule.{d}.places")
         else:
             count(entry, file, f"{key}.schedule.{d}")
-    first = min(pool.schedule)
+    first = min(pool.schedule, key=dt.date.fromisoformat)
     entry = pool.schedule[first]
     if isinstance(entry, PlaceChange) and entry.ramp:
         raise InputError(file, f"{key}.schedule.{first}.ramp",
