@@ -355,6 +355,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     check_destination(out)
     targets_path = args.targets or find_targets(model_file)
     targets = None if targets_path is None else (_shown(targets_path), load_targets(targets_path))
+    if targets is not None and args.targets is None and not _targets_fit(targets[1], model):
+        print(f"{targets[0]} names none of the client groups of {model.name}: not compared "
+              "(--targets FILE compares a file of observed figures)")
+        targets = None
     parameter_sets, posterior = _posterior_sets(args, model_file, model)
     command = " ".join(shlex.quote(a) for a in ["opvang", *args.argv])
     with claim(out):
@@ -409,6 +413,13 @@ def _until(model: Model, until: int | None) -> Model:
         raise InputError("--until", "", f"expected a year from {start} to {YEAR_MAX}, got {until}")
     return dataclasses.replace(model, simulation=dataclasses.replace(model.simulation,
                                                                      end_year=until))
+
+
+def _targets_fit(targets: Any, model: Model) -> bool:
+    """Whether a targets file found on its own is about this model: a group it names (other
+    than ``total``) is one of the model's client groups (a model of another region, such as
+    ``models/examples/``, is not compared with the project's observed figures)."""
+    return bool(set(targets["group"]) & set(model.groups))
 
 
 def find_targets(model_file: Path) -> Path | None:

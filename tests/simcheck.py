@@ -95,8 +95,10 @@ class Log:
         waiting = [f"{p}_wachtlijst" for p in self.pools]
         self.shelter = ("opvang", "klaar", *waiting)
         self.waiting = waiting
-        self.entry = {"bct", *self.pools, *waiting}
+        self.entry = {"bct", *self.pools, *waiting, "opvang", "klaar", "wacht_op_bed"}
         self.legal = set(SHELTER_MOVES)
+        # in the shelters at the start (groups.<g>.initial): in a bed, ready, or waiting
+        self.legal |= {("buiten", "opvang"), ("buiten", "klaar"), ("buiten", "wacht_op_bed")}
         # in a bed: to another bed (same stage, "moved"), outside after a cut ("cut"), nights
         # elsewhere ("away"), and back into a bed in the stage they were in ("bed")
         for s in self.shelter:
@@ -144,7 +146,8 @@ def check_chains(log: Log) -> None:
     assert (log.reason[is_return] == "return").all()
     # BW applicants and the initial BW stock (first seen outside the BCT) never return
     start = np.maximum.accumulate(np.where(log.first, np.arange(len(log.first)), 0))
-    assert not (is_return & (log.dst[start] != "bct")).any(), "a direct BW client returned"
+    direct = np.isin(log.dst[start], [*log.pools, *log.waiting])
+    assert not (is_return & direct).any(), "a direct BW client returned"
     assert (log.reason[log.dst == "bct"] != "return").sum() == first_bct.sum(), \
         "a BCT report that is neither a first arrival nor a return"
     cont = later & ~is_return
@@ -177,7 +180,8 @@ def check_facility_column(log: Log) -> None:
             if dst not in log.shelter:
                 held = ""
         elif dst in log.shelter and fac:  # takes a bed
-            assert src in ("bct", "wacht_op_bed", "weg"), f"client {log.client[i]} {src}->{dst} {fac}"
+            assert src in ("bct", "wacht_op_bed", "weg") or (src == "buiten" and log.first[i]), \
+                f"client {log.client[i]} {src}->{dst} {fac}"  # buiten: in a bed at the start
             held = fac
         else:
             assert fac == "", f"client {log.client[i]} {src}->{dst} names {fac!r} without a bed"

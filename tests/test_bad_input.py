@@ -212,7 +212,7 @@ BAD_MODELS: list[tuple[str, Edit, str, str]] = [
     ("missing_required_key", deleting("simulation", "start"), "simulation.start", "missing"),
     ("missing_group_key", deleting("groups", "eu", "patience_days"),
      "groups.eu.patience_days", "missing"),
-    ("missing_table", deleting("places"), "places", "missing"),
+    ("missing_table", deleting("groups"), "groups", "missing"),  # [places] may be left out
     ("bad_month_in_schedule_date",
      renaming("facilities", "tijdelijke_nachtopvang", "schedule", "2020-03-15", "2020-13-15"),
      "facilities.tijdelijke_nachtopvang.schedule.2020-13-15", "YYYY-MM-DD"),
@@ -278,9 +278,9 @@ BAD_MODELS += [  # issue 20: accepted although out of range, ignored, or without
      "channels.regular.dated.2021-10-01.rate_per_year", "from 0 to 10,000"),
     ("departure_rate_of_a_billion", setting("groups", "eu", "departure_per_year", 1e9),
      "groups.eu.departure_per_year", "from 0 to 10,000"),
-    ("dated_homes_of_a_capacity_channel",
+    ("dated_part_of_a_capacity_channel",  # its dated table changes its homes, nothing else
      setting("channels", "skaeve_huse", "dated", {"2026-01-01": {"skaeve_huse": 12.0}}),
-     "channels.skaeve_huse.dated", "not used by a channel of kind 'capacity'"),
+     "channels.skaeve_huse.dated.2026-01-01", "expected { homes = ... }"),
     ("rate_of_a_quota_channel", setting("channels", "pact", "rate_per_year", 0.5),
      "channels.pact.rate_per_year", "not used by a channel of kind 'quota' (only by kind 'hazard')"),
     ("homes_of_a_hazard_channel", setting("channels", "regular", "homes", 3),

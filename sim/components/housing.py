@@ -7,7 +7,7 @@ The slice of the model file this component owns: ``[channels.*]``. Every channel
   a Poisson process from ``start``; each goes to the longest-waiting eligible client, and a
   home nobody eligible waits for is recorded as unused.
 - ``capacity``: ``homes`` places (Skaeve Huse), each occupied for a drawn stay and then
-  offered again.
+  offered again; ``dated`` changes the number of homes from a date.
 - ``hazard``: no waiting list; each waiting eligible client is housed at ``rate_per_year``,
   through a personal timer (the journey draws it from :meth:`Housing.search`).
 
@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import simpy
 
+from sim.components.durations import Duration, validate_duration
 from sim.engine.calendar import Calendar
 from sim.engine.client import HOME_STAY, Client, exponential
 from sim.engine.log import Recorder
@@ -53,14 +54,17 @@ class Channel:
     realisation: dict[str, float] = field(default_factory=dict)
     rate_per_year: float = 0.0
     homes: int = 0
-    stay_days: float = 0.0
+    stay_days: float = 0.0  # a capacity channel's stay: exponential of this mean ...
+    stay: Duration | None = None  # ... or any distribution
+    initial_occupants: int = 0  # a capacity channel's homes lived in when it opens
     only_skaeve: bool = False
     origins: tuple[str, ...] = ()  # municipalities of origin it houses (empty: every one)
     by_origin: bool = False  # a part's homes go to clients from that municipality only
     support_cost_per_day: float = 0.0  # support at home after a placement (Housing First) ...
     support_days: float = 0.0  # ... for this long, unless the client comes back earlier
     budget: str = ""  # the budget line that pays for the support
-    dated: dict[str, dict[str, float]] = field(default_factory=dict)  # date -> new homes_per_year
+    dated: dict[str, dict[str, float]] = field(default_factory=dict)  # date -> what changes
+    # (quota: homes_per_year of some parts; hazard: rate_per_year; capacity: homes)
 
     def open_to(self, track: str, skaeve: bool, origin: str) -> bool:
         """Whether a client on ``track`` (needing Skaeve Huse or not, from ``origin``) may use it."""
@@ -83,6 +87,9 @@ def validate_channels(channels: dict[str, Channel], origins: Collection[str], fi
                              f"{did_you_mean(ch.kind, KINDS)}")
         if not ch.tracks:
             raise InputError(file, f"{key}.tracks", "expected at least one of 'shelter', 'place'")
+        for name_ in ("stay", "initial_occupants"):
+            if ch.kind != "capacity" and getattr(ch, name_):
+                raise InputError(file, f"{key}.{name_}", "only a capacity channel has it")
         non_negative(ch.support_cost_per_day, file, f"{key}.support_cost_per_day")
         non_negative(ch.support_days, file, f"{key}.support_days")
         if ch.support_cost_per_day > 0 and not ch.budget:
@@ -136,6 +143,7 @@ class Housing:
         self.env = env
         self.calendar = calendar
         self.recorder = recorder
+        self.part_way = True  # homes lived in when a capacity channel opens: part-way (start)
         self.lists: WaitingLists[Eligibility] = WaitingLists(env)
         self.by_channel: dict[str, list[Eligibility]] = {  # a line: a channel, or its part
             line: [] for n, ch in channels.items()
@@ -165,8 +173,10 @@ class Housing:
         number of changes of any hazard channel's rate at or before ``now``."""
         return bisect.bisect_right(self.rate_changes, now)
 
-    def start(self, streams: Streams, horizon: float) -> None:
-        """Start releasing homes: every channel, in model order."""
+    def start(self, streams: Streams, horizon: float, part_way: bool = True) -> None:
+        """Start releasing homes: every channel, in model order. ``part_way``: homes lived in
+        when a channel opens are part-way through their stays (else whole stays begin)."""
+        self.part_way = part_way
         for channel in self.channels.values():
             begin = self.calendar.day(channel.spec.start) if channel.spec.start else self.env.now
             channel.start(streams, max(begin, self.env.now), horizon)
@@ -320,33 +330,79 @@ class Quota(Kind):
 
 
 class Capacity(Kind):
-    """A fixed number of homes, each offered again when its occupant's stay ends."""
+    """A number of homes, each offered again when its occupant's stay ends.
 
-    fields = frozenset({"homes", "stay_days"})
+    ``dated`` changes the number of homes (``{ homes = n }``) from a date: more homes are
+    offered at once; fewer are taken out as they come free (nobody leaves a home for it).
+    ``initial_occupants`` of its homes are lived in when it opens, by people the model does
+    not follow; each comes free after the rest of a stay (or a whole one:
+    ``simulation.initial_stays``)."""
+
+    fields = frozenset({"homes", "stay_days", "dated"})
 
     def __init__(self, name: str, spec: Channel, housing: Housing) -> None:
         super().__init__(name, spec, housing)
-        self.free = 0
+        self.homes = 0  # the homes there are now
+        self.in_use = 0  # ... and those lived in
 
     @staticmethod
     def validate(spec: Channel, file: str, key: str) -> None:
         count(spec.homes, file, f"{key}.homes")
-        positive(spec.stay_days, file, f"{key}.stay_days")
+        count(spec.initial_occupants, file, f"{key}.initial_occupants")
+        if spec.initial_occupants > spec.homes:
+            raise InputError(file, f"{key}.initial_occupants",
+                             f"expected at most the homes ({spec.homes}), got {spec.initial_occupants}")
+        if spec.stay is not None:
+            if spec.stay_days:
+                raise InputError(file, f"{key}.stay_days", "not with stay: give the "
+                                 "distribution's parameters there")
+            validate_duration(spec.stay, file, f"{key}.stay")
+        else:
+            positive(spec.stay_days, file, f"{key}.stay_days")
+        for d, change in spec.dated.items():
+            parse_date(d, file, f"{key}.dated.{d}")
+            if set(change) != {"homes"}:
+                raise InputError(file, f"{key}.dated.{d}", "expected { homes = ... }")
+            if change["homes"] != int(change["homes"]):
+                raise InputError(file, f"{key}.dated.{d}.homes",
+                                 f"expected a whole number of homes, got {change['homes']}")
+            count(change["homes"], file, f"{key}.dated.{d}.homes")
 
     def start(self, streams: Streams, start: float, horizon: float) -> None:
-        Light(self.env, self._open(start)).start()
+        calendar = self.housing.calendar
+        changes = sorted((max(calendar.day(dt.date.fromisoformat(d)), start), int(c["homes"]))
+                         for d, c in self.spec.dated.items())
+        Light(self.env, self._open(start, changes, streams)).start()
 
-    def _open(self, start: float) -> Generator[Any, Any, None]:
+    def _open(self, start: float, changes: list[tuple[float, int]],
+              streams: Streams) -> Generator[Any, Any, None]:
         if start > self.env.now:
             yield self.env.timeout(start - self.env.now)
-        self.free = self.spec.homes
-        while self.free and self.housing.give(self.name, self.name):
-            self.free -= 1
+        if self.spec.initial_occupants:
+            stay = self.spec.stay or Duration("exponential", mean=self.spec.stay_days)
+            rng, n = streams.get(f"channel/{self.name}/initial"), self.spec.initial_occupants
+            days = stay.residual(rng, n) if self.housing.part_way else stay.sample(rng, (n,))
+            for d in days.tolist():
+                self.in_use += 1
+                self.env.timeout(d).callbacks.append(self._vacated)
+        self._set_homes(self.spec.homes)
+        for t, homes in changes:
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            self._set_homes(homes)
+
+    def _set_homes(self, homes: int) -> None:
+        self.homes = homes
+        self._offer()
+
+    def _offer(self) -> None:
+        """Offer the free homes to the longest-waiting eligible clients."""
+        while self.in_use < self.homes and self.housing.give(self.name, self.name):
+            pass  # taken() counts the home in use
 
     def take_free(self, client: Client) -> bool:
-        if self.free <= 0:
+        if self.in_use >= self.homes:
             return False
-        self.free -= 1
         self.taken(client, self.name)
         assert client.wake is not None
         client.queued = False  # on no list now (a client may be on one for a bed as well)
@@ -354,12 +410,16 @@ class Capacity(Kind):
         return True
 
     def taken(self, client: Client, label: str) -> None:
-        stay = self.env.timeout(exponential(self.spec.stay_days, client.v[HOME_STAY]))
+        self.in_use += 1
+        u = client.v[HOME_STAY]
+        days = (exponential(self.spec.stay_days, u) if self.spec.stay is None
+                else float(self.spec.stay.ppf(np.array(u))))
+        stay = self.env.timeout(days)
         stay.callbacks.append(self._vacated)
 
     def _vacated(self, _: object) -> None:
-        if not self.housing.give(self.name, self.name):
-            self.free += 1
+        self.in_use -= 1
+        self._offer()
 
 
 KINDS: dict[str, type[Kind]] = {"quota": Quota, "capacity": Capacity, "hazard": Hazard}

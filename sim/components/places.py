@@ -15,17 +15,26 @@ places fall below the people in them, the most recently admitted leave that day 
 the waiting list, first in line (:meth:`Places.trim`). A ``wlz_transfer`` moves a share of the
 occupants to another pool (or out of the system) on one day, and their places go with them:
 the pool's places fall, and the other pool's rise, by the number moved.
+
+A schedule entry is a number of places from its date, or ``{ places = N, ramp = true }``: the
+places change linearly from the previous entry's (on its date) to N (on this one's), a whole
+place at a time (:func:`sim.engine.calendar.ramp_steps`). Stays are a gamma of mean
+``stay_days`` and shape ``stay_shape`` (default 1: exponential), or any distribution of
+:mod:`sim.components.durations` (``stay``). The stock at the start is part-way through its
+stays (``simulation.initial_stays``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import simpy
 
-from sim.engine.calendar import Calendar
+from sim.components.durations import Duration, gamma, validate_duration
+from sim.engine.calendar import Calendar, ramp_steps
 from sim.engine.client import Client
 from sim.engine.processes import Light
 from sim.engine.queues import WaitingLists, follow_schedule
@@ -47,6 +56,15 @@ class WlzTransfer:
 
 
 @dataclass(frozen=True)
+class PlaceChange:
+    """A schedule entry given as a table: places from its date, reached by a linear ramp from
+    the previous entry's places when ``ramp``."""
+
+    places: int
+    ramp: bool = False
+
+
+@dataclass(frozen=True)
 class PlacePool:
     """A pool of places: its schedule, stays, exits, stocks and costs.
 
@@ -55,10 +73,11 @@ class PlacePool:
     """
 
     label: str
-    schedule: dict[str, int]
-    stay_days: float
+    schedule: dict[str, int | PlaceChange]
     exit: dict[str, float]
-    stay_shape: float = 1.0
+    stay_days: float | None = None  # the mean of a gamma with stay_shape (default 1) ...
+    stay_shape: float | None = None
+    stay: Duration | None = None  # ... or any distribution (then without the two above)
     vacancy_days: float = 0.0
     cost_per_day: float = 0.0
     indication_days: float | None = None
@@ -67,6 +86,30 @@ class PlacePool:
     initial_waiting: int = 0
     wlz_transfer: WlzTransfer | None = None
     budget: str = "beschermd_wonen"  # the budget line that pays for it ("" for none: the Wlz)
+
+    def stay_duration(self) -> Duration:
+        """The distribution of a stay in one of its places."""
+        if self.stay is not None:
+            return self.stay
+        assert self.stay_days is not None
+        return gamma(self.stay_days, self.stay_shape if self.stay_shape is not None else 1.0)
+
+    def places(self) -> dict[str, int]:
+        """The schedule as dated numbers of places, each ramp as its steps."""
+        return expand_ramps({d: (e.places, e.ramp) if isinstance(e, PlaceChange) else (e, False)
+                             for d, e in self.schedule.items()})
+
+
+def expand_ramps(schedule: Mapping[str, tuple[int, bool]]) -> dict[str, int]:
+    """Dated values (value, ramp) as dated values, each ramp replaced by its daily steps from
+    the entry before it."""
+    dated = sorted((dt.date.fromisoformat(d), n, ramp) for d, (n, ramp) in schedule.items())
+    out: dict[str, int] = {}
+    for (d0, n0, _), (d1, n1, ramp) in itertools.pairwise(dated):
+        if ramp:
+            out.update({d.isoformat(): n for d, n in ramp_steps(d0, d1, n0, n1)})
+    out.update({d: n for d, (n, _) in schedule.items()})
+    return out
 
 
 def validate_places(pools: dict[str, PlacePool], file: str) -> None:
@@ -79,11 +122,8 @@ def validate_places(pools: dict[str, PlacePool], file: str) -> None:
         key = f"places.{name}"
         if not pool.schedule:
             raise InputError(file, f"{key}.schedule", "expected at least one dated entry")
-        for d, n in pool.schedule.items():
-            parse_date(d, file, f"{key}.schedule.{d}")
-            count(n, file, f"{key}.schedule.{d}")
-        for field in ("stay_days", "stay_shape"):
-            positive(getattr(pool, field), file, f"{key}.{field}")
+        _validate_schedule(pool, file, key)
+        _validate_stay(pool, file, key)
         if pool.indication_days is not None:
             positive(pool.indication_days, file, f"{key}.indication_days")
         rate(pool.direct_applicants_per_year, file, f"{key}.direct_applicants_per_year")
@@ -98,6 +138,36 @@ def validate_places(pools: dict[str, PlacePool], file: str) -> None:
             if pool.wlz_transfer.to and pool.wlz_transfer.to not in others:
                 raise InputError(file, f"{key}.wlz_transfer.to",
                                  f"expected another place pool: {', '.join(others) or 'none'}")
+
+def _validate_schedule(pool: PlacePool, file: str, key: str) -> None:
+    for d, entry in pool.schedule.items():
+        parse_date(d, file, f"{key}.schedule.{d}")
+        if isinstance(entry, PlaceChange):
+            count(entry.places, file, f"{key}.schedule.{d}.places")
+        else:
+            count(entry, file, f"{key}.schedule.{d}")
+    first = min(pool.schedule, key=dt.date.fromisoformat)
+    entry = pool.schedule[first]
+    if isinstance(entry, PlaceChange) and entry.ramp:
+        raise InputError(file, f"{key}.schedule.{first}.ramp",
+                         "the first entry cannot ramp: a ramp starts at the entry before it")
+
+
+def _validate_stay(pool: PlacePool, file: str, key: str) -> None:
+    if pool.stay is not None:
+        for field in ("stay_days", "stay_shape"):
+            if getattr(pool, field) is not None:
+                raise InputError(file, f"{key}.{field}", "not with stay: give the distribution's "
+                                 "parameters there")
+        validate_duration(pool.stay, file, f"{key}.stay")
+        return
+    if pool.stay_days is None:
+        raise InputError(file, f"{key}.stay_days",
+                         "missing; expected the mean stay in days (or a stay table)")
+    for field in ("stay_days", "stay_shape"):
+        if getattr(pool, field) is not None:
+            positive(getattr(pool, field), file, f"{key}.{field}")
+
 
 PLACE = "place"  # the value a client's wake succeeds with when a place is given
 CUT = "cut"  # ... when their place goes (the places fell below the people in them)
@@ -141,6 +211,10 @@ class Places:
             for client in reversed(list(held.values())):
                 if excess <= 0:
                     return
+                assert client.wake is not None
+                if getattr(client.wake, "early", False):  # given a home or place now: leaves it
+                    excess -= 1
+                    continue
                 del held[client.id]
                 self.occupied -= 1
                 client.queued = False  # off any list it waits on (the journey tells that list)
@@ -162,6 +236,12 @@ class Places:
     def hold(self, client: Client) -> None:
         """The client is in a place (its stay is ``client.wake``)."""
         self.occupants[client.id] = client
+
+    def move_out(self, client: Client) -> None:
+        """The client leaves in their stay and takes the place along (a transfer): no longer
+        in it, nor holding it (a later cut here cannot reach them)."""
+        del self.occupants[client.id]
+        self.occupied -= 1
 
     def vacate(self, client: Client) -> None:
         """The client's stay in the place is over; they hold it until they leave it

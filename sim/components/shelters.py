@@ -13,10 +13,18 @@ longest-waiting client whose route includes that pool and who takes its room typ
 avoid a room type wait for another: ``recovery.refuse_room_type``). In a regime with
 ``recovery.intermittent`` spells a client sleeps in the shelter some nights and elsewhere on
 others, which frees the bed meanwhile.
+
+A schedule entry with ``ramp = true`` changes the places linearly from the previous entry's
+(on its date) to its own (on its date), a whole place at a time
+(:func:`sim.engine.calendar.ramp_steps`). A model without a ``[recovery]`` table has one
+regime, ``shelter``, and one room type, ``room``, at speed 1; where the model has one regime
+or one room type, schedule entries need not name it, and a facility is reported under the
+regime of its first entry unless ``report_as`` says otherwise.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -25,16 +33,19 @@ from typing import Any
 
 import simpy
 
-from sim.engine.calendar import Calendar
+from sim.engine.calendar import Calendar, ramp_steps
 from sim.engine.client import SEGMENTS, Client
 from sim.engine.processes import Light
 from sim.engine.queues import WaitingLists, follow_schedule
 from sim.input.checks import count, non_negative, parse_date, positive, probability
 from sim.input.errors import InputError, did_you_mean
+from sim.input.schema import REQUIRED
 
 RouteKey = tuple[str, str, tuple[str, ...]]  # (decision outcome, segment, room types avoided)
 Routes = dict[str, dict[str, tuple[str, ...]]]  # outcome -> segment -> facility ids
 Change = tuple[float, int, str, str]  # (time, capacity, regime, room type)
+DEFAULT_REGIME = "shelter"  # the one regime of a model without recovery.regime
+DEFAULT_ROOM_TYPE = "room"  # the one room type of a model without recovery.room_type
 
 
 # --- schema ------------------------------------------------------------------------------
@@ -55,6 +66,7 @@ class ScheduleEntry:
     places: int | None = None
     regime: str | None = None  # a key of recovery.regime
     room_type: str | None = None  # a key of recovery.room_type
+    ramp: bool = False  # places reached by a linear ramp from the previous entry's
 
 
 @dataclass(frozen=True)
@@ -64,12 +76,12 @@ class Facility:
     ``report_as`` is the regime under which the sources count its users and nights.
     """
 
-    name: str
-    task: str
-    target_group: str
-    report_as: str
-    schedule: dict[str, ScheduleEntry]
-    cost_per_day: float
+    name: str = ""  # default: the facility's key
+    task: str = ""
+    target_group: str = ""
+    report_as: str = ""  # default: the regime of its first entry
+    schedule: dict[str, ScheduleEntry] = field(default_factory=dict, metadata=REQUIRED)
+    cost_per_day: float = 0.0
     winter_places: int = 0
     report_group: str = "total"  # counted apart under this group (the VO's satellite homes)
     budget: str = "maatschappelijke_opvang"  # the budget line that pays for it
@@ -99,9 +111,9 @@ class Recovery:
     ``room_type`` its room types.
     """
 
-    regime: dict[str, float]
-    room_type: dict[str, float]
-    departure: dict[str, float]
+    regime: dict[str, float] = field(default_factory=lambda: {DEFAULT_REGIME: 1.0})
+    room_type: dict[str, float] = field(default_factory=lambda: {DEFAULT_ROOM_TYPE: 1.0})
+    departure: dict[str, float] = field(default_factory=dict)  # absent: 1
     departure_room_type: dict[str, float] = field(default_factory=dict)  # absent: 1
     refuse_room_type: dict[str, float] = field(default_factory=dict)  # absent: 0
     intermittent: dict[str, Spells] = field(default_factory=dict)  # absent: a bed every night
@@ -140,9 +152,6 @@ def _validate_recovery(recovery: Recovery, file: str) -> None:
     for name in recovery.departure:
         if name not in recovery.regime:
             raise InputError(file, f"recovery.regime.{name}", "missing: recovery.departure has it")
-    for name in recovery.regime:
-        if name not in recovery.departure:
-            raise InputError(file, f"recovery.departure.{name}", "missing: recovery.regime has it")
     for table, check in (("departure_room_type", positive), ("refuse_room_type", probability)):
         for name, value in getattr(recovery, table).items():
             if name not in recovery.room_type:
@@ -178,15 +187,59 @@ def _validate_facility(fac: Facility, recovery: Recovery, file: str, key: str) -
                   f"dated from {dates[complete[0]]} on") if complete else \
             "the first entry must give places, regime and room_type"
         raise InputError(file, f"{key}.schedule.{order[0]}", before)
+    if entry.ramp:
+        raise InputError(file, f"{key}.schedule.{order[0]}.ramp",
+                         "the first entry cannot ramp: a ramp starts at the entry before it")
     for d, entry in fac.schedule.items():
         if entry.places is not None:
             count(entry.places, file, f"{key}.schedule.{d}.places")
+        elif entry.ramp:
+            raise InputError(file, f"{key}.schedule.{d}.places", "missing: a ramp needs the places "
+                             "it reaches")
         for name, known in (("regime", recovery.regime), ("room_type", recovery.room_type)):
             value = getattr(entry, name)
             if value is not None and value not in known:
                 raise InputError(file, f"{key}.schedule.{d}.{name}",
                                  f"unknown {name} {value!r}; expected one of those of "
                                  f"recovery.{name}: {', '.join(known)}{did_you_mean(value, known)}")
+
+
+def complete_facilities(facilities: dict[str, Facility], recovery: Recovery) -> dict[str, Facility]:
+    """The facilities with what they leave out filled in: the name (the key), the regime and
+    room type of the first entry where the model has only one, and ``report_as`` (the regime
+    of the first entry). Left as they are where that cannot be done (the checks name it)."""
+    one_regime = next(iter(recovery.regime)) if len(recovery.regime) == 1 else None
+    one_room = next(iter(recovery.room_type)) if len(recovery.room_type) == 1 else None
+    out = {}
+    for fid, fac in facilities.items():
+        try:
+            first = min(fac.schedule, key=dt.date.fromisoformat) if fac.schedule else None
+        except ValueError:
+            first = None
+        schedule = dict(fac.schedule)
+        if first is not None:
+            entry = schedule[first]
+            schedule[first] = dataclasses.replace(entry, regime=entry.regime or one_regime,
+                                                  room_type=entry.room_type or one_room)
+        regime = schedule[first].regime if first is not None else None
+        out[fid] = dataclasses.replace(fac, name=fac.name or fid, schedule=schedule,
+                                       report_as=fac.report_as or regime or "")
+    return out
+
+
+def expand_ramps(schedule: dict[str, ScheduleEntry]) -> dict[str, ScheduleEntry]:
+    """The schedule with each ramp replaced by its daily steps of places from the entry
+    before it (the places in force on that entry's date)."""
+    dated = sorted(schedule.items(), key=lambda item: dt.date.fromisoformat(item[0]))
+    out = dict(schedule)
+    places = 0
+    for i, (d, entry) in enumerate(dated):
+        if entry.ramp and entry.places is not None:
+            start = dt.date.fromisoformat(dated[i - 1][0])
+            for day, n in ramp_steps(start, dt.date.fromisoformat(d), places, entry.places):
+                out[day.isoformat()] = ScheduleEntry(places=n)
+        places = entry.places if entry.places is not None else places
+    return out
 
 
 # --- run time ----------------------------------------------------------------------------
@@ -230,7 +283,7 @@ class Shelters:
         self.winter = winter
         self.pools = [Pool(i, fid, f.name, f.report_as) for i, (fid, f) in enumerate(facilities.items())]
         self.capacity_log: list[list[tuple[float, int]]] = [[] for _ in self.pools]  # as applied
-        by_id = {p.fid: p for p in self.pools}
+        self.by_id = by_id = {p.fid: p for p in self.pools}
         refused = sorted((s, r) for r, s in recovery.refuse_room_type.items() if s > 0)[::-1]
         self.avoidance = [(share, tuple(r for _, r in refused[: i + 1]))
                           for i, (share, _) in enumerate(refused)]  # (share, room types avoided)
@@ -266,6 +319,7 @@ class Shelters:
     def _changes(self, schedule: dict[str, ScheduleEntry], winter_places: int,
                  winter: list[tuple[float, bool]]) -> list[Change]:
         """(time, capacity, regime, room type) at every change of one pool."""
+        schedule = expand_ramps(schedule)
         times = self.calendar.schedule_times(schedule, self.env.now)
         dated = sorted(zip(times, schedule, schedule.values(), strict=True),
                        key=lambda x: (x[0], x[1]))  # entries moved to the run start: by date
@@ -295,7 +349,7 @@ class Shelters:
         self.capacity_log[pool.index].append((self.env._now, pool.capacity))
         recovery = self.recovery
         pool.speed = recovery.regime[pool.regime] * recovery.room_type[pool.room_type]
-        pool.departure = (recovery.departure[pool.regime]
+        pool.departure = (recovery.departure.get(pool.regime, 1.0)
                           * recovery.departure_room_type.get(pool.room_type, 1.0))
         spells = recovery.intermittent.get(pool.regime)
         pool.spell_in, pool.spell_away = ((spells.nights_in, spells.nights_away) if spells
@@ -323,6 +377,15 @@ class Shelters:
             if pool.occupied < pool.capacity and pool.room_type not in key[2]:
                 pool.occupied += 1
                 return pool
+        return None
+
+    def take(self, fid: str) -> Pool | None:
+        """Take a free bed of facility ``fid`` whatever its room type (for someone in it at
+        the start of the run); None when there is none."""
+        pool = self.by_id[fid]
+        if pool.occupied < pool.capacity:
+            pool.occupied += 1
+            return pool
         return None
 
     def enqueue(self, client: Client, key: RouteKey) -> None:

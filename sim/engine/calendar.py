@@ -49,3 +49,21 @@ class Calendar:
         times = [self.day(dt.date.fromisoformat(d)) for d in dates]
         first = min(times)
         return [run_start if t <= run_start or (t == first == 0.0) else t for t in times]
+
+
+def ramp_steps(start: dt.date, end: dt.date, a: int, b: int) -> list[tuple[dt.date, int]]:
+    """A linear change of a whole number from ``a`` (on ``start``) to ``b`` (on ``end``), day
+    by day: on each day ``d`` after ``start`` and before ``end`` the value is
+    ``a + (b - a) * (d - start) / (end - start)`` truncated toward ``a`` (a place is added, or
+    taken away, once the line has passed it); listed where it changes. ``end`` itself is not
+    listed: the entry on that date gives ``b``."""
+    days = (end - start).days
+    out = []
+    value = a
+    for k in range(1, days):
+        step = abs(b - a) * k // days
+        now = a + step if b >= a else a - step
+        if now != value:
+            out.append((start + dt.timedelta(days=k), now))
+            value = now
+    return out

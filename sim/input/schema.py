@@ -113,10 +113,19 @@ def _build_dataclass(cls: type, value: Any, file: str, key: str) -> Any:
     for name, field in fields.items():
         if name in value:
             kwargs[name] = _convert(hints[name], value[name], file, _join(key, name))
-        elif (field.default is dataclasses.MISSING
-              and field.default_factory is dataclasses.MISSING):
+        elif is_required(field):
             raise InputError(file, _join(key, name), f"missing; expected {_describe(hints[name])}")
     return cls(**kwargs)
+
+
+REQUIRED = {"required": True}  # field metadata: required though it has a default (that lets
+# the fields before it in a positional call keep defaults of their own)
+
+
+def is_required(field: dataclasses.Field[Any]) -> bool:
+    """Whether a model file must give the field."""
+    return bool(field.metadata.get("required")) or (
+        field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING)
 
 
 @functools.cache

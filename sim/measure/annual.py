@@ -22,17 +22,21 @@ class Annual:
     """Collects (year, metric, group, value) rows: one value per year for each metric and
     group, in the order added."""
 
-    def __init__(self, years: list[int], edges: np.ndarray) -> None:
+    def __init__(self, years: list[int], edges: np.ndarray,
+                 absent: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.years = years
         self.edges = edges
+        self.absent = absent  # rows that cannot occur in the model (group "*": all), not written
         self.keys: list[tuple[str, str]] = []
         self.values: list[np.ndarray] = []
 
     def add(self, metric: str, group: str, values: np.ndarray) -> None:
-        """One value per year."""
+        """One value per year (nothing for a row that cannot occur in the model)."""
         values = np.asarray(values, dtype=np.float64)
         if values.shape != (len(self.years),):
             raise ValueError(f"{metric}/{group}: {values.shape} values for {len(self.years)} years")
+        if (metric, group) in self.absent or (metric, "*") in self.absent:
+            return
         self.keys.append((metric, group))
         self.values.append(values)
 

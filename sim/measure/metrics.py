@@ -53,7 +53,7 @@ def derive(rec: RunRecord) -> tuple[Daily, pd.DataFrame]:
     daily = daily_stocks(rec, spans, states)
     context = Context(rec, spans, daily, states, left,
                       homeless_spans(rec, spans, left, positive_only=True))
-    out = Annual(rec.years, rec.year_edges)
+    out = Annual(rec.years, rec.year_edges, rec.absent)
     for section in SECTIONS:
         section(context, out)
     return daily, out.table()

@@ -60,6 +60,7 @@ class RunRecord:
     years: list[int]
     year_edges: np.ndarray  # model times of 1 January of each year and the year after
     horizon: float
+    absent: frozenset[tuple[str, str]] = frozenset()  # rows that cannot occur (sim.measure.possible)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
 from sim.input.errors import InputError, did_you_mean
-from sim.input.schema import build, field_type
-from sim.model.root import Model, validate
+from sim.input.schema import build, field_type, is_required
+from sim.model.root import Model, complete, validate
 
 
 def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Model:
@@ -82,7 +82,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def from_mapping(raw: Mapping[str, Any], file: str = "<model>") -> Model:
     """Build and validate a model from parsed TOML."""
-    model = build(Model, dict(raw), file)
+    model = complete(build(Model, dict(raw), file))
     model = dataclasses.replace(model, source=file)
     validate(model, file)
     return model
@@ -142,9 +142,8 @@ def _may_add(parts: list[str], add_entries: bool) -> bool:
     or a new entry of a table with free keys, whose type is a table that may be given in part
     (a dated schedule entry: yes; a whole new group: no)."""
     tp = _unoptional(field_type(Model, parts))
-    partial = get_origin(tp) is dict or (dataclasses.is_dataclass(tp) and all(
-        f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
-        for f in dataclasses.fields(tp)))
+    partial = get_origin(tp) is dict or (dataclasses.is_dataclass(tp) and not any(
+        is_required(f) for f in dataclasses.fields(tp)))
     return partial and (_is_schema_field(parts) or (add_entries and _is_free_table(parts[:-1])))
 
 

@@ -11,18 +11,21 @@ group's channels must exist). Reading model files, overrides and hashing are in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sim.components.homeless import Homeless, validate_homeless
 from sim.components.housing import Channel, validate_channels
 from sim.components.intake import NON_SHELTER_OUTCOMES, Group, validate_group
 from sim.components.places import PlacePool, validate_places
-from sim.components.shelters import Facility, Recovery, Winter, validate_shelters
+from sim.components.shelters import Facility, Recovery, Winter, complete_facilities, validate_shelters
 from sim.input.checks import distribution, non_negative, positive, probability, year
 from sim.input.errors import InputError, did_you_mean
 from sim.input.limits import WARMUP_YEARS_MAX, YEAR_MAX
 
+DEFAULT_ORIGIN = "region"  # the one municipality of origin of a model without [origin]
 EXIT_REASONS: tuple[str, ...] = ("referred", "leaves", "gave_up", "departed", "cut", "wlz")
 # ways out of the system besides the channels: BCT outcomes, giving up the wait for a bed,
 # leaving shelter without housing, losing a place to a cut while waiting for a home, the Wlz
@@ -36,6 +39,8 @@ class Simulation:
     end_year: int
     warmup_years: int = 2
     demand_path: str = "central"  # the groups' demand path after their anchor year
+    initial_stays: Literal["residual", "full"] = "residual"  # the stays of the stock at the
+    # start: the rest of a stay under way (residual), or a whole stay from the start (full)
 
 
 @dataclass(frozen=True)
@@ -61,21 +66,32 @@ class Model:
     """A whole region: validated, immutable, picklable."""
 
     simulation: Simulation
-    winter: Winter
-    origin: dict[str, float]
     facilities: dict[str, Facility]
     routes: dict[str, dict[str, tuple[str, ...]]]
-    recovery: Recovery
     groups: dict[str, Group]
-    channels: dict[str, Channel]
-    returns: dict[str, Return]
-    places: dict[str, PlacePool]
+    winter: Winter = field(default_factory=Winter)
+    origin: dict[str, float] = field(default_factory=lambda: {DEFAULT_ORIGIN: 1.0})
+    recovery: Recovery = field(default_factory=Recovery)
+    channels: dict[str, Channel] = field(default_factory=dict)
+    returns: dict[str, Return] = field(default_factory=dict)
+    places: dict[str, PlacePool] = field(default_factory=dict)
     homeless: Homeless = field(default_factory=Homeless)
     outside_region: str = "elsewhere"  # the origin that stands for outside the region or unknown
     budgets: dict[str, Budget] = field(default_factory=dict)
     name: str = "model"
     description: str = ""
     source: str = field(default="", compare=False)
+
+
+def complete(model: Model) -> Model:
+    """The model with what a file may leave out filled in from the rest of it: a group's
+    decision (the model's only route), a facility's name, first regime and room type (the
+    model's only ones) and ``report_as`` (:func:`sim.components.shelters.complete_facilities`).
+    What cannot be filled in is left for :func:`validate` to name."""
+    groups = {gid: dataclasses.replace(g, decision={next(iter(model.routes)): 1.0})
+              if not g.decision and len(model.routes) == 1 else g for gid, g in model.groups.items()}
+    return dataclasses.replace(model, groups=groups,
+                               facilities=complete_facilities(model.facilities, model.recovery))
 
 
 def validate(model: Model, file: str) -> None:

@@ -20,16 +20,15 @@ scenario of an experiment.
 
 from __future__ import annotations
 
-import functools
 import itertools
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import Any
 
 import numpy as np
 import simpy
 
 from sim.components.housing import HomeSearch, Housing
-from sim.components.intake import NON_SHELTER_OUTCOMES
+from sim.components.intake import NON_SHELTER_OUTCOMES, Segment, initial_outcome, initial_segments
 from sim.components.places import AMBULANT, CUT, PLACE, Places
 from sim.components.shelters import Pool, RouteKey, Shelters
 from sim.engine.calendar import Calendar
@@ -45,6 +44,7 @@ from sim.engine.client import (
     PATIENCE,
     RETURN,
     RETURN_DELAY,
+    SEGMENT,
     SEGMENTS,
     SPELL,
     WORK,
@@ -185,34 +185,49 @@ class Region:
         first wait, in this order."""
         self.shelters.start(self.first_year, self.model.simulation.end_year)
         for places, pool in zip(self.places, self.pools, strict=True):
-            places.start(self.calendar, pool.schedule)
-        self.housing.start(self.streams, self.horizon)
+            places.start(self.calendar, pool.places())
+        self.housing.start(self.streams, self.horizon,
+                           self.model.simulation.initial_stays == "residual")
         for i, pool in enumerate(self.pools):
             if pool.wlz_transfer is not None:
                 Light(self.env, self._wlz_transfer(i)).start()
-        path = self.model.simulation.demand_path
+        sim = self.model.simulation
         arrivals = []
         for name, group in self.model.groups.items():
-            times = self._arrival_times(functools.partial(group.first_reports, path=path),
-                                        self.streams.get(f"arrivals/{name}"))
+            segments = group.first_report_segments(sim.demand_path, self.first_year, sim.end_year,
+                                                   self.calendar)
+            times = self._arrival_times(segments, self.streams.get(f"arrivals/{name}"))
             draws = self.draws[name] = GroupDraws(self.model, self.streams, name, len(times), group)
             arrivals.append((times, draws))
         direct = [self._direct(i) for i in range(len(self.pools))]  # every pool's stock first
         for processes, _ in direct:
             for process in processes:
                 process.start()
+        for process in self._initial_shelter():
+            process.start()
         self._arrivals(arrivals, [a for _, applicants in direct for a in applicants])
 
-    def _arrival_times(self, rate_in: Callable[[int], float],
-                       rng: np.random.Generator) -> list[float]:
-        """Poisson arrivals with a rate a year that is constant within each calendar year."""
-        times = []
-        for year in range(self.first_year, self.model.simulation.end_year + 1):
-            rate = rate_in(year)
-            a, b = self.calendar.year_start(year), self.calendar.year_start(year + 1)
-            n = rng.poisson(rate * (b - a) / 365.0)
-            times.append(a + np.sort(rng.random(n)) * (b - a))
+    def _arrival_times(self, segments: list[Segment], rng: np.random.Generator) -> list[float]:
+        """Poisson arrivals whose rate a year is constant or linear in each segment ``(from, to,
+        rate at from, rate at to)``: a Poisson number in each, placed by the inverse of the
+        rate's integral over sorted uniforms (for a linear rate, the root of a quadratic)."""
+        times = [np.zeros(0)]
+        for a, b, ra, rb in segments:
+            if ra == rb:
+                n = rng.poisson(ra * (b - a) / 365.0)
+                times.append(a + np.sort(rng.random(n)) * (b - a))
+            else:
+                n = rng.poisson((ra + rb) / 2.0 * (b - a) / 365.0)
+                u = np.sort(rng.random(n))
+                root = ra + np.sqrt(ra * ra + (rb * rb - ra * ra) * u)  # > 0 unless ra = u = 0
+                share = np.divide((ra + rb) * u, root, out=np.zeros(n), where=root > 0)
+                times.append(a + share * (b - a))
         return np.concatenate(times).tolist()
+
+    def _yearly(self, per_year: float) -> list[Segment]:
+        """A constant rate a year over the run's years, one segment a year."""
+        edges = self.calendar.year_bounds(self.first_year, self.model.simulation.end_year).tolist()
+        return [(a, b, per_year, per_year) for a, b in itertools.pairwise(edges)]
 
     def _arrivals(self, groups: list[tuple[list[float], GroupDraws]],
                   applicants: list[tuple[float, Client, int]]) -> None:
@@ -254,7 +269,7 @@ class Region:
         started; (time, client, pool) of the applicants to come."""
         pool, gi = self.pools[i], len(self.groups) + i
         name = self.group_names[gi]
-        times = self._arrival_times(lambda _: pool.direct_applicants_per_year,
+        times = self._arrival_times(self._yearly(pool.direct_applicants_per_year),
                                     self.streams.get(f"arrivals/{name}"))
         n = pool.initial_occupants + pool.initial_waiting + len(times)
         if n == 0:
@@ -264,6 +279,9 @@ class Region:
         clients = [Client(self.rec.new_client(gi, origin[k]), gi, "single_adult", True, False,
                           draws, k, self._origins[origin[k]]) for k in range(n)]
         held = min(pool.initial_occupants, self.places[i].capacity)  # the others wait, first
+        if self.model.simulation.initial_stays == "residual":  # part-way through their stays
+            draws.part_way(pool_columns(i)[0], range(held), pool.stay_duration(),
+                           self.streams.get(f"clients/{name}/part_way"))
         _, in_place = pool_stages(i)
         processes, now = [], self.env._now
         for client in clients[:held]:
@@ -278,6 +296,53 @@ class Region:
             else:
                 processes.append(Light(self.env, self._applicant(client, i)))
         return processes, coming
+
+    def _initial_shelter(self) -> list[Light]:
+        """The groups' people in the shelters at the start (``groups.<g>.initial``): in a bed
+        of their facility, recovering (the rest of their work, ``simulation.initial_stays``) or
+        ready for a home, or waiting for a bed on their route, first in line in this order;
+        who finds no bed in their facility, and who waits, takes a free bed on the route.
+        Their segment is drawn among those whose route has the facility. Returns the episodes
+        to start (in order: groups, then in_shelter, ready, waiting)."""
+        processes = []
+        for gi, (name, group) in enumerate(self.model.groups.items()):
+            initial = group.initial
+            if not initial.people:
+                continue
+            outcome = initial_outcome(group, self.model.routes)
+            places = [*((f, OPVANG) for f, n in initial.in_shelter.items() for _ in range(n)),
+                      *((f, KLAAR) for f, n in initial.ready.items() for _ in range(n)),
+                      *((None, WACHT) for _ in range(initial.waiting))]
+            draws = self.draws[f"{name}/initial"] = GroupDraws(
+                self.model, self.streams, f"{name}/initial", len(places), group)
+            recovering = sum(initial.in_shelter.values())
+            if self.model.simulation.initial_stays == "residual":
+                draws.part_way(WORK, range(recovering), group.work(),
+                               self.streams.get(f"clients/{name}/initial/part_way"))
+            for k, (fid, stage) in enumerate(places):
+                client = self._initial_client(gi, draws, k, outcome, fid)
+                key = (outcome, client.segment, self.shelters.avoided(client.v[AVOID]))
+                v = client.v
+                stay = Stay(key, KLAAR if stage == KLAAR else OPVANG, v[WORK], v[DEPART],
+                            v[INDICATION])
+                pool = self.shelters.take(fid) if fid is not None else None
+                pool = pool or self.shelters.place(key)  # else a free bed on the route
+                client.process = Light(self.env, self._episode(client, stay, pool, BUITEN,
+                                                               self._reason[outcome]))
+                processes.append(client.process)
+        return processes
+
+    def _initial_client(self, gi: int, draws: GroupDraws, k: int, outcome: str,
+                        facility: str | None) -> Client:
+        """The k-th of a group's people at the start, of a segment whose route has the
+        facility (None: of any segment with a route)."""
+        group = self.groups[gi]
+        shares = initial_segments(group, self.model.routes[outcome], facility)
+        cumulative = list(itertools.accumulate(shares.values()))
+        segment = pick(cumulative, list(shares), float(draws.rows[k, 0, SEGMENT]))
+        _, bw, skaeve, origin = draws.attributes
+        return Client(self.rec.new_client(gi, origin[k]), gi, segment, bw[k], skaeve[k], draws,
+                      k, self._origins[origin[k]])
 
     def _wait(self, client: Client, delay: float, reason: Any) -> Wake:
         """The event a component or, after ``delay`` (with ``reason``), its timer triggers."""
@@ -342,16 +407,22 @@ class Region:
     def _shelter(self, client: Client, outcome: str) -> Process:
         """A shelter episode, from the decision: a bed or a wait outside for one, the stay
         (:meth:`_shelter_stay`), and out."""
-        env, rec, cid, v = self.env, self.rec, client.id, client.v
+        v = client.v
         key = (outcome, client.segment, self.shelters.avoided(v[AVOID]))
         stay = Stay(key, OPVANG, v[WORK], v[DEPART], v[INDICATION])
-        pool = self.shelters.place(key)
+        yield from self._episode(client, stay, self.shelters.place(key), BCT, self._reason[outcome])
+
+    def _episode(self, client: Client, stay: Stay, pool: Pool | None, src: int,
+                 reason: int) -> Process:
+        """A shelter episode from its start (from stage ``src``, for ``reason``): in a bed of
+        ``pool`` or, when None, waiting outside for one; the stay, and out."""
+        env, rec, cid = self.env, self.rec, client.id
         bed: Pool | str
         if pool is None:
-            rec.log((cid, env._now, BCT, WACHT, NO_FACILITY, self._reason[outcome]))
+            rec.log((cid, env._now, src, WACHT, NO_FACILITY, reason))
             bed = yield from self._without_bed(client, stay)
         else:
-            rec.log((cid, env._now, BCT, OPVANG, pool.index, self._reason[outcome]))
+            rec.log((cid, env._now, src, stay.stage, pool.index, reason))
             bed = pool
         way_out = bed if isinstance(bed, str) else (yield from self._shelter_stay(client, bed, stay))
         if way_out == PLACE:  # the episode goes on in a place of the entry pool
@@ -677,8 +748,7 @@ class Region:
         chosen = self.streams.get(f"{name}/wlz_transfer").random(len(occupants)) < transfer.share
         moved = [client for client, moves in zip(occupants, chosen, strict=True) if moves]
         for client in moved:
-            places.vacate(client)
-        places.occupied -= len(moved)
+            places.move_out(client)
         places.set_capacity(places.capacity - len(moved))
         if transfer.to:
             to = self.places[self.pool_index[transfer.to]]

@@ -17,6 +17,7 @@ from sim.components.intake import Group
 from sim.engine.log import Recorder, stage_names
 from sim.engine.streams import Streams
 from sim.measure.metrics import derive
+from sim.measure.possible import absent_rows
 from sim.measure.record import PoolRecord, RunRecord
 from sim.model.root import Model
 from sim.replication.journey import Region
@@ -153,6 +154,7 @@ def run_record(region: Region) -> RunRecord:
         years=list(range(start_year, end_year + 1)),
         year_edges=region.calendar.year_bounds(start_year, end_year),
         horizon=region.horizon,
+        absent=absent_rows(model),
     )
 
 

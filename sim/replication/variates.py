@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sim.components.durations import Duration, gamma
 from sim.components.intake import Group, decision_table
 from sim.engine.client import (
     ASSESS,
@@ -28,7 +29,7 @@ from sim.engine.client import (
     WORK,
     pool_columns,
 )
-from sim.engine.streams import Streams, gamma_rows, uniform_rows
+from sim.engine.streams import Streams, uniform_rows
 from sim.model.root import Model
 
 
@@ -49,31 +50,30 @@ Row = memoryview  # a client's variates of one episode: doubles, indexed by the 
 class GroupDraws:
     """The personal variates of every client of one group, drawn up front.
 
-    Uniforms come from the stream ``clients/<group>``; the gamma-distributed recovery work
-    from ``clients/<group>/work``, and each place pool's stay and exit from streams of their
-    own (``clients/<group>/stay/<pool>``, ``clients/<group>/exit/<pool>``), so that row k
-    is the same whatever the number of clients, and a pool added to a model leaves the other
-    draws as they were. Columns whose distribution is known at set-up are turned into natural
-    units here, in numpy (times in days, the decision as an outcome index); the others stay
-    uniforms and are transformed where the context is known.
+    Uniforms come from the stream ``clients/<group>``; the recovery work (a gamma by default,
+    or the group's ``recovery`` distribution) from ``clients/<group>/work``, and each place
+    pool's stay and exit from streams of their own (``clients/<group>/stay/<pool>``,
+    ``clients/<group>/exit/<pool>``), so that row k is the same whatever the number of
+    clients, and a pool added to a model leaves the other draws as they were. Columns whose
+    distribution is known at set-up are turned into natural units here, in numpy (times in
+    days, the decision as an outcome index); the others stay uniforms and are transformed where
+    the context is known.
     """
 
     def __init__(self, model: Model, streams: Streams, name: str, n: int,
                  group: Group | None) -> None:
         self.model = model
         self.group = group
-        recovery = (group.recovery_days, group.recovery_shape) if group else (1.0, 1.0)
-        self.gammas = [(WORK, "work", *recovery)]
+        self.durations = [(WORK, "work", group.work() if group else gamma(1.0, 1.0))]
         columns = [uniform_rows(streams.get(f"clients/{name}"), n, (EPISODES, N_BASE))]
         for i, (pid, pool) in enumerate(model.places.items()):
             stay, _ = pool_columns(i)
-            self.gammas.append((stay, f"stay/{pid}", pool.stay_days, pool.stay_shape))
+            self.durations.append((stay, f"stay/{pid}", pool.stay_duration()))
             columns += [np.zeros((n, EPISODES, 1)),
                         uniform_rows(streams.get(f"clients/{name}/exit/{pid}"), n, (EPISODES, 1))]
         rows = np.concatenate(columns, axis=2)
-        for col, label, mean, shape in self.gammas:
-            rng = streams.get(f"clients/{name}/{label}")
-            rows[..., col] = gamma_rows(rng, n, (EPISODES,), shape) * (mean / shape)
+        for col, label, duration in self.durations:
+            rows[..., col] = duration.sample(streams.get(f"clients/{name}/{label}"), (n, EPISODES))
         self.means, self.decisions = self._units()
         self.attributes = self._attributes(rows[:, 0])
         self.origin = np.array(self.attributes.origin, dtype=np.intp)
@@ -128,10 +128,17 @@ class GroupDraws:
         """The variates of a later episode of the k-th client, drawn now (in the order asked
         for) and turned into natural units by :meth:`_transform`, as a row drawn up front."""
         row: np.ndarray = self.overflow.random((self.rows.shape[2],))
-        for col, _, mean, shape in self.gammas:
-            row[col] = self.overflow.standard_gamma(shape) * (mean / shape)
+        for col, _, duration in self.durations:
+            row[col] = duration.sample_one(self.overflow)
         self._transform(row.reshape(1, 1, -1), self.origin[k: k + 1])
         return row.data
+
+    def part_way(self, column: int, clients: range, duration: Duration,
+                 rng: np.random.Generator) -> None:
+        """The first episode of ``clients`` (rows) is a stay already under way at the start:
+        its ``column`` (a stay, or recovery work) is the rest of one
+        (:meth:`Duration.residual`), drawn from ``rng``."""
+        self.rows[clients.start:clients.stop, 0, column] = duration.residual(rng, len(clients))
 
     def drawn(self, episode: int) -> bool:
         """Whether the variates of ``episode`` are drawn up front (when they are asked for
