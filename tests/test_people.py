@@ -243,7 +243,7 @@ def avoiders(region: Any, log: Log, share: float) -> tuple[dict[tuple[int, int],
     """Whether each decision for shelter (client, episode) is of a client who avoids
     dormitories, from their own uniform (row k of their group's draws, the decision's
     episode); and the episode of each event of the log."""
-    group_of = np.frombuffer(region.rec.client_group, dtype=np.int16)
+    group_of = np.array(region.rec.client_group, dtype=np.int64)
     out: dict[tuple[int, int], bool] = {}
     episode_of = np.zeros(len(log.client), dtype=int)
     reports: dict[int, int] = defaultdict(int)

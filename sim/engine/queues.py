@@ -16,6 +16,7 @@ are told by :meth:`WaitingLists.leave`.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Callable, Generator, Hashable, Iterable
 from typing import Any, Generic, TypeVar
@@ -115,13 +116,15 @@ def is_current(entry: Entry) -> bool:
 
 
 def _place_of(entries: deque[Entry], since: float) -> int:
-    """Where an entry that joined at ``since`` belongs: after every current entry that joined
-    at or before it (stale entries, whatever their time, are passed over). Rare (a client
-    back in line), so a scan from the back."""
-    i = len(entries)
-    while i > 0 and (entries[i - 1][2] > since or not is_current(entries[i - 1])):
-        i -= 1
-    return i
+    """Where an entry that joined at ``since`` belongs: after every entry that joined at or
+    before it. Entries are kept in the order of when they joined (a new one joins now, at the
+    end; one back in line is put here), so a binary search finds it; a stale entry's place
+    does not matter, it is skipped when served."""
+    return bisect.bisect_right(entries, since, key=_joined)
+
+
+def _joined(entry: Entry) -> float:
+    return entry[2]
 
 
 def follow_schedule(env: simpy.Environment, changes: list[tuple[float, Any]],
