@@ -248,7 +248,7 @@ def test_another_place_pool_is_a_table_in_the_model_file() -> None:
     occupancy = metric(rep, "bw_occupancy", "langdurig")
     assert (occupancy > 0).all() and (occupancy <= 40).all()
     assert (metric(rep, "bw_places", "langdurig") == 40).all()
-    assert (metric(rep, "bw_flows", "beschermd_wonen_to_langdurig") > 0).all()
+    assert (metric(rep, "place_flows", "beschermd_wonen_to_langdurig") > 0).all()
     assert (metric(rep, "cost_eur", "beschermd_wonen") > 0).all()
     for name in ("langdurig_waiting_list", "mean_wait_langdurig_days", "langdurig_indications",
                  "langdurig_clients"):

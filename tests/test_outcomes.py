@@ -161,14 +161,16 @@ def test_pool_flows_and_vrouwenopvang_trajectories(case: tuple[Any, Any, Log]) -
             holding = ""  # a cut took the place the client kept while waiting
         if dst in log.pools and src.endswith("_wachtlijst") and holding and holding != dst:
             flows[(year, f"{labels[holding]}_to_{labels[dst]}")] += 1
-        if dst in log.pools and src in log.pools:  # moved with the place (a transfer)
+        if dst in log.pools and src in log.pools:  # moved with the place (the transfer)
+            assert model.places[src].wlz_transfer.to == dst
             flows[(year, f"{labels[src]}_to_{labels[dst]}_with_the_place")] += 1
         if src in log.pools and dst == "uitstroom":
             way = "wlz" if log.reason[i] in ("wlz", "wlz_transfer") else "ambulant"
             flows[(year, f"{labels[src]}_to_{way}")] += 1
         if dst in log.pools:
             holding = dst
-    a = rep.annual[rep.annual["metric"] == "bw_flows"]
+    a = rep.annual[rep.annual["metric"] == "place_flows"]
+    assert a["group"].str.endswith("_with_the_place").sum() == 5  # one transfer, five years
     for row in a.itertuples():
         assert row.value == flows[(row.year, row.group)], (row.year, row.group)
     sites = {f.name: f.report_group for f in model.facilities.values() if f.report_as == "vrouwenopvang"}

@@ -21,7 +21,7 @@ import bisect
 import datetime as dt
 import itertools
 import math
-from collections.abc import Collection, Generator
+from collections.abc import Collection, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -135,6 +135,19 @@ class HomeSearch:
     names: list[str]  # ... these channels
 
 
+@dataclass(frozen=True)
+class HousingRecord:
+    """The channels of a run, for the figures: each channel's parts reported apart (a quota's
+    municipalities), the support at home after a placement (channel -> euro a day, days, budget
+    line), and for each client group (in model order) and municipality of origin (in model
+    order) the channels with a waiting list a ready shelter client may use, with the model
+    time each opens, in the group's order."""
+
+    parts: dict[str, list[str]]
+    support: dict[str, tuple[float, float, str]]
+    home_channels: list[list[list[tuple[str, float]]]]
+
+
 class Housing:
     """The channels of a run, their waiting lists and the homes they release."""
 
@@ -151,6 +164,20 @@ class Housing:
         self.channels = {name: KINDS[ch.kind](name, ch, self) for name, ch in channels.items()}
         self.rate_changes = sorted({t for c in self.channels.values() if isinstance(c, Hazard)
                                     for t in c.changes})
+
+    def record(self, groups: Sequence[tuple[str, ...]], origins: Sequence[str]) -> HousingRecord:
+        """The channels as the figures need them; ``groups``: each client group's channels."""
+        specs = {name: c.spec for name, c in self.channels.items()}
+        opens = {name: self.calendar.day(spec.start) if spec.start is not None else -math.inf
+                 for name, spec in specs.items()}
+        return HousingRecord(
+            parts={name: spec.parts for name, spec in specs.items()},
+            support={name: (spec.support_cost_per_day, spec.support_days, spec.budget)
+                     for name, spec in specs.items() if spec.support_cost_per_day > 0},
+            home_channels=[[[(name, opens[name]) for name in channels
+                             if self.channels[name].queued
+                             and specs[name].open_to("shelter", False, origin)]
+                            for origin in origins] for channels in groups])
 
     def search(self, names: tuple[str, ...], track: str, skaeve: bool, origin: str,
                now: float = 0.0) -> HomeSearch:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +23,50 @@ from sim.input.checks import count, distribution, non_negative, positive, probab
 from sim.input.errors import InputError, did_you_mean
 
 NON_SHELTER_OUTCOMES: tuple[str, ...] = ("referred", "leaves")  # decisions without a route
+
+
+@dataclass(frozen=True)
+class OwnEntryReport:
+    """The names under which a group with its own entry (``via_bct = false``: the
+    vrouwenopvang) is reported, as its source reports it: ``admissions`` counts its clients
+    from the region starting a stay (group ``from_region``), ``completed`` its clients leaving
+    a bed of a facility of ``regime`` for a home, per the facilities' ``report_group``."""
+
+    admissions: str
+    completed: str
+    from_region: str
+    regime: str
+
+
+@dataclass(frozen=True)
+class IntakeRecord:
+    """Who came in, for the figures: every group of a run's persons (the model's groups, then
+    a pseudo-group per place pool's direct applicants), the model's groups and those that come
+    in through the BCT, the municipalities of origin and the one that stands for outside the
+    region, and per model group the length of its decisions for shelter and the model time its
+    trajectory support starts (None: none)."""
+
+    group_names: list[str]
+    groups: list[str]
+    bct_groups: list[str]
+    origin_names: list[str]
+    outside_region: str
+    beschikking_days: list[float | None]
+    trajectory_from: list[float | None]
+    own_entry: dict[int, OwnEntryReport]  # model group index -> how it is reported
+
+
+def intake_record(groups: Mapping[str, Group], origins: Sequence[str], outside_region: str,
+                  group_names: Sequence[str], calendar: Calendar) -> IntakeRecord:
+    """The intake of a run as the figures need it."""
+    return IntakeRecord(
+        group_names=list(group_names), groups=list(groups),
+        bct_groups=[name for name, g in groups.items() if g.via_bct],
+        origin_names=list(origins), outside_region=outside_region,
+        beschikking_days=[g.beschikking_days for g in groups.values()],
+        trajectory_from=[None if g.trajectory_from is None else calendar.day(g.trajectory_from)
+                         for g in groups.values()],
+        own_entry={i: g.report for i, g in enumerate(groups.values()) if g.report is not None})
 Segment = tuple[float, float, float, float]  # (from, to, rate a year at from, rate a year at to)
 
 
@@ -99,6 +143,7 @@ class Group:
     origin: dict[str, float] | None = None
     decision_by_origin: dict[str, dict[str, float]] = field(default_factory=dict)
     via_bct: bool = True
+    report: OwnEntryReport | None = None  # a group with its own entry: its figures' names
     skaeve_share: float = 0.0
     beschikking_days: float | None = None  # a decision for shelter runs out and is extended
     trajectory_from: dt.date | None = None  # trajectory support in shelter from this date
@@ -233,6 +278,9 @@ def validate_group(g: Group, key: str, file: str, origins: Mapping[str, float],
         raise InputError(file, f"{key}.youth_share", "family_share + youth_share must be <= 1")
     positive(g.patience_days, file, f"{key}.patience_days")
     non_negative(g.assessment_days, file, f"{key}.assessment_days")
+    if g.report is not None and g.via_bct:
+        raise InputError(file, f"{key}.report", "only a group with its own entry (via_bct = "
+                         "false) is reported under names of its own")
     _validate_work(g, key, file)
     rate(g.departure_per_year, file, f"{key}.departure_per_year")  # a rate per client
     if g.beschikking_days is not None:

@@ -38,6 +38,7 @@ from sim.engine.calendar import Calendar, ramp_steps
 from sim.engine.client import Client
 from sim.engine.processes import Light
 from sim.engine.queues import WaitingLists, follow_schedule
+from sim.engine.spans import Schedule, steps
 from sim.input.checks import count, distribution, non_negative, parse_date, positive, probability, rate
 from sim.input.errors import InputError
 
@@ -173,11 +174,28 @@ PLACE = "place"  # the value a client's wake succeeds with when a place is given
 CUT = "cut"  # ... when their place goes (the places fell below the people in them)
 
 
-class Places:
-    """Places with a waiting list; ``client.wake`` succeeds with ``"place"``."""
+@dataclass(frozen=True)
+class PoolRecord:
+    """A place pool of the run, for the figures: its name, the label it is reported under,
+    its places over time (as applied), day rate and budget line ("" for none), and where its
+    Wlz transfer moves occupants with their places."""
 
-    def __init__(self, env: simpy.Environment, vacancy_days: float = 0.0) -> None:
+    name: str
+    label: str
+    capacity: Schedule
+    cost_per_day: float
+    budget: str
+    transfer_to: str  # the pool its wlz_transfer moves occupants to with their places ("": none)
+
+
+class Places:
+    """Places with a waiting list; ``client.wake`` succeeds with ``"place"``. ``name`` and
+    ``pool``: the pool of the model it runs (its record's name, label, cost and budget)."""
+
+    def __init__(self, env: simpy.Environment, vacancy_days: float = 0.0, name: str = "",
+                 pool: PlacePool | None = None) -> None:
         self.env = env
+        self.name, self.pool = name, pool
         self.vacancy_days = vacancy_days
         self.vacant = 0  # places held empty between occupants
         self.capacity = 0
@@ -193,6 +211,14 @@ class Places:
         dated = sorted(zip(times, schedule, schedule.values(), strict=True))
         changes = [(t, n) for t, _, n in dated]
         Light(self.env, follow_schedule(self.env, changes, self.set_capacity)).start()
+
+    def record(self) -> PoolRecord:
+        """The pool as the figures need it (at the end of a run)."""
+        assert self.pool is not None, "a pool of a model"
+        transfer = self.pool.wlz_transfer
+        return PoolRecord(self.name, self.pool.label, steps(self.capacity_log),
+                          self.pool.cost_per_day, self.pool.budget,
+                          transfer.to if transfer is not None else "")
 
     def set_capacity(self, capacity: int) -> None:
         """From now on, ``capacity`` places."""

@@ -31,12 +31,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import simpy
 
 from sim.engine.calendar import Calendar, ramp_steps
 from sim.engine.client import SEGMENTS, Client
 from sim.engine.processes import Light
 from sim.engine.queues import WaitingLists, follow_schedule
+from sim.engine.spans import Schedule, steps
 from sim.input.checks import count, non_negative, parse_date, positive, probability
 from sim.input.errors import InputError, did_you_mean
 from sim.input.schema import REQUIRED
@@ -245,6 +247,23 @@ def expand_ramps(schedule: dict[str, ScheduleEntry]) -> dict[str, ScheduleEntry]
 # --- run time ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ShelterRecord:
+    """The facilities of a run, in model order, for the figures: their keys, names, the regime
+    the sources count each under (``report_as``) and the group counted apart (``report_group``),
+    day rates and budget lines, places over time (as applied, winter beds included), and every
+    regime of the model."""
+
+    ids: list[str]
+    names: list[str]
+    report_as: list[str]
+    report_group: list[str]
+    cost: np.ndarray
+    budget: list[str]
+    capacity: list[Schedule]
+    regimes: list[str]
+
+
 class Pool:
     """One facility at run time."""
 
@@ -297,6 +316,18 @@ class Shelters:
                     self.lists.list(key)
                     for pool in self.routes[(outcome, segment)]:
                         pool.routes.append(key)
+
+    def record(self) -> ShelterRecord:
+        """The facilities as the figures need them (at the end of a run)."""
+        facilities = self.facilities.values()
+        return ShelterRecord(
+            ids=list(self.facilities), names=[p.name for p in self.pools],
+            report_as=[p.report_as for p in self.pools],
+            report_group=[f.report_group for f in facilities],
+            cost=np.array([f.cost_per_day for f in facilities]),
+            budget=[f.budget for f in facilities],
+            capacity=[steps(log) for log in self.capacity_log],
+            regimes=list(self.recovery.regime))
 
     def avoided(self, u: float) -> tuple[str, ...]:
         """The room types a client with uniform ``u`` will not take (nested: who avoids a

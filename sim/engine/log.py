@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from array import array
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -61,6 +62,20 @@ class Codes(dict[str, int]):
         return code
 
 
+@dataclass(frozen=True)
+class LogRecord:
+    """What the event log holds at the end of a replication, as numpy arrays: the events
+    (:meth:`Recorder.events`), what names their reason codes, each person's group and origin,
+    and the homes released with nobody waiting."""
+
+    events: dict[str, np.ndarray]
+    reasons: list[str]
+    client_group: np.ndarray
+    client_origin: np.ndarray
+    unused_time: np.ndarray
+    unused_reason: np.ndarray
+
+
 class Recorder:
     """Append-only records of one replication."""
 
@@ -88,6 +103,13 @@ class Recorder:
         """A home a channel released with nobody eligible waiting."""
         self.unused_time.append(time)
         self.unused_reason.append(reason)
+
+    def record(self) -> LogRecord:
+        """Everything recorded, as arrays."""
+        client_group, client_origin = self.clients()
+        return LogRecord(self.events(), self.reason_names(), client_group, client_origin,
+                         np.frombuffer(self.unused_time, dtype=np.float64),
+                         np.frombuffer(self.unused_reason, dtype=np.int64))
 
     def clients(self) -> tuple[np.ndarray, np.ndarray]:
         """Each person's group and municipality of origin (int64, indexed by client id)."""

@@ -182,6 +182,15 @@ def counts_by(spans: Intervals, times: np.ndarray, key: np.ndarray, n_keys: int)
     return np.cumsum(steps.reshape(n_keys, width), axis=1)[:, :-1]
 
 
+Schedule = tuple[np.ndarray, np.ndarray]  # (change times, value from then on)
+
+
+def steps(changes: list[tuple[float, int]]) -> Schedule:
+    """A step function from its (time, value) changes, as :func:`step_at` reads it."""
+    return (np.array([t for t, _ in changes], dtype=float),
+            np.array([v for _, v in changes], dtype=float))
+
+
 def step_at(change_times: np.ndarray, values: np.ndarray, times: np.ndarray) -> np.ndarray:
     """A step function (value from each change time on; 0 before the first) at ``times``."""
     if len(change_times) == 0:

@@ -11,6 +11,8 @@ from sim.engine.spans import Intervals, StageSpans, member, next_event
 from sim.measure.record import Daily, RunRecord
 from sim.model.root import EXIT_REASONS
 
+LONG_STAY_DAYS = 270.0  # "verblijven langer dan 9 maanden" (the municipality's indicators)
+
 
 def regime_metric(regime: str) -> str:
     """The metric prefix of a regime: ``nachtopvang``, ``24-uurs`` -> ``opvang_24uurs``."""
@@ -83,18 +85,18 @@ class Context:
                  without_bed: dict[str, Intervals]) -> None:
         self.rec, self.spans, self.daily, self.states = rec, spans, daily, states
         self.left, self.without_bed = left, without_bed
-        ev = rec.events
+        ev = rec.log.events
         self.client, self.time, self.src, self.dst = ev["client"], ev["time"], ev["src"], ev["dst"]
         self.reason = ev["reason"]
-        self.code = {name: i for i, name in enumerate(rec.reasons)}
-        base = [r.split("/")[0] for r in rec.reasons] or [""]  # a channel part's channel
+        self.code = {name: i for i, name in enumerate(rec.log.reasons)}
+        base = [r.split("/")[0] for r in rec.log.reasons] or [""]  # a channel part's channel
         self.base_code = {name: i for i, name in enumerate(dict.fromkeys(base))}
         self.reason_base = np.array([self.base_code[b] for b in base])
         self.event_base = self.reason_base[self.reason]
         self.n_years = len(rec.years)
         self.day_year = np.searchsorted(rec.year_edges, daily.days, side="right") - 1
-        self.exits = sorted({*rec.channel_parts, *EXIT_REASONS, "wlz_transfer"})
-        self.bct_gi = [rec.group_names.index(g) for g in rec.bct_groups]
+        self.exits = sorted({*rec.housing.parts, *EXIT_REASONS, "wlz_transfer"})
+        self.bct_gi = [rec.intake.group_names.index(g) for g in rec.intake.bct_groups]
         self.after_leaving = self._after_window()
 
     def after_exit(self, ways_out: list[str]) -> Intervals:
@@ -108,7 +110,7 @@ class Context:
         nxt = next_event(self.client, rows, self.spans.order)
         end = np.where(nxt >= 0, self.time[np.maximum(nxt, 0)], self.rec.horizon)
         return Intervals(self.client[rows], np.minimum(start, end), end,
-                         self.rec.events["facility"][rows], rows, nxt)
+                         self.rec.log.events["facility"][rows], rows, nxt)
 
     def _after_window(self) -> Intervals:
         """The nights of people with a decision for shelter after the window in which the

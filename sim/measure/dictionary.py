@@ -153,11 +153,15 @@ METRICS: tuple[Entry, ...] = (
           "Persons in the state at the end of the year, in total and per client group.",
           "none", "buitenslapers, bankslapers, hotel, uit beeld"),
     # --- place pools ---------------------------------------------------------------------
-    Entry("bw_places", "places", "stock", "Places of each pool at the end of the year, by label.",
+    Entry("bw_places", "places", "stock",
+          "Places of each place pool at the end of the year, by the pool's label (the name of "
+          "calibration/targets.csv: 'bw' here names the family of place pools, whatever the "
+          "pool).",
           "bw_places 2022 (000 l.1623)", "plekken beschermd wonen / beschut wonen"),
     Entry("bw_occupancy", "persons", "mean",
-          "Mean over the days of the year of the places held in each pool (by occupants, also "
-          "while they wait for another pool's place), by label.",
+          "Mean over the days of the year of the places held in each place pool (by "
+          "occupants, also while they wait for another pool's place), by the pool's label (the "
+          "name of calibration/targets.csv, for every pool).",
           "bw_occupancy 2021/2022 (004 l.211)", "gemiddeld per maand in beschermd wonen"),
     Entry("{pool}_waiting_list", "persons", "stock",
           "Persons on the pool's waiting list at the end of the year (in a shelter bed, at home "
@@ -171,10 +175,10 @@ METRICS: tuple[Entry, ...] = (
           "aanvragen"),
     Entry("{pool}_clients", "persons", "stock", "Clients in a place of the pool at year end.",
           "wlz_ggz_clients 2022 (001 l.2139-2143)", "cliënten"),
-    Entry("bw_flows", "moves/year", "flow",
-          "Moves out of a pool, as '<from label>_to_<to>': to another pool, to ambulant support "
-          "at home (a home through the channels), or to the Wlz; "
-          "'<from>_to_<to>_with_the_place': moved with their place (a wlz_transfer with 'to').",
+    Entry("place_flows", "moves/year", "flow",
+          "Moves out of a place pool, as '<from label>_to_<to>': to another pool, to ambulant "
+          "support at home (a home through the channels), or to the Wlz; "
+          "'<from>_to_<to>_with_the_place': moved with their place (the pool's wlz_transfer).",
           "model (monitoring)",
           "doorstroom BW naar beschut wonen en naar ambulante begeleiding"),
     # --- outflow -------------------------------------------------------------------------

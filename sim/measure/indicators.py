@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-# (metric, group); group None: every group of the metric (per channel, per budget line)
+# (metric, group); group None: every group of the metric (per state, channel, budget line).
+# The people first: who gets a bed and who is without one (street nights are one state of
+# nights_without_a_bed, never the headline: most people without a bed are not on the street).
 KEY_INDICATORS: tuple[tuple[str, str | None], ...] = (
-    ("street_nights", "total"),
-    ("with_others_nights", "total"),
-    ("in_hotel_nights", "total"),
-    ("out_of_sight_nights", "total"),
-    ("street_at_year_end", "total"),
+    ("people_without_a_bed", "total"),
+    ("people_sheltered", "total"),
+    ("nights_without_a_bed", None),
+    ("nights_after_leaving", "total"),
+    ("shelter_placements", "total"),
     ("mean_wait_for_bed_days", "total"),
     ("stays_over_9_months", "total"),
     ("mean_stay_days", "total"),
@@ -21,7 +23,6 @@ KEY_INDICATORS: tuple[tuple[str, str | None], ...] = (
     ("outflow", None),
     ("cost_eur", None),
 )
-
 
 Indicators = tuple[tuple[str, str | None], ...]
 

@@ -35,20 +35,25 @@ from sim.engine.spans import (
     step_at,
     subset,
 )
-from sim.measure.annual import Annual, Context, closed_into, ratio, regime_metric, unique_per_year
+from sim.measure.annual import (
+    LONG_STAY_DAYS,
+    Annual,
+    Context,
+    closed_into,
+    ratio,
+    regime_metric,
+    unique_per_year,
+)
 from sim.measure.monitoring import SECTIONS as MONITORING
 from sim.measure.record import Daily, RunRecord
-
-LONG_STAY_DAYS = 270.0  # "stays over 9 months" (the municipality's indicators)
-VO_REGIME = "vrouwenopvang"  # the regime the sources' vrouwenopvang table counts
 
 
 def derive(rec: RunRecord) -> tuple[Daily, pd.DataFrame]:
     """The daily stocks and the yearly indicators (year, metric, group, value) of one
     replication."""
-    codes = {name: i for i, name in enumerate(rec.reasons)}
-    spans = stage_spans(rec.events, rec.horizon, len(rec.pools), codes)
-    left = out_of_sight(rec.events, rec.homeless, rec.reasons, rec.horizon, spans.order)
+    codes = {name: i for i, name in enumerate(rec.log.reasons)}
+    spans = stage_spans(rec.log.events, rec.horizon, len(rec.pools), codes)
+    left = out_of_sight(rec.log.events, rec.homeless, rec.log.reasons, rec.horizon, spans.order)
     states = homeless_spans(rec, spans, left)
     daily = daily_stocks(rec, spans, states)
     context = Context(rec, spans, daily, states, left,
@@ -66,19 +71,19 @@ def homeless_spans(rec: RunRecord, spans: StageSpans, left: Intervals,
     and the window after leaving without housing (``left``). ``positive_only``: only of
     people with a decision for shelter (the window after a BCT outcome without one left out).
     """
-    reason = rec.events["reason"]
+    reason = rec.log.events["reason"]
     waits = joined(spans.wacht_op_bed, spans.weg)
-    state = waiting_state(rec.homeless, reason[waits.opened_by], rec.reasons)
+    state = waiting_state(rec.homeless, reason[waits.opened_by], rec.log.reasons)
     if positive_only:
         left = subset(left, ~member(reason[left.opened_by], no_shelter_codes(rec)))
-    after = exit_state(rec.homeless, reason[left.opened_by], rec.reasons)
+    after = exit_state(rec.homeless, reason[left.opened_by], rec.log.reasons)
     return {name: joined(subset(waits, state == i), subset(left, after == i))
             for i, name in enumerate(STATES)}
 
 
 def no_shelter_codes(rec: RunRecord) -> list[int]:
     """The reason codes of the BCT's decisions without shelter (referred, leaves)."""
-    return [i for i, r in enumerate(rec.reasons) if r in NON_SHELTER_OUTCOMES]
+    return [i for i, r in enumerate(rec.log.reasons) if r in NON_SHELTER_OUTCOMES]
 
 
 def daily_stocks(rec: RunRecord, spans: StageSpans, states: dict[str, Intervals]) -> Daily:
@@ -90,10 +95,10 @@ def daily_stocks(rec: RunRecord, spans: StageSpans, states: dict[str, Intervals]
     """
     days = np.arange(rec.year_edges[0], rec.year_edges[-1])
     values: dict[str, dict[str, np.ndarray]] = {}
-    occupancy = counts_by(spans.shelter, days, spans.shelter.facility, len(rec.facility_names))
-    for i, name in enumerate(rec.facility_names):
+    occupancy = counts_by(spans.shelter, days, spans.shelter.facility, len(rec.shelters.names))
+    for i, name in enumerate(rec.shelters.names):
         values[name] = {"occupancy": occupancy[i],
-                        "capacity": step_at(*rec.facility_capacity[i], days)}
+                        "capacity": step_at(*rec.shelters.capacity[i], days)}
     values["wacht_op_bed"] = {"queue": count_at(spans.wacht_op_bed, days)}
     values["weg"] = {"occupancy": count_at(spans.weg, days)}
     values["klaar"] = {"occupancy": count_at(spans.klaar, days)}
@@ -110,29 +115,29 @@ def daily_stocks(rec: RunRecord, spans: StageSpans, states: dict[str, Intervals]
 def bct_section(c: Context, out: Annual) -> None:
     """BCT: unique persons registering in a year per group, returns, decisions."""
     rec, n_years = c.rec, c.n_years
-    group_of = rec.client_group[c.client]
-    bct_gi = [rec.group_names.index(g) for g in rec.bct_groups]
+    group_of = rec.log.client_group[c.client]
+    bct_gi = [rec.intake.group_names.index(g) for g in rec.intake.bct_groups]
     via_bct = member(group_of, bct_gi)
     registered = (c.dst == BCT) & via_bct
     year_idx = np.searchsorted(rec.year_edges, c.time, side="right") - 1
     in_years = (year_idx >= 0) & (year_idx < n_years)
     mask = registered & in_years
     pairs = np.unique(c.client[mask] * n_years + year_idx[mask])  # (client, year) registered
-    pair_year, pair_group = pairs % n_years, rec.client_group[pairs // n_years]
+    pair_year, pair_group = pairs % n_years, rec.log.client_group[pairs // n_years]
     for gi in [*bct_gi, None]:
         mine = pair_year if gi is None else pair_year[pair_group == gi]
-        out.add("bct_registrations", "total" if gi is None else rec.group_names[gi],
+        out.add("bct_registrations", "total" if gi is None else rec.intake.group_names[gi],
                 np.bincount(mine, minlength=n_years))
     out.count("bct_returns", "total", c.time[registered & (c.reason == c.code.get("return", -1))])
     first = registered & (c.reason == c.code.get("arrival", -1))  # a client's first report
     out.count("bct_new_clients", "total", c.time[first])
     for gi in bct_gi:
-        out.count("bct_new_clients", rec.group_names[gi], c.time[first & (group_of == gi)])
-    origin = rec.client_origin[c.client]
-    for i, name in enumerate(rec.origin_names):
+        out.count("bct_new_clients", rec.intake.group_names[gi], c.time[first & (group_of == gi)])
+    origin = rec.log.client_origin[c.client]
+    for i, name in enumerate(rec.intake.origin_names):
         out.count("bct_new_clients", name, c.time[first & (origin == i)])
     decided = (c.src == BCT) & via_bct
-    for name in sorted({rec.reasons[r] for r in np.unique(c.reason[decided])}):
+    for name in sorted({rec.log.reasons[r] for r in np.unique(c.reason[decided])}):
         out.count("bct_decisions", name, c.time[decided & (c.reason == c.code[name])])
 
 
@@ -142,8 +147,8 @@ def shelter_section(c: Context, out: Annual) -> None:
     another bed; nights without a bed end it)."""
     rec, beds, stays = c.rec, c.spans.shelter, c.spans.stays
     overlap = overlap_days(beds.start, beds.end, rec.year_edges)
-    regime = np.array(rec.facility_regime, dtype=object)[beds.facility]
-    for name in rec.regimes:
+    regime = np.array(rec.shelters.report_as, dtype=object)[beds.facility]
+    for name in rec.shelters.regimes:
         sel = regime == name
         label = regime_metric(name)
         out.add(f"{label}_users", "total", unique_per_year(beds.client[sel], overlap[sel]))
@@ -185,10 +190,10 @@ def people_section(c: Context, out: Annual) -> None:
     bed_overlap = overlap_days(beds.start, beds.end, rec.year_edges)
     without = joined(*c.without_bed.values())
     overlap = overlap_days(without.start, without.end, rec.year_edges)
-    bed_group, without_group = rec.client_group[beds.client], rec.client_group[without.client]
+    bed_group, without_group = rec.log.client_group[beds.client], rec.log.client_group[without.client]
     out.add("people_sheltered", "total", unique_per_year(beds.client, bed_overlap))
     out.add("people_without_a_bed", "total", unique_per_year(without.client, overlap))
-    for gi, name in enumerate(rec.groups):
+    for gi, name in enumerate(rec.intake.groups):
         mine = bed_group == gi
         out.add("people_sheltered", name, unique_per_year(beds.client[mine], bed_overlap[mine]))
         mine = without_group == gi
@@ -209,16 +214,16 @@ def _registrants_sheltered(c: Context, out: Annual, beds: Intervals,
     """The share of the persons registering at the BCT in a year who spend a night in a
     shelter bed that year, per group and in total."""
     rec, n = c.rec, c.n_years
-    registered = (c.dst == BCT) & member(rec.client_group[c.client], c.bct_gi)
+    registered = (c.dst == BCT) & member(rec.log.client_group[c.client], c.bct_gi)
     year = np.searchsorted(rec.year_edges, c.time[registered], side="right") - 1
     ok = (year >= 0) & (year < n)
     pairs = np.unique(c.client[registered][ok] * n + year[ok])
     span, bed_year = np.nonzero(bed_overlap > 0)
     sheltered = np.isin(pairs, beds.client[span] * n + bed_year)
-    group = rec.client_group[pairs // n]
+    group = rec.log.client_group[pairs // n]
     for gi in [*c.bct_gi, None]:
         mine = np.ones(len(pairs), bool) if gi is None else group == gi
-        out.add("share_of_registrants_sheltered", "total" if gi is None else rec.group_names[gi],
+        out.add("share_of_registrants_sheltered", "total" if gi is None else rec.intake.group_names[gi],
                 ratio(np.bincount(pairs[mine & sheltered] % n, minlength=n),
                       np.bincount(pairs[mine] % n, minlength=n)))
 
@@ -244,9 +249,9 @@ def person_night_parts(c: Context) -> list[tuple[str, Intervals]]:
     rec, spans = c.rec, c.spans
     places = [pool_stages(i)[1] for i in range(len(rec.pools))]
     waiting = [pool_stages(i)[0] for i in range(len(rec.pools))]
-    pair = functools.partial(pair_intervals, c.client, c.time, rec.events["facility"],
+    pair = functools.partial(pair_intervals, c.client, c.time, rec.log.events["facility"],
                              horizon=rec.horizon, order=spans.order)
-    opens_list = member(c.dst, waiting) & (rec.events["facility"] < 0)
+    opens_list = member(c.dst, waiting) & (rec.log.events["facility"] < 0)
     from_place = member(c.src, places) & (c.reason != c.code.get("cut", -1))  # still held
     return [
         ("in_shelter_bed", spans.shelter),
@@ -256,7 +261,7 @@ def person_night_parts(c: Context) -> list[tuple[str, Intervals]]:
         ("in_a_place", joined(*spans.pool_in,
                               pair(opens=opens_list & from_place, closes=member(c.src, waiting)))),
         ("waiting_for_a_place", pair(opens=opens_list & ~from_place, closes=member(c.src, waiting))),
-        ("housed", c.after_exit(list(rec.channel_parts))),
+        ("housed", c.after_exit(list(rec.housing.parts))),
         ("in_long_term_care", c.after_exit(["wlz", "wlz_transfer"])),
         ("no_decision_for_shelter", c.after_exit(list(NON_SHELTER_OUTCOMES))),
     ]
@@ -268,11 +273,11 @@ def homeless_section(c: Context, out: Annual) -> None:
     rec, year_end = c.rec, c.rec.year_edges[1:]
     for name, spans in c.states.items():
         overlap = overlap_days(spans.start, spans.end, rec.year_edges)
-        group = rec.client_group[spans.client]
+        group = rec.log.client_group[spans.client]
         out.add(f"{name}_nights", "total", overlap.sum(axis=0))
         out.add(f"{name}_at_year_end", "total", count_at(spans, year_end))
-        at_year_end = counts_by(spans, year_end, group, len(rec.group_names))
-        for gi, gname in enumerate(rec.groups):
+        at_year_end = counts_by(spans, year_end, group, len(rec.intake.group_names))
+        for gi, gname in enumerate(rec.intake.groups):
             out.add(f"{name}_nights", gname, overlap[group == gi].sum(axis=0))
             out.add(f"{name}_at_year_end", gname, at_year_end[gi])
 
@@ -286,9 +291,9 @@ def pool_section(c: Context, out: Annual) -> None:
         out.mean_length(f"mean_wait_{pool.name}_days", "total", waiting,
                         closed_into(waiting, c.dst, in_place))
         out.add(f"{pool.name}_waiting_list", "total", count_at(waiting, year_end))
-        by_origin = counts_by(waiting, year_end, rec.client_origin[waiting.client],
-                              len(rec.origin_names))
-        for j, name in enumerate(rec.origin_names):
+        by_origin = counts_by(waiting, year_end, rec.log.client_origin[waiting.client],
+                              len(rec.intake.origin_names))
+        for j, name in enumerate(rec.intake.origin_names):
             out.add(f"{pool.name}_waiting_list", name, by_origin[j])
         indicated = c.reason[waiting.opened_by] == c.code.get("indicated", -1)  # not a cut
         out.count(f"{pool.name}_indications", "total", waiting.start[indicated])
@@ -304,14 +309,14 @@ def outflow_section(c: Context, out: Annual) -> None:
     leaving = c.dst == UIT
     for name in c.exits:
         out.count("outflow", name, c.time[leaving & c.is_base(name)])
-    for channel, parts in rec.channel_parts.items():
+    for channel, parts in rec.housing.parts.items():
         for part in parts:
             out.count(f"{channel}_placements", part,
                       c.time[leaving & (c.reason == c.code.get(f"{channel}/{part}", -1))])
         out.count(f"{channel}_placements", "total", c.time[leaving & c.is_base(channel)])
-    unused = c.reason_base[rec.unused_reason]
-    for name in rec.channel_parts:
-        out.count("unused_homes", name, rec.unused_time[unused == c.base_code.get(name, -2)])
+    unused = c.reason_base[rec.log.unused_reason]
+    for name in rec.housing.parts:
+        out.count("unused_homes", name, rec.log.unused_time[unused == c.base_code.get(name, -2)])
 
 
 def fullness_section(c: Context, out: Annual) -> None:
@@ -319,9 +324,9 @@ def fullness_section(c: Context, out: Annual) -> None:
     mean idle places (and the idle places of all regimes together)."""
     rec, values, n = c.rec, c.daily.values, len(c.daily.days)
     idle_all = np.zeros(n)
-    for regime in rec.regimes:
+    for regime in rec.shelters.regimes:
         occ, cap, open_days, full_days = (np.zeros(n) for _ in range(4))
-        for name, r in zip(rec.facility_names, rec.facility_regime, strict=True):
+        for name, r in zip(rec.shelters.names, rec.shelters.report_as, strict=True):
             if r != regime:
                 continue
             o, k = values[name]["occupancy"], values[name]["capacity"]
@@ -338,7 +343,7 @@ def fullness_section(c: Context, out: Annual) -> None:
         idle_all += idle
         out.add("mean_idle_places", label, c.by_year(idle, True))
     out.add("mean_idle_places", "total", c.by_year(idle_all, True))
-    for fid, name in zip(rec.facility_ids, rec.facility_names, strict=True):
+    for fid, name in zip(rec.shelters.ids, rec.shelters.names, strict=True):
         o, k = values[name]["occupancy"], values[name]["capacity"]
         out.add("facility_share_of_days_full", fid,
                 ratio(c.by_year((k > 0) & (o >= k)), c.by_year(k > 0)))
@@ -350,15 +355,15 @@ def cost_section(c: Context, out: Annual) -> None:
     a night in a hotel, support at home after a placement) times its day rate."""
     rec = c.rec
     items = _cost_items(c)
-    lines = list(dict.fromkeys([*(line for _, _, line in items), *rec.budget_income,
-                                *rec.budget_other]))
+    lines = list(dict.fromkeys([*(line for _, _, line in items), *rec.budgets.income,
+                                *rec.budgets.other]))
     cost = {line: np.zeros(c.n_years) for line in lines}
-    by_origin = {line: np.zeros((len(rec.origin_names), c.n_years)) for line in lines}
+    by_origin = {line: np.zeros((len(rec.intake.origin_names), c.n_years)) for line in lines}
     cells: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {line: [] for line in lines}
     for spans, rate, line in items:
         euro = overlap_days(spans.start, spans.end, rec.year_edges) * rate[:, None]
         cost[line] += euro.sum(axis=0)
-        cell = rec.client_origin[spans.client][:, None] * c.n_years + np.arange(c.n_years)
+        cell = rec.log.client_origin[spans.client][:, None] * c.n_years + np.arange(c.n_years)
         cells[line].append((cell.ravel(), euro.ravel()))
     for line, parts in cells.items():  # added up span by span, in the order of the items
         if parts:
@@ -366,13 +371,13 @@ def cost_section(c: Context, out: Annual) -> None:
             by_origin[line][:] = np.bincount(cell, euro, by_origin[line].size).reshape(
                 by_origin[line].shape)
     for line in lines:
-        other = _by_year(rec.budget_other.get(line, {}), rec.years, 0.0)
-        if line in rec.budget_other:
+        other = _by_year(rec.budgets.other.get(line, {}), rec.years, 0.0)
+        if line in rec.budgets.other:
             out.add("other_costs_eur", line, other)
         out.add("cost_eur", line, cost[line] + other)
-        for i, name in enumerate(rec.origin_names):
+        for i, name in enumerate(rec.intake.origin_names):
             out.add(f"cost_eur_{line}", name, by_origin[line][i])
-        income = rec.budget_income.get(line)
+        income = rec.budgets.income.get(line)
         if income:  # the last known year's income holds on; before the first it is unknown
             out.add("budget_gap_eur", line, cost[line] + other - _by_year(income, rec.years, np.nan))
 
@@ -386,11 +391,11 @@ def _by_year(values: dict[int, float], years: list[int], before: float) -> np.nd
 def _cost_items(c: Context) -> list[tuple[Intervals, np.ndarray, str]]:
     """(spans, day rate of each span, budget line) of everything that costs money."""
     rec, stays = c.rec, c.spans.shelter
-    line_of_stay = np.array(rec.facility_budget, dtype=object)[stays.facility]
+    line_of_stay = np.array(rec.shelters.budget, dtype=object)[stays.facility]
     items = []
-    for line in dict.fromkeys(rec.facility_budget):
+    for line in dict.fromkeys(rec.shelters.budget):
         mine = line_of_stay == line
-        items.append((subset(stays, mine), rec.facility_cost[stays.facility[mine]], line))
+        items.append((subset(stays, mine), rec.shelters.cost[stays.facility[mine]], line))
     for i, pool in enumerate(rec.pools):
         if pool.budget:
             for spans in c.spans.holding(i):
@@ -398,7 +403,7 @@ def _cost_items(c: Context) -> list[tuple[Intervals, np.ndarray, str]]:
     for state, price in rec.homeless.cost_per_night.items():
         spans = c.states[state]
         items.append((spans, np.full(len(spans.client), price), rec.homeless.budget[state]))
-    for channel, (price, days, line) in rec.channel_support.items():
+    for channel, (price, days, line) in rec.housing.support.items():
         spans = _support(c, channel, days)
         items.append((spans, np.full(len(spans.client), price), line))
     return items
@@ -411,28 +416,31 @@ def _support(c: Context, channel: str, days: float) -> Intervals:
     nxt = next_event(c.client, placed, c.spans.order)
     start = c.time[placed]
     end = np.minimum(start + days, np.where(nxt >= 0, c.time[np.maximum(nxt, 0)], c.rec.horizon))
-    return Intervals(c.client[placed], start, end, c.rec.events["facility"][placed], placed,
+    return Intervals(c.client[placed], start, end, c.rec.log.events["facility"][placed], placed,
                      np.full(len(placed), -2))
 
 
 def own_entry_section(c: Context, out: Annual) -> None:
-    """Groups with their own entry (the vrouwenopvang): admissions of clients from the region
-    (``<regime>_admissions``, as "noodopnames afkomstig uit Kennemerland") and completed
-    trajectories (left for a home) per facility group (``vo_completed_trajectories``)."""
+    """Each group with its own entry and a report table (the vrouwenopvang), under its
+    source's names: its clients from the region starting a stay ("noodopnames afkomstig uit
+    Kennemerland"), and its clients leaving a bed of a facility of its regime for a home, per
+    facility group (afgeronde trajecten)."""
     rec = c.rec
-    own = [i for i, g in enumerate(rec.group_names) if g in rec.groups and g not in rec.bct_groups]
-    group_of = rec.client_group[c.client]
-    from_region = rec.client_origin[c.client] != rec.origin_names.index(rec.outside_region) \
-        if rec.outside_region in rec.origin_names else np.ones(len(c.client), bool)
-    admitted = (c.dst == BCT) & member(group_of, own) & from_region
-    out.count("vo_emergency_admissions", "kennemerland", c.time[admitted])
-    housed = (c.dst == UIT) & member(c.event_base, [c.base_code.get(n, -2) for n in rec.channel_parts])
-    facility = c.rec.events["facility"]
-    sites = [(g, i) for i, (g, r) in enumerate(zip(rec.facility_report_group, rec.facility_regime,
-                                                   strict=True)) if r == VO_REGIME]
-    for group in dict.fromkeys(g for g, _ in sites):
-        mine = [i for g, i in sites if g == group]
-        out.count("vo_completed_trajectories", group, c.time[housed & np.isin(facility, mine)])
+    group_of = rec.log.client_group[c.client]
+    origins = rec.intake.origin_names
+    outside = origins.index(rec.intake.outside_region) if rec.intake.outside_region in origins else -1
+    from_region = rec.log.client_origin[c.client] != outside
+    housed = (c.dst == UIT) & member(c.event_base, [c.base_code.get(n, -2) for n in rec.housing.parts])
+    facility = rec.log.events["facility"]
+    for gi, report in rec.intake.own_entry.items():
+        mine = group_of == gi
+        out.count(report.admissions, report.from_region, c.time[(c.dst == BCT) & mine & from_region])
+        sites = [(g, i) for i, (g, r) in enumerate(zip(rec.shelters.report_group,
+                                                         rec.shelters.report_as, strict=True))
+                 if r == report.regime]
+        for group in dict.fromkeys(g for g, _ in sites):
+            at = [i for g, i in sites if g == group]
+            out.count(report.completed, group, c.time[housed & mine & np.isin(facility, at)])
 
 
 SECTIONS: tuple[Callable[[Context, Annual], None], ...] = (

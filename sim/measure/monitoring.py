@@ -16,17 +16,16 @@ import numpy as np
 from sim.components.intake import NON_SHELTER_OUTCOMES
 from sim.engine.log import BCT, KLAAR, OPVANG, UIT, pool_stages
 from sim.engine.spans import member
-from sim.measure.annual import Annual, Context, ratio
+from sim.measure.annual import LONG_STAY_DAYS, Annual, Context, ratio
 
-LONG_STAY_DAYS = 270.0  # "verblijven langer dan 9 maanden"
 REGULAR_RETURNS = 2  # "regelmatig terugkeren": returned at least twice
 
 
 def returning_regularly_section(c: Context, out: Annual) -> None:
     """Persons reporting at the BCT again in a year who have returned at least twice so far
     (groups with their own entry, the vrouwenopvang, are not MO)."""
-    via_bct = member(c.rec.client_group[c.client],
-                     [c.rec.group_names.index(g) for g in c.rec.bct_groups])
+    via_bct = member(c.rec.log.client_group[c.client],
+                     [c.rec.intake.group_names.index(g) for g in c.rec.intake.bct_groups])
     reports = np.flatnonzero((c.dst == BCT) & via_bct)
     order = reports[np.lexsort((reports, c.client[reports]))]  # by client, in logging order
     first = np.r_[True, c.client[order][1:] != c.client[order][:-1]]
@@ -47,13 +46,13 @@ def long_stays_section(c: Context, out: Annual) -> None:
     long = stays.length > LONG_STAY_DAYS
     when = stays.start[long] + LONG_STAY_DAYS
     stage = _stage_at(c, stays.client[long], when)
-    home = _waits_for(rec.home_channels, rec.client_group[stays.client[long]],
-                      rec.client_origin[stays.client[long]], when)
+    home = _waits_for(rec.housing.home_channels, rec.log.client_group[stays.client[long]],
+                      rec.log.client_origin[stays.client[long]], when)
     reason = np.where(stage == OPVANG, "no_reason", np.where(stage == KLAAR, home, "waiting_list"))
     for i, pool in enumerate(rec.pools):
         reason = np.where(stage == pool_stages(i)[0], pool.name, reason)
     out.count("stays_passing_9_months", "total", when)
-    reasons = dict.fromkeys(n for group in rec.home_channels for o in group for n, _ in o)
+    reasons = dict.fromkeys(n for group in rec.housing.home_channels for o in group for n, _ in o)
     for name in ["no_reason", *(p.name for p in rec.pools), *reasons, "other_channel"]:
         out.count("stays_passing_9_months", name, when[reason == name])
 
@@ -88,15 +87,15 @@ def beschikkingen_section(c: Context, out: Annual) -> None:
     still in shelter at the end of one (for groups whose decisions run out, the economic
     homeless: "in bijna alle gevallen een beschikking voor 6 maanden ... wordt verlengd")."""
     rec, stays = c.rec, c.spans.stays
-    shelter_outcome = np.array([r not in NON_SHELTER_OUTCOMES for r in rec.reasons] or [False])
+    shelter_outcome = np.array([r not in NON_SHELTER_OUTCOMES for r in rec.log.reasons] or [False])
     decided = (c.src == BCT) & shelter_outcome[c.reason] & member(
-        rec.client_group[c.client], [rec.group_names.index(g) for g in rec.bct_groups])
+        rec.log.client_group[c.client], [rec.intake.group_names.index(g) for g in rec.intake.bct_groups])
     out.count("beschikkingen", "new", c.time[decided])
     extended = []
-    for gi, days in enumerate(rec.beschikking_days):
+    for gi, days in enumerate(rec.intake.beschikking_days):
         if days is None:
             continue
-        mine = rec.client_group[stays.client] == gi
+        mine = rec.log.client_group[stays.client] == gi
         n = np.floor(stays.length[mine] / days).astype(int)  # extensions within the stay
         extended.append(np.repeat(stays.start[mine], n) + days * _ranks(n))
     out.count("beschikkingen", "extended", np.concatenate(extended) if extended else np.zeros(0))
@@ -113,9 +112,9 @@ def trajectories_section(c: Context, out: Annual) -> None:
     """Trajectory support started (trajectbegeleiding): shelter stays begun by clients of
     groups that get it, from its start date (a move to another bed is no new stay)."""
     rec, stays = c.rec, c.spans.stays
-    group = rec.client_group[stays.client]
+    group = rec.log.client_group[stays.client]
     times = []
-    for gi, start in enumerate(rec.trajectory_from):
+    for gi, start in enumerate(rec.intake.trajectory_from):
         if start is not None:
             times.append(stays.start[(group == gi) & (stays.start >= start)])
     out.count("trajectories_started", "total", np.concatenate(times) if times else np.zeros(0))
@@ -132,15 +131,15 @@ def pool_flows_section(c: Context, out: Annual) -> None:
             moved = (waiting.closed_by >= 0) & (c.src[waiting.opened_by] == in_codes[i])
             moved &= c.dst[np.maximum(waiting.closed_by, 0)] == in_codes[j]
             if i != j:
-                out.count("bw_flows", f"{pool.label}_to_{other.label}", waiting.end[moved])
+                out.count("place_flows", f"{pool.label}_to_{other.label}", waiting.end[moved])
         for j, other in enumerate(rec.pools):  # moved with the place (a transfer)
-            if i != j:
+            if other.name == pool.transfer_to:
                 direct = (c.src == in_codes[i]) & (c.dst == in_codes[j])
-                out.count("bw_flows", f"{pool.label}_to_{other.label}_with_the_place", c.time[direct])
+                out.count("place_flows", f"{pool.label}_to_{other.label}_with_the_place", c.time[direct])
         leaving = (c.src == in_codes[i]) & (c.dst == UIT)
         to_wlz = leaving & (c.is_base("wlz") | c.is_base("wlz_transfer"))
-        out.count("bw_flows", f"{pool.label}_to_ambulant", c.time[leaving & ~to_wlz])
-        out.count("bw_flows", f"{pool.label}_to_wlz", c.time[to_wlz])
+        out.count("place_flows", f"{pool.label}_to_ambulant", c.time[leaving & ~to_wlz])
+        out.count("place_flows", f"{pool.label}_to_wlz", c.time[to_wlz])
 
 
 def shorter_stays_section(c: Context, out: Annual) -> None:

@@ -1,11 +1,12 @@
 """The rows of the yearly table that cannot occur in a model, and are therefore not written.
 
-A model without the vrouwenopvang's own entry has no admissions to it, one without place pools
-no moves to the Wlz, one without a rule that puts anyone ``with_others`` no nights there, and
-so on: those rows would be zero in every run, and a model of another region would carry the
-Haarlem model's vocabulary as rows of zeros. Which rows can occur follows from what the model
-has (tables, keys, names), not from values, so that scenarios that change numbers report the
-same rows; only the money rows go when nothing in the model costs anything.
+A model without place pools has no moves to the Wlz, one without a rule that puts anyone
+``with_others`` no nights there, and so on (a group with its own entry is reported only under
+the names of its ``report`` table): those rows would be zero in every run, and a model of
+another region would carry the Haarlem model's vocabulary as rows of zeros. Which rows can
+occur follows from what the model has (tables, keys, names), not from values, so that
+scenarios that change numbers report the same rows; only the money rows go when nothing in
+the model costs anything.
 
 Each row is ``(metric, group)``; ``"*"`` as the group stands for every group of the metric.
 """
@@ -26,8 +27,6 @@ def absent_rows(model: Model) -> frozenset[Row]:
     groups = model.groups.values()
     if not model.returns:
         rows |= {("bct_returns", ANY), ("returning_regularly", ANY)}
-    if all(g.via_bct for g in groups):
-        rows.add(("vo_emergency_admissions", ANY))
     if all(g.beschikking_days is None for g in groups):
         rows.add(("beschikkingen", "extended"))
     if all(g.trajectory_from is None for g in groups):

@@ -3,59 +3,48 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.components.homeless import Homeless
-
-Schedule = tuple[np.ndarray, np.ndarray]  # (change times, capacity from then on)
+from sim.components.housing import HousingRecord
+from sim.components.intake import IntakeRecord
+from sim.components.places import PoolRecord
+from sim.components.shelters import ShelterRecord
+from sim.engine.log import LogRecord
+from sim.model.root import Budget
 
 
 @dataclass(frozen=True)
-class PoolRecord:
-    """A place pool of the run: its name, the label it is reported under, places and cost."""
+class BudgetRecord:
+    """The budget lines: the national budget and the costs not simulated, by year."""
 
-    name: str
-    label: str
-    capacity: Schedule
-    cost_per_day: float
-    budget: str  # the budget line that pays for it ("" for none)
+    income: dict[str, dict[int, float]]  # budget line -> year -> national budget
+    other: dict[str, dict[int, float]]  # budget line -> year -> costs not simulated
+
+    @classmethod
+    def of(cls, budgets: Mapping[str, Budget]) -> BudgetRecord:
+        return cls({line: {int(y): e for y, e in b.income.items()} for line, b in budgets.items()},
+                   {line: {int(y): e for y, e in b.other_costs.items()}
+                    for line, b in budgets.items() if b.other_costs})
 
 
 @dataclass(frozen=True)
 class RunRecord:
-    """Everything one replication recorded, as numpy arrays, plus what names the codes."""
+    """Everything one replication recorded: a slice from each component that owns it (the
+    event log, the shelters, each place pool, the channels, the intake, the rules for people
+    without a bed), the budget lines, and the reported years."""
 
-    events: dict[str, np.ndarray]
-    reasons: list[str]
-    client_group: np.ndarray
-    client_origin: np.ndarray
-    group_names: list[str]  # the model's groups, then each pool's direct applicants
-    groups: list[str]  # the model's client groups
-    bct_groups: list[str]  # groups that come in through the BCT
-    origin_names: list[str]
-    facility_ids: list[str]  # the keys of [facilities]
-    facility_names: list[str]
-    facility_regime: list[str]  # the regime each facility is reported under
-    facility_cost: np.ndarray
-    facility_budget: list[str]
-    facility_capacity: list[Schedule]
-    regimes: list[str]  # every regime of the model
-    channel_parts: dict[str, list[str]]  # channel -> its parts reported apart (Pact: municipalities)
+    log: LogRecord
+    shelters: ShelterRecord
     pools: list[PoolRecord]
+    housing: HousingRecord
+    intake: IntakeRecord
     homeless: Homeless
-    outside_region: str  # the origin that stands for outside the region (or unknown)
-    facility_report_group: list[str]  # the group a facility is counted apart under (VO satellites)
-    home_channels: list[list[list[tuple[str, float]]]]  # group -> origin -> (queued channel, start)
-    beschikking_days: list[float | None]  # model group -> length of its decisions for shelter
-    trajectory_from: list[float | None]  # model group -> model time trajectory support starts
-    channel_support: dict[str, tuple[float, float, str]]  # channel -> (euro a day, days, budget)
-    budget_income: dict[str, dict[int, float]]  # budget line -> year -> national budget
-    budget_other: dict[str, dict[int, float]]  # budget line -> year -> costs not simulated
-    unused_time: np.ndarray
-    unused_reason: np.ndarray
+    budgets: BudgetRecord
     start: dt.date
     years: list[int]
     year_edges: np.ndarray  # model times of 1 January of each year and the year after

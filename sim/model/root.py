@@ -114,6 +114,12 @@ def validate(model: Model, file: str) -> None:
                              f"{did_you_mean(name, valid_exits)}")
         probability(ret.probability, file, f"{key}.probability")
         positive(ret.mean_days, file, f"{key}.mean_days")
+    for gid, group in model.groups.items():
+        if group.report is not None and group.report.regime not in model.recovery.regime:
+            regimes = list(model.recovery.regime)
+            raise InputError(file, f"groups.{gid}.report.regime", f"expected a regime of "
+                             f"recovery.regime: {', '.join(regimes)}"
+                             f"{did_you_mean(group.report.regime, regimes)}")
     validate_places(model.places, file)
     validate_homeless(model.homeless, file)
     for line, budget in model.budgets.items():

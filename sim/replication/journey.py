@@ -159,7 +159,8 @@ class Region:
         self.housing = Housing(self.env, self.calendar, model.channels, recorder)
         self.pools = list(model.places.values())
         self.pool_names = list(model.places)
-        self.places = [Places(self.env, pool.vacancy_days) for pool in self.pools]
+        self.places = [Places(self.env, pool.vacancy_days, name, pool)
+                       for name, pool in model.places.items()]
         self.pool_index = {name: i for i, name in enumerate(self.pool_names)}
         self.entry_pool = next((i for i, p in enumerate(self.pools) if p.indication_days is not None),
                                None)

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.components.housing import KINDS
-from sim.components.intake import Group
+from sim.components.intake import intake_record
 from sim.engine.log import Recorder, stage_names
 from sim.engine.streams import Streams
 from sim.measure.metrics import derive
 from sim.measure.possible import absent_rows
-from sim.measure.record import PoolRecord, RunRecord
+from sim.measure.record import BudgetRecord, RunRecord
 from sim.model.root import Model
 from sim.replication.journey import Region
 
@@ -62,10 +61,10 @@ def _replicate(model: Model, seed: int, replication: int, events: bool, daily: b
     rep = Replication(
         annual=annual,
         daily=stocks.table(model.simulation.start) if daily else pd.DataFrame(),
-        events=_events_frame(region, record.events) if events else None,
+        events=_events_frame(region, record.log.events) if events else None,
         n_events=_events_processed(region),
-        n_visits=len(record.events["time"]),
-        n_clients=len(record.client_group),
+        n_visits=len(record.log.events["time"]),
+        n_clients=len(record.log.client_group),
         cpu=cpu,
     )
     derived = time.process_time()
@@ -109,70 +108,25 @@ def _events_processed(region: Region) -> int:
 
 
 def run_record(region: Region) -> RunRecord:
-    """What a finished replication recorded, as arrays."""
-    model, recorder = region.model, region.rec
+    """What a finished replication recorded: each component's own record."""
+    model = region.model
     start_year, end_year = model.simulation.start.year, model.simulation.end_year
-    home_channels = [[_queued_channels(region, group, origin) for origin in model.origin]
-                     for group in model.groups.values()]
-    client_group, client_origin = recorder.clients()
+    groups = model.groups.values()
     return RunRecord(
-        events=recorder.events(),
-        reasons=recorder.reason_names(),
-        client_group=client_group,
-        client_origin=client_origin,
-        group_names=region.group_names,
-        groups=list(model.groups),
-        bct_groups=[g for g, grp in model.groups.items() if grp.via_bct],
-        origin_names=list(model.origin),
-        facility_ids=list(model.facilities),
-        facility_names=[p.name for p in region.shelters.pools],
-        facility_regime=[p.report_as for p in region.shelters.pools],
-        facility_cost=np.array([f.cost_per_day for f in model.facilities.values()]),
-        facility_budget=[f.budget for f in model.facilities.values()],
-        facility_capacity=[_schedule(log) for log in region.shelters.capacity_log],
-        regimes=list(model.recovery.regime),
-        channel_parts={name: ch.parts for name, ch in model.channels.items()},
-        pools=[PoolRecord(name, pool.label, _schedule(places.capacity_log), pool.cost_per_day, pool.budget)
-               for name, pool, places in zip(region.pool_names, region.pools, region.places,
-                                             strict=True)],
+        log=region.rec.record(),
+        shelters=region.shelters.record(),
+        pools=[places.record() for places in region.places],
+        housing=region.housing.record([g.channels for g in groups], list(model.origin)),
+        intake=intake_record(model.groups, list(model.origin), model.outside_region,
+                             region.group_names, region.calendar),
         homeless=model.homeless,
-        outside_region=model.outside_region,
-        facility_report_group=[f.report_group for f in model.facilities.values()],
-        home_channels=home_channels,
-        beschikking_days=[g.beschikking_days for g in model.groups.values()],
-        channel_support={name: (ch.support_cost_per_day, ch.support_days, ch.budget)
-                         for name, ch in model.channels.items() if ch.support_cost_per_day > 0},
-        budget_income={line: {int(y): e for y, e in b.income.items()}
-                       for line, b in model.budgets.items()},
-        budget_other={line: {int(y): e for y, e in b.other_costs.items()}
-                      for line, b in model.budgets.items() if b.other_costs},
-        trajectory_from=[None if g.trajectory_from is None else region.calendar.day(g.trajectory_from)
-                         for g in model.groups.values()],
-        unused_time=np.frombuffer(recorder.unused_time, dtype=np.float64),
-        unused_reason=np.frombuffer(recorder.unused_reason, dtype=np.int64),
+        budgets=BudgetRecord.of(model.budgets),
         start=model.simulation.start,
         years=list(range(start_year, end_year + 1)),
         year_edges=region.calendar.year_bounds(start_year, end_year),
         horizon=region.horizon,
         absent=absent_rows(model),
     )
-
-
-def _queued_channels(region: Region, group: Group, origin: str) -> list[tuple[str, float]]:
-    """(name, start) of the channels with a waiting list a ready shelter client of the group
-    may use, in the group's order."""
-    out = []
-    for name in group.channels:
-        channel = region.model.channels[name]
-        if KINDS[channel.kind].queued and channel.open_to("shelter", False, origin):
-            start = region.calendar.day(channel.start) if channel.start else -np.inf
-            out.append((name, start))
-    return out
-
-
-def _schedule(changes: list[tuple[float, int]]) -> tuple[np.ndarray, np.ndarray]:
-    times = np.array([t for t, _ in changes], dtype=float)
-    return times, np.array([c for _, c in changes], dtype=float)
 
 
 def _events_frame(region: Region, ev: dict[str, np.ndarray]) -> pd.DataFrame:

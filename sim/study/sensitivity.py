@@ -39,7 +39,8 @@ from sim.input.errors import InputError, did_you_mean
 from sim.study.sampling import Design, from_record
 
 DEFAULT_OUTCOMES: tuple[tuple[str, str], ...] = (
-    ("street_nights", "total"),
+    ("people_without_a_bed", "total"),
+    ("nights_without_a_bed", "total"),
     ("stays_over_9_months", "total"),
     ("bw_waiting_list", "total"),
     ("mean_wait_for_bed_days", "total"),
