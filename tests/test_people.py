@@ -78,8 +78,10 @@ def parts_of(model: Any, log: Log) -> list[Span]:
     for i in range(len(log.client)):
         a, b = log.time[i], min(log.until[i], end)
         dst, src, reason, fac = log.dst[i], log.src[i], log.reason[i], log.facility[i]
-        if dst in ("wacht_op_bed", "weg"):
+        if dst == "wacht_op_bed":
             part = "without_a_bed:" + rules.waiting.get(reason, rules.default_waiting)
+        elif dst == "weg":  # nights away between spells in a night-shelter bed
+            part = "away_from_a_night_shelter"
         elif dst in log.shelter and fac:
             part = "in_shelter_bed"
         elif dst in log.pools or (dst in log.waiting and src in log.pools and reason != "cut"):
@@ -122,7 +124,7 @@ def test_people_and_nights_without_a_bed(case: tuple[Any, Any, Log]) -> None:
     gone = [s for s in spans if s[3] == "after_leaving"]
     np.testing.assert_allclose(metric(rep, "nights_after_leaving").loc[YEARS].to_numpy(),
                                nights(gone, model), rtol=1e-9)
-    # most people without a bed are not on the street: the headline is not the street
+    # most nights without a bed are not on the street: the headline is not the street
     assert (metric(rep, "nights_without_a_bed") > 2 * metric(rep, "nights_without_a_bed", "street")).all()
 
 
@@ -131,7 +133,8 @@ def test_every_night_of_every_person_is_in_one_part(case: tuple[Any, Any, Log]) 
     person's first event to the end: none counted twice, none lost."""
     model, rep, log = case
     spans = parts_of(model, log)
-    for part in ("in_shelter_bed", "after_leaving", "at_bct", "in_a_place", "waiting_for_a_place",
+    for part in ("in_shelter_bed", "away_from_a_night_shelter", "after_leaving", "at_bct",
+                 "in_a_place", "waiting_for_a_place",
                  "housed", "in_long_term_care", "no_decision_for_shelter"):
         mine = [s for s in spans if s[3] == part]
         np.testing.assert_allclose(metric(rep, "person_nights", part).loc[YEARS].to_numpy(),

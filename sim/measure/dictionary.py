@@ -35,12 +35,14 @@ METRICS: tuple[Entry, ...] = (
           "client group.", "model", "unieke personen in de opvang"),
     Entry("people_without_a_bed", "persons/year", "flow",
           "Unique persons with a decision for shelter who spend at least one night without a bed "
-          "in the year, in any state: waiting for a bed (after the decision, or after a cut took "
-          "theirs), a night-shelter user's nights elsewhere, or after leaving without housing "
+          "in the year, in any state: waiting for a bed (after the decision, after a cut took "
+          "theirs, or back from nights away with no bed free), or after leaving without housing "
           "(gave up waiting, left a shelter) until they report again, are housed or "
           "[homeless].out_of_sight_days have passed (then the model stops following them: "
-          "nights_after_leaving). In total and per client group. Referred or sent away at the "
-          "BCT (no decision for shelter) is not counted.", "model", "dak- en thuislozen zonder bed"),
+          "nights_after_leaving). In total and per client group. Not counted: referred or sent "
+          "away at the BCT (no decision for shelter), and a night-shelter user's nights away "
+          "between spells in a bed (part of using the night shelter: person_nights "
+          "away_from_a_night_shelter).", "model", "dak- en thuislozen zonder bed"),
     Entry("nights_without_a_bed", "person-nights/year", "flow",
           "The nights of people_without_a_bed in the year, in total and by state (street, "
           "with_others, in_hotel, out_of_sight): the headline of a capacity change, with "
@@ -48,7 +50,9 @@ METRICS: tuple[Entry, ...] = (
           "nachten zonder bed"),
     Entry("nights_after_leaving", "person-nights/year", "flow",
           "Nights of people with a decision for shelter after the model stopped following them "
-          "(out_of_sight_days after they left without housing), until they report again.",
+          "(out_of_sight_days after they left without housing), until they report again: "
+          "everyone who ever left and has not come back, so it grows over the years; compare it "
+          "between scenarios (paired), not between years.",
           "model", "uit beeld, vertrokken"),
     Entry("share_of_registrants_sheltered", "share", "ratio",
           "Of the persons registering at the BCT in the year, the share who spend at least one "
@@ -58,8 +62,9 @@ METRICS: tuple[Entry, ...] = (
     Entry("person_nights", "person-nights/year", "flow",
           "Every night of every person in the model from their first report (a pool's stock: "
           "from the start) to the end of the run, split by where they are: in_shelter_bed, "
-          "without_a_bed, after_leaving, at_bct, in_a_place (also while waiting for another "
-          "pool's place), waiting_for_a_place (at home, or after a cut took theirs), housed "
+          "without_a_bed, away_from_a_night_shelter, after_leaving, at_bct, in_a_place (also "
+          "while waiting for another pool's place), waiting_for_a_place (at home, or after a "
+          "cut took theirs), housed "
           "(after a channel, until a return), in_long_term_care (the Wlz), "
           "no_decision_for_shelter (referred or sent away at the BCT, until a return); total: "
           "their sum. A capacity change moves nights between the parts "

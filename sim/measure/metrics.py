@@ -57,7 +57,7 @@ def derive(rec: RunRecord) -> tuple[Daily, pd.DataFrame]:
     states = homeless_spans(rec, spans, left)
     daily = daily_stocks(rec, spans, states)
     context = Context(rec, spans, daily, states, left,
-                      homeless_spans(rec, spans, left, positive_only=True))
+                      homeless_spans(rec, spans, left, without_bed=True))
     out = Annual(rec.years, rec.year_edges, rec.absent)
     for section in SECTIONS:
         section(context, out)
@@ -65,16 +65,22 @@ def derive(rec: RunRecord) -> tuple[Daily, pd.DataFrame]:
 
 
 def homeless_spans(rec: RunRecord, spans: StageSpans, left: Intervals,
-                   positive_only: bool = False) -> dict[str, Intervals]:
+                   without_bed: bool = False) -> dict[str, Intervals]:
     """The spans of every state of people without a bed or home
     (:mod:`sim.components.homeless`): waiting for a bed, nights away from a night shelter,
-    and the window after leaving without housing (``left``). ``positive_only``: only of
-    people with a decision for shelter (the window after a BCT outcome without one left out).
+    and the window after leaving without housing (``left``).
+
+    ``without_bed``: the spans of ``nights_without_a_bed`` only: of people with a decision for
+    shelter (not the window after a BCT outcome without one), and not a night-shelter user's
+    nights away between spells in a bed (part of using a night shelter, which has a bed for
+    them when they come back or a place in line for one: a part of ``person_nights`` of its
+    own). So a bed cut that leaves fewer people using the night shelter at all does not show
+    as fewer people without a bed.
     """
     reason = rec.log.events["reason"]
-    waits = joined(spans.wacht_op_bed, spans.weg)
+    waits = spans.wacht_op_bed if without_bed else joined(spans.wacht_op_bed, spans.weg)
     state = waiting_state(rec.homeless, reason[waits.opened_by], rec.log.reasons)
-    if positive_only:
+    if without_bed:
         left = subset(left, ~member(reason[left.opened_by], no_shelter_codes(rec)))
     after = exit_state(rec.homeless, reason[left.opened_by], rec.log.reasons)
     return {name: joined(subset(waits, state == i), subset(left, after == i))
@@ -180,11 +186,13 @@ def people_section(c: Context, out: Annual) -> None:
 
     ``people_sheltered``: persons with a night in a shelter bed in the year.
     ``people_without_a_bed``: persons with a decision for shelter who spend a night without a
-    bed in the year, in any state: waiting for one, away from a night shelter, or after
-    leaving without housing, until they report again, are housed or ``out_of_sight_days`` have
-    passed (then the model stops following them: ``nights_after_leaving``, until they report
-    again). ``nights_without_a_bed`` by state, and its total. Also per client group, and the
-    share of each year's BCT registrants who spend a night in a bed that year.
+    bed in the year, in any state: waiting for one (after the decision, after a cut took
+    theirs, back from nights away with no bed free), or after leaving without housing, until
+    they report again, are housed or ``out_of_sight_days`` have passed (then the model stops
+    following them: ``nights_after_leaving``, until they report again; a night-shelter user's
+    nights away between spells are part of using the shelter, not counted here).
+    ``nights_without_a_bed`` by state, and its total. Also per client group, and the share of
+    each year's BCT registrants who spend a night in a bed that year.
     """
     rec, beds = c.rec, c.spans.shelter
     bed_overlap = overlap_days(beds.start, beds.end, rec.year_edges)
@@ -256,6 +264,7 @@ def person_night_parts(c: Context) -> list[tuple[str, Intervals]]:
     return [
         ("in_shelter_bed", spans.shelter),
         ("without_a_bed", joined(*c.without_bed.values())),
+        ("away_from_a_night_shelter", spans.weg),
         ("after_leaving", c.after_leaving),
         ("at_bct", pair(opens=c.dst == BCT, closes=c.src == BCT)),
         ("in_a_place", joined(*spans.pool_in,

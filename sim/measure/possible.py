@@ -42,6 +42,8 @@ def absent_rows(model: Model) -> frozenset[Row]:
         rows.add(("person_nights", "in_long_term_care"))
     if not model.channels:
         rows.add(("person_nights", "housed"))
+    if not model.recovery.intermittent:
+        rows.add(("person_nights", "away_from_a_night_shelter"))
     if set(NON_SHELTER_OUTCOMES) <= _ways_out_absent(model):
         rows.add(("person_nights", "no_decision_for_shelter"))
     return frozenset(rows | _money_rows(model))
