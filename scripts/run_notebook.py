@@ -6,8 +6,9 @@ Usage (the tools: pip install -e ".[notebooks]"):
 
 --replications N runs every sweep of the notebook with N replications (into RESULTS/NAME-rN, see
 sim.study.analysis), --results DIR puts the results under DIR (default: results/ of the project).
-The notebook's prose was written from the full run: with few replications its tables and figures
-differ from the words. --out must not exist and must not be the notebook (nothing is overwritten).
+The policy notebooks write their answer from the numbers of the run they execute (a last code
+cell); with few replications it says that its ranges rest on few values. --out must not exist and
+must not be the notebook (nothing is overwritten).
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
                    resources={"metadata": {"path": folder}}).execute()
     write_atomic(args.out, nbformat.writes(nb).encode("utf-8"))
-    note = (f"; with {args.replications} replications its figures differ from the prose, which "
-            "describes the full run" if args.replications else "")
+    note = (f"; with {args.replications} replications: a quick check, not figures to quote"
+            if args.replications else "")
     print(f"executed {args.notebook} into {args.out}{note}")
     return 0
 
