@@ -25,8 +25,6 @@ import pandas as pd
 import pytest
 import simpy
 import simpy.events
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from simcheck import build, haarlem_raw, minimal_raw, short
 
 import sim.replication.replicate
@@ -143,79 +141,6 @@ def test_environment_at_keeps_the_time_as_it_is() -> None:
     assert seen == sorted(off)
     with pytest.raises(ValueError):
         env.at(env.now - 1.0)
-
-
-# --- the schedule in two levels ------------------------------------------------------------
-
-
-def chains(env: simpy.Environment, plan: list[list[tuple[float, int]]],
-           seen: list[tuple[float, int, int]]) -> None:
-    """Processes that each wait out delays and, at some steps, schedule urgent or normal
-    events at once; every step is recorded (time, chain, step)."""
-    def chain(i: int, steps: list[tuple[float, int]]) -> Generator[Any, Any, None]:
-        for k, (delay, urgent) in enumerate(steps):
-            yield env.timeout(delay)
-            seen.append((env.now, i, k))
-            if urgent:  # an event now, urgent or not, beside the others at this time
-                event = simpy.Event(env)
-                event._ok, event._value = True, None
-                event.callbacks.append(lambda _, i=i, k=k: seen.append((env.now, -i - 1, k)))
-                env.schedule(event, simpy.events.URGENT if urgent == 1 else simpy.events.NORMAL)
-    for i, steps in enumerate(plan):
-        env.process(chain(i, steps))
-
-
-DELAYS = st.one_of(st.sampled_from([0.0, 1.0, 31.0, 32.0, 33.0, 64.0, 96.0, 500.0]),
-                   st.floats(0.0, 400.0))
-
-
-@settings(max_examples=150, deadline=None, derandomize=True, database=None)
-@given(st.lists(st.lists(st.tuples(DELAYS, st.integers(0, 2)), max_size=10), max_size=10),
-       st.sampled_from([0.0, -730.0, 5.5]))
-def test_the_two_level_schedule_runs_events_in_simpys_order(
-        plan: list[list[tuple[float, int]]], start: float) -> None:
-    """Delays beyond the heap's horizon (32-64 days) wait in buckets; ties at a time, bucket
-    edges, long gaps with nothing pending and urgent events come out as in SimPy's one heap."""
-    runs = []
-    for env in (simpy.Environment(start), Environment(start)):
-        seen: list[tuple[float, int, int]] = []
-        chains(env, plan, seen)
-        clock = [env.now]
-        while env.peek() < float("inf"):
-            env.step()  # the buckets' ticks included
-            clock.append(env.now)
-        assert clock == sorted(clock)  # a tick comes before the events it moves in
-        runs.append(seen)
-    assert runs[0] == runs[1]
-
-
-def test_a_far_event_after_a_quiet_spell_is_not_moved_in_by_a_tick_in_the_past() -> None:
-    """With nothing far pending the edge stands still while the clock runs on; the next far
-    event's tick must not lie before now (SimPy's clock would run backwards)."""
-    env = Environment()
-    times: list[float] = []
-
-    def near() -> Generator[Any, Any, None]:
-        for _ in range(200):
-            yield env.timeout(1.0)  # always within the heap's horizon: no bucket, no tick
-        env.at(700.0)
-        times.append(env.peek())
-
-    env.process(near())
-    env.run()
-    assert env.now == 700.0 and times and times[0] >= 200.0
-
-
-def test_far_events_wait_outside_the_heap_and_until_stops_on_time() -> None:
-    env = Environment()
-    seen: list[float] = []
-    for t in (3.0, 40.0, 100.0, 1000.0):
-        env.at(t).callbacks.append(lambda _: seen.append(env.now))
-    assert len(env._queue) == 3  # 3 and 40 (before the edge at 64), and the tick at 32
-    env.run(until=500.0)
-    assert seen == [3.0, 40.0, 100.0] and env.now == 500.0
-    env.run()
-    assert seen == [3.0, 40.0, 100.0, 1000.0]
 
 
 def test_regions_sharing_an_environment_run_as_each_alone() -> None:

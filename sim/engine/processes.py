@@ -9,45 +9,30 @@ an event. Both classes keep SimPy's contracts: :class:`Light` is a :class:`simpy
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Generator
 from heapq import heappush
 from typing import Any
 
 import simpy
 from simpy.core import BoundClass
-from simpy.events import NORMAL, URGENT, EventPriority
+from simpy.events import NORMAL
 
 INF = float("inf")
-BUCKET = 32.0  # days a bucket of the schedule spans (a power of two: exact edges)
 _BOUND = [name for name, member in vars(simpy.Environment).items() if isinstance(member, BoundClass)]
 ProcessGenerator = Generator[simpy.Event, Any, Any]  # what it returns is not used
 
 
 class Environment(simpy.Environment):
-    """SimPy's environment, with events at a given time and a schedule in two levels.
+    """SimPy's environment, with events at a given time and a way to free a run.
 
     ``env.timeout(t - env.now)`` happens at ``now + (t - now)``, which in floating point is
     not always ``t``: an event whose time is known in advance (the BCT's decision after a
     report that is no event of its own) goes into SimPy's schedule at that time as it is.
-
-    The schedule: SimPy's heap holds the events before ``_edge`` (at least ``BUCKET`` days
-    ahead); later ones (most of a client's timers: stays, patience, departures) wait in
-    buckets of ``BUCKET`` days, and a tick moves the next bucket into the heap one bucket
-    before it is due. Each entry keeps the ``(time, priority, id)`` SimPy gave it when it was
-    scheduled, so events come out in exactly the order of one heap; the heap stays small (a
-    few hundred entries where it held ten thousand at ten times the volume), and a pop from
-    it touches memory the processor still has at hand. Ticks use ids of their own (negative)
-    and are not counted as the model's events.
     """
 
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
         self.live: set[Light] = set()  # the processes still running
-        self._far: dict[int, list[Any]] = {}  # bucket -> entries at or after _edge
-        self._edge = (math.floor(initial_time / BUCKET) + 2) * BUCKET
-        self._ticks = itertools.count(-1, -1)
         for name in _BOUND:  # SimPy binds only its own class's event classes to the instance
             setattr(self, name, getattr(self, name))  # env.timeout(...) without __get__
 
@@ -63,18 +48,8 @@ class Environment(simpy.Environment):
             process._target = None  # type: ignore[assignment]
         self.live.clear()
         self._queue.clear()
-        self._far.clear()
         for name in _BOUND:
             vars(self).pop(name, None)
-
-    def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL,
-                 delay: float = 0) -> None:
-        """Schedule ``event`` after ``delay`` (as SimPy's, into the heap or a bucket)."""
-        time = self._now + delay
-        if time < self._edge:
-            heappush(self._queue, (time, priority, next(self._eid), event))
-        else:
-            self._push_far((time, priority, next(self._eid), event))
 
     def at(self, time: float, value: Any = None) -> simpy.Event:
         """A triggered event at ``time`` (not before now), with ``value``."""
@@ -82,46 +57,8 @@ class Environment(simpy.Environment):
             raise ValueError(f"{time} is before now ({self._now})")
         event = simpy.Event(self)
         event._ok, event._value = True, value
-        if time < self._edge:  # schedule()'s branch, inline: as a shared call it cost 5 %
-            heappush(self._queue, (time, NORMAL, next(self._eid), event))
-        else:
-            self._push_far((time, NORMAL, next(self._eid), event))
+        heappush(self._queue, (time, NORMAL, next(self._eid), event))
         return event
-
-    def _push_far(self, entry: tuple[float, EventPriority, int, simpy.Event]) -> None:
-        """An entry at or after the edge: into its bucket (or the heap, when the edge may
-        move up to it because no tick is pending)."""
-        time = entry[0]
-        if time == INF:
-            heappush(self._queue, entry)
-            return
-        if not self._far:  # no tick pending: the edge may lie behind the clock
-            self._edge = max(self._edge, (math.floor(self._now / BUCKET) + 2) * BUCKET)
-            if time < self._edge:
-                heappush(self._queue, entry)
-                return
-            self._tick_at(self._edge - BUCKET)
-        bucket = int(time // BUCKET)
-        entries = self._far.get(bucket)
-        if entries is None:
-            self._far[bucket] = [entry]
-        else:
-            entries.append(entry)
-
-    def _tick_at(self, time: float) -> None:
-        tick = simpy.Event(self)
-        tick._ok, tick._value = True, None
-        tick.callbacks.append(self._move_bucket)
-        heappush(self._queue, (time, URGENT, next(self._ticks), tick))
-
-    def _move_bucket(self, _tick: simpy.Event) -> None:
-        """Move the bucket at ``_edge`` into the heap and the edge one bucket on."""
-        queue = self._queue
-        for entry in self._far.pop(int(self._edge // BUCKET), ()):
-            heappush(queue, entry)
-        self._edge += BUCKET
-        if self._far:
-            self._tick_at(self._edge - BUCKET)
 
 
 class Light(simpy.Process):
