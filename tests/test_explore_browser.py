@@ -144,8 +144,9 @@ def run(tab: Any, name: str, places: str, expect: str = "") -> str:
     return wait_for(tab, ".message", expect or rf"Done: {name}|Refused|Failed")
 
 
-def placements(answer: str, name: str) -> float:
-    match = re.search(rf"{name} minus baseline, paired: shelter placements ([+-][\d,.]+)", answer)
+def without_a_bed(answer: str, name: str) -> float:
+    """The paired change of people without a bed that the page's answer states."""
+    match = re.search(rf"{name} minus baseline, paired: people without a bed ([+-][\d,.]+)", answer)
     assert match, answer
     return float(match[1].replace(",", ""))
 
@@ -171,10 +172,10 @@ def test_the_page_loads_nothing_from_a_network(page: tuple[Any, list[str]]) -> N
 def test_a_lever_change_gives_a_new_answer(page: tuple[Any, list[str]], tmp_path: Path) -> None:
     tab, refused = page
     assert "Done: more_beds" in run(tab, "more_beds", "60")
-    more = placements(wait_for(tab, ".answer", "more_beds minus baseline"), "more_beds")
+    more = without_a_bed(wait_for(tab, ".answer", "more_beds minus baseline"), "more_beds")
     assert "Done: fewer_beds" in run(tab, "fewer_beds", "10")
-    fewer = placements(wait_for(tab, ".answer", "fewer_beds minus baseline"), "fewer_beds")
-    assert more > 0 > fewer  # 60 night places place more people than 30, 10 fewer
+    fewer = without_a_bed(wait_for(tab, ".answer", "fewer_beds minus baseline"), "fewer_beds")
+    assert more < 0 < fewer  # 60 night places leave fewer people without a bed than 30, 10 more
     assert re.search(r"fewer_beds: done; 6 of 6 tasks", text(tab, ".status"))
     shot = keep(tab, tmp_path, "explore-lever.png")
     assert shot.stat().st_size > 20_000

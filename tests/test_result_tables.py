@@ -103,8 +103,8 @@ def test_summary_as_csv(grid: Path) -> None:
     assert set(table["first_year"]) == set(table["last_year"]) == {2019}
     assert pd.api.types.is_float_dtype(table["median"])  # numbers, not text
     text = cli(["summary", str(grid)]).out  # the same figures as the text summary, unrounded
-    street = scenarios[(scenarios["metric"] == "street_nights") & (scenarios["scenario"] == "warm")]
-    assert f"{street['median'].iloc[0]:,.1f}" in text
+    people = scenarios[(scenarios["metric"] == "people_without_a_bed") & (scenarios["scenario"] == "warm")]
+    assert f"{people['median'].iloc[0]:,.1f}" in text
 
 
 def test_summary_as_markdown(grid: Path) -> None:
@@ -117,7 +117,7 @@ def test_summary_as_markdown(grid: Path) -> None:
     assert lines[header - 2].startswith("yearly means over 2019-2019, described over the replications")
     assert lines[header].startswith("| metric | group | scenario | n | median |")
     assert lines[header + 1].startswith("| --- | --- | --- | ---: | ---: |")
-    rows = [line for line in lines if line.startswith("| street_nights | total | warm |")]
+    rows = [line for line in lines if line.startswith("| people_without_a_bed | total | warm |")]
     assert len(rows) == 2  # in both tables
     table = lines[header:lines.index("", header)]
     csv = pd.read_csv(io.StringIO(cli(["summary", str(grid), "--format", "csv"]).out))

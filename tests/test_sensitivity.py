@@ -83,7 +83,8 @@ def test_sensitivity_ranks_the_factors(swept: tuple[Path, Path]) -> None:
     table = pd.read_csv(out / "sensitivity.csv")
     assert list(table.columns[:7]) == ["experiment", "method", "metric", "group", "rank", "factor", "kind"]
     assert set(table["experiment"]) == {"screen"} and set(table["method"]) == {"morris"}
-    outcomes = ["street_nights", "stays_over_9_months", "bw_waiting_list", "mean_wait_for_bed_days"]
+    outcomes = ["people_without_a_bed", "nights_without_a_bed", "stays_over_9_months", "bw_waiting_list",
+                "mean_wait_for_bed_days"]
     assert list(dict.fromkeys(table["metric"])) == outcomes
     design = read_experiment(path).design
     assert design is not None

@@ -298,15 +298,16 @@ def test_summary_prints_intervals_and_paired_differences(reference: Path) -> Non
     assert result.code == 0, result.err
     assert "experiment smoke" in result.out and "2 scenarios x 3 replications, seed 7" in result.out
     intervals, paired = result.out.split("paired differences against baseline")
-    for metric in ("street_nights", "mean_wait_for_bed_days", "stays_over_9_months",
+    for metric in ("people_without_a_bed", "nights_without_a_bed", "people_sheltered",
+                   "mean_wait_for_bed_days", "stays_over_9_months",
                    "bw_waiting_list", "outflow"):
         assert metric in intervals and metric in paired
     annual = load(reference, "annual")
-    nights = annual[(annual["metric"] == "street_nights") & (annual["group"] == "total")].groupby(
+    nights = annual[(annual["metric"] == "people_without_a_bed") & (annual["group"] == "total")].groupby(
         ["replication", "scenario"])["value"].mean().unstack()  # the yearly mean per replication
     difference = nights["fewer_places"] - nights["baseline"]
-    row = next(line for line in paired.splitlines() if line.split()[:1] == ["street_nights"])
-    assert row.split()[:4] == ["street_nights", "total", "fewer_places", "3"]
+    row = next(line for line in paired.splitlines() if line.split()[:1] == ["people_without_a_bed"])
+    assert row.split()[:4] == ["people_without_a_bed", "total", "fewer_places", "3"]
     assert row.split()[4] == f"{difference.median():,.1f}"  # the median, then the quantiles
     assert row.split()[7] == f"{difference.mean():,.1f}"  # and the mean
     assert "baseline" not in paired.split("\n", 2)[2]  # the baseline is not compared with itself

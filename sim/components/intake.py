@@ -312,8 +312,10 @@ def _validate_arrivals(g: Group, key: str, file: str) -> None:
         raise InputError(file, f"{key}.arrivals", "expected yearly rates, e.g. 2019 = 371")
     for when, value in g.arrivals.items():
         where = f"{key}.arrivals.{when}"
+        if when.isascii() and when.isdigit():
+            year(when, file, where)  # a year key, within the documented years
         try:
-            year(entry_date(when).year, file, where)  # within the documented years
+            year(entry_date(when).year, file, where)
         except ValueError:
             raise InputError(file, where, "expected a year (2019) or a date (2019-07-01) as key") from None
         rate(_rate_of(value), file, f"{where}.rate" if isinstance(value, Rate) else where)
