@@ -18,6 +18,8 @@ from sim.study.calibration.components import Components, load_components
 from sim.study.calibration.fit import FitSettings, fit, write_fit
 from sim.study.calibration.parameters import Parameter, load_priors
 
+pytestmark = pytest.mark.slow  # fits and their parameter recovery, each several seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "haarlem.toml"
 TARGETS = ROOT / "calibration" / "targets.csv"

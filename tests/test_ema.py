@@ -24,6 +24,8 @@ with warnings.catch_warnings():
 
 import sim.study.ema
 
+pytestmark = pytest.mark.slow  # the EMA Workbench adapter: sweeps and PRIM
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"
 VP19 = "facilities.velserpoort.schedule.2019-01-01.places"

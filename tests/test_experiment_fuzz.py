@@ -20,6 +20,8 @@ from cli_runner import cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+pytestmark = pytest.mark.slow  # sweeps every mutated experiment file it can
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"
 W = "facilities.wilhelminastraat.schedule"

@@ -72,6 +72,7 @@ def wait(job: Job, seconds: float = 120) -> Job:
     return job
 
 
+@pytest.mark.slow
 def test_runs_are_queued_and_never_computed_twice(tmp_path: Path) -> None:
     runner = Runner(settings(tmp_path))
     fewer = Levers(label="fewer", year=2019, facility="wilhelminastraat", places=10)

@@ -48,6 +48,8 @@ from sim.model.files import load
 from sim.study.experiment import Experiment, read_experiment
 from sim.study.sweep import sweep
 
+pytestmark = pytest.mark.slow  # kill, resume and memory tests in processes of their own
+
 psutil = pytest.importorskip("psutil")
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -160,6 +160,7 @@ def sha256sum_check(out: Path) -> None:
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
 
 
+@pytest.mark.slow
 def test_checksum_lists_are_sorted_and_equal_for_equal_runs(tmp_path: Path, reference: Path) -> None:
     two = tmp_path / "two"
     result = cli(["sweep", str(SMOKE), "--out", str(two), "--workers", "2", "--quiet"])

@@ -49,6 +49,8 @@ from sim.model.root import Model
 from sim.replication.journey import Region
 from sim.replication.replicate import run_replication
 
+pytestmark = pytest.mark.slow  # thousands of replications against the exact transient
+
 C, LAM, MU, THETA = 5, 2.0, 0.25, 0.2  # beds; arrivals, departures (per occupant) and
 N0, Q0 = 5, 12  # ... giving up (per waiting client) a day; in beds and waiting at the start
 TIMES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # days after the start

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from simcheck import (
@@ -185,6 +186,7 @@ def test_every_client_is_one_unbroken_chain_matching_the_daily_stocks(case: Any)
 
 @SETTINGS
 @given(variants())
+@pytest.mark.slow
 def test_counters_agree_with_the_log_and_no_place_idles(case: Any) -> None:
     """The region's own counters (beds, places, queues) at the horizon agree with where the
     log last put each client; and at every midnight nobody waits for a bed or place that

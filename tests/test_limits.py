@@ -101,6 +101,7 @@ def test_codes_are_stored_in_a_type_that_holds_them() -> None:
        count=st.one_of(st.none(), st.sampled_from(COUNTS)))
 @example(end_year=YEAR_MAX, warmup=WARMUP_YEARS_MAX, seed=SEED_MAX, count=None)
 @example(end_year=YEAR_MAX, warmup=0, seed=0, count="places.bw.initial_waiting")
+@pytest.mark.slow
 def test_any_horizon_with_any_count_at_its_limit(end_year: int, warmup: int, seed: int,
                                                  count: str | None) -> None:
     raw = small(haarlem_raw())

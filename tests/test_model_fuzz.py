@@ -21,6 +21,8 @@ from cli_runner import cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+pytestmark = pytest.mark.slow  # runs every mutated model file it can
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"
 LINES = MODEL.read_text(encoding="utf-8").splitlines()

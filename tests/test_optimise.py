@@ -25,6 +25,8 @@ from sim.study.optimise.run import run_optimise
 from sim.study.results import load
 from sim.study.sweep import SweepStoppedError
 
+pytestmark = pytest.mark.slow  # searches, kills and resumes, Dask
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"
 PLACES = '"facilities.velserpoort.schedule.2019-01-01.places"'

@@ -18,6 +18,8 @@ from sim.study.precision import Goal, Precision, parse_goal
 from sim.study.results import load
 from sim.study.sweep import SweepStoppedError, sweep
 
+pytestmark = pytest.mark.slow  # sweeps in batches on worker processes
+
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke.toml"
 GOAL = Goal("street_nights", "total", 0.0)

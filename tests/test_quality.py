@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # ruff and mypy over the whole project
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

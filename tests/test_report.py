@@ -18,6 +18,8 @@ from test_sensitivity import experiment_text
 
 from sim.study.report import FIGURES, HEADLINE
 
+pytestmark = pytest.mark.slow  # reports of small sweeps, figures drawn
+
 KINDS = set(FIGURES)
 URL = re.compile(r"https?://", re.IGNORECASE)
 

@@ -24,6 +24,8 @@ from sim.study.results import load
 from sim.study.sampling import Design, Factor, unit_sample
 from sim.study.sensitivity import INDICES, indices
 
+pytestmark = pytest.mark.slow  # sampled sweeps, Dask and resume
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "haarlem.toml"
 LATER = ("channels.regular.dated.2021-10-01.rate_per_year",

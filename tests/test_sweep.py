@@ -139,6 +139,7 @@ def test_unreachable_scheduler_writes_nothing(tmp_path: Path, monkeypatch: pytes
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_to_the_same_dataset(tmp_path: Path) -> None:
     path = smoke_copy(tmp_path, {"replications = 3": "replications = 10"})
     out = tmp_path / "smoke"
@@ -167,6 +168,7 @@ def test_killed_sweep_resumes_to_the_same_dataset(tmp_path: Path) -> None:
     assert manifest["sessions"][1]["computed"] < 20
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_a_pool_and_says_how_to_resume(tmp_path: Path) -> None:
     path = smoke_copy(tmp_path, {"replications = 3": "replications = 10"})
     out = tmp_path / "smoke"
@@ -332,6 +334,7 @@ def test_posterior_sweep_records_its_draws(tmp_path: Path) -> None:
     assert manifest["definition"]["posterior"]["columns"] == ["recovery.room_type.single"]
 
 
+@pytest.mark.slow
 def test_a_script_without_main_guard_is_told_what_to_do(tmp_path: Path) -> None:
     script = tmp_path / "unguarded.py"
     script.write_text(f"import sim\nsim.run_experiment({str(SMOKE)!r}, {str(tmp_path / 'out')!r}, "
