@@ -5,6 +5,7 @@ same result, its dataset readable as a sweep's."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -123,7 +124,8 @@ def test_an_unknown_metric_is_named_when_the_search_starts(tmp_path: Path) -> No
     assert "did you mean street_nights" in err.value.expected
 
 
-def test_the_search_writes_candidates_front_selection_and_figures(reference: Path) -> None:
+def test_the_search_writes_candidates_front_selection_and_figures(
+        reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = reference / "optimisation"
     table = pd.read_csv(folder / "candidates.csv")
     selection = json.loads((folder / "selection.json").read_text())
@@ -135,6 +137,15 @@ def test_the_search_writes_candidates_front_selection_and_figures(reference: Pat
     assert selection["simulations"]["search"] == 3 * len(table)
     assert set(pd.read_csv(folder / "front.csv")["candidate"]) <= set(table["candidate"][table["feasible"]])
     assert {"front", "selected_vs_baseline"} == set(figures(reference))
+    # from the results alone: `opvang optimise experiments/x.toml` records the path as given,
+    # which a notebook in notebooks/ cannot open
+    moved = tmp_path / "moved"
+    shutil.copytree(reference, moved)
+    relative = json.loads((moved / "optimisation" / "selection.json").read_text())
+    relative["experiment_file"] = "experiments/not_from_here.toml"
+    (moved / "optimisation" / "selection.json").write_text(json.dumps(relative))
+    monkeypatch.chdir(tmp_path)
+    assert {"front", "selected_vs_baseline"} == set(figures(moved))
     annual = load(reference, "annual")  # the dataset reads as a sweep's, decision values as columns
     assert set(annual["scenario"]) == set(table["candidate"])
     assert PLACES.strip('"') in annual.columns

@@ -81,7 +81,7 @@ def pareto(means: np.ndarray, senses: list[str]) -> np.ndarray:
     return front
 
 
-def write_outputs(out: Path, table: pd.DataFrame, selection: dict[str, Any], spec: Optimise) -> Path:
+def write_outputs(out: Path, table: pd.DataFrame, selection: dict[str, Any]) -> Path:
     """Write the tables, the selection and the figures atomically; the folder."""
     folder = out / FOLDER
     buffer = io.BytesIO()
@@ -90,7 +90,7 @@ def write_outputs(out: Path, table: pd.DataFrame, selection: dict[str, Any], spe
     write_atomic(folder / "candidates.csv", table.to_csv(index=False).encode())
     write_atomic(folder / "front.csv", table[table["on_front"]].to_csv(index=False).encode())
     write_atomic(folder / "selection.json", json.dumps(selection, indent=2, sort_keys=True).encode())
-    for name, fig in _figures(table, selection, spec).items():
+    for name, fig in _figures(table, selection).items():
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
         write_atomic(folder / f"{name}.png", buffer.getvalue())
@@ -98,24 +98,21 @@ def write_outputs(out: Path, table: pd.DataFrame, selection: dict[str, Any], spe
 
 
 def figures(results: str | Path) -> dict[str, Figure]:
-    """The search's figures, from its results folder: ``front`` and ``selected_vs_baseline``."""
-    from sim.study.experiment import read_experiment  # the experiment file gives the measures
-
+    """The search's figures, from its results folder alone (from any working directory):
+    ``front`` and ``selected_vs_baseline``."""
     folder = Path(results) / FOLDER
     table = pd.read_parquet(folder / "candidates.parquet")
     selection = json.loads((folder / "selection.json").read_text())
-    spec = read_experiment(selection["experiment_file"]).optimise
-    assert spec is not None
-    return _figures(table, selection, spec)
+    return _figures(table, selection)
 
 
-def _figures(table: pd.DataFrame, selection: dict[str, Any], spec: Optimise) -> dict[str, Figure]:
-    return {"front": _front(table, selection, spec),
+def _figures(table: pd.DataFrame, selection: dict[str, Any]) -> dict[str, Figure]:
+    return {"front": _front(table, selection),
             "selected_vs_baseline": _against_baseline(selection)}
 
 
-def _front(table: pd.DataFrame, selection: dict[str, Any], spec: Optimise) -> Figure:
-    names = labels(spec)
+def _front(table: pd.DataFrame, selection: dict[str, Any]) -> Figure:
+    names = selection["measures"]
     x_name = names[1] if len(names) > 1 else names[0]
     y_name = names[0]
     fig = Figure(figsize=(7, 5))

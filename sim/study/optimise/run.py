@@ -128,7 +128,7 @@ def _steps(store: Store, progress: bool) -> tuple[Path, dict[str, Any]]:
     selection = record(store, table, asked, result, compared)
     if compared:
         table = _with_selection(table, result, compared)
-    return write_outputs(store.out, table, selection, spec), selection
+    return write_outputs(store.out, table, selection), selection
 
 
 def candidates(store: Store, asked: list[Asked]) -> pd.DataFrame:
@@ -189,6 +189,7 @@ def record(store: Store, table: pd.DataFrame, asked: list[Asked], result: KNResu
         "experiment": exp.name, "experiment_file": exp.file, "baseline": exp.baseline,
         "selected": chosen, "overrides": store.scenarios[chosen].overrides if chosen else None,
         "objective": {"measure": labels(spec)[0], "sense": objective.sense, "years": list(objective.years)},
+        "measures": labels(spec),
         "delta": sel.delta, "alpha": sel.alpha, "guarantee_holds": chosen is not None and result.guarantee,
         "guarantee": guarantee_text(spec, result, compared),
         "compared": [{"candidate": c, "replications": result.replications[i],
