@@ -28,7 +28,7 @@ def _number(value: float, integer: bool = False) -> str:
         return f"{round(value):,d}"
     if value == 0 or not math.isfinite(value):
         return f"{value:g}"
-    digits = max(0, 2 - int(math.floor(math.log10(abs(value)))))
+    digits = max(0, 2 - math.floor(math.log10(abs(value))))
     return f"{round(value, digits):,.{digits}f}" if digits else f"{round(value):,.0f}"
 
 
@@ -36,20 +36,20 @@ def table() -> str:
     """The Markdown table of every free parameter of the committed fit."""
     priors = load_priors(ROOT / "calibration" / "priors.toml", ROOT / "models" / "haarlem.toml")
     ident = pd.read_csv(ROOT / "calibration" / "fitted" / "identifiability.csv").set_index("parameter")
+    posterior = ident.to_dict("index")
     lines = [
         "| parameter | prior | posterior median [95 %] | width | why it is free |",
         "| --- | --- | --- | --- | --- |",
     ]
     for key, prior in priors.parameters.items():
-        row = ident.loc[key]
         scale = " (log)" if prior.scale == "log" else ""
         median, lo, hi = (
-            _number(value, prior.integer)
-            for value in (row.posterior_median, row.posterior_lo95, row.posterior_hi95)
+            _number(float(posterior[key][column]), prior.integer)
+            for column in ("posterior_median", "posterior_lo95", "posterior_hi95")
         )
         lines.append(
-            f"| `{key}` | {prior.low:,g}–{prior.high:,g}{scale} | {median} [{lo}, {hi}] "
-            f"| {row.width_ratio:.2f} | {prior.why} |"
+            f"| `{key}` | {prior.low:,g}\N{EN DASH}{prior.high:,g}{scale} | {median} [{lo}, {hi}] "
+            f"| {float(posterior[key]['width_ratio']):.2f} | {prior.why} |"
         )
     return "\n".join(lines)
 

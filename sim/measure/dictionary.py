@@ -42,7 +42,10 @@ METRICS: tuple[Entry, ...] = (
           "nights_after_leaving). In total and per client group. Not counted: referred or sent "
           "away at the BCT (no decision for shelter), and a night-shelter user's nights away "
           "between spells in a bed (part of using the night shelter: person_nights "
-          "away_from_a_night_shelter).", "model", "dak- en thuislozen zonder bed"),
+          "away_from_a_night_shelter). Each person once a year however many nights: fewer beds can "
+          "lower it (fewer people cycle through a night shelter's beds and the line for them, and "
+          "those who get none leave sight sooner), so read it with people_sheltered and "
+          "nights_after_leaving.", "model", "dak- en thuislozen zonder bed"),
     Entry("nights_without_a_bed", "person-nights/year", "flow",
           "The nights of people_without_a_bed in the year, in total and by state (street, "
           "with_others, in_hotel, out_of_sight): the headline of a capacity change, with "

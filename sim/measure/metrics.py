@@ -51,17 +51,22 @@ from sim.measure.record import Daily, RunRecord
 def derive(rec: RunRecord) -> tuple[Daily, pd.DataFrame]:
     """The daily stocks and the yearly indicators (year, metric, group, value) of one
     replication."""
+    context = context_of(rec)
+    out = Annual(rec.years, rec.year_edges, rec.absent)
+    for section in SECTIONS:
+        section(context, out)
+    return context.daily, out.table()
+
+
+def context_of(rec: RunRecord) -> Context:
+    """What the sections share: the record's spans, daily stocks and states (also for a
+    script that looks at persons, ``scripts/who_is_without_a_bed.py``)."""
     codes = {name: i for i, name in enumerate(rec.log.reasons)}
     spans = stage_spans(rec.log.events, rec.horizon, len(rec.pools), codes)
     left = out_of_sight(rec.log.events, rec.homeless, rec.log.reasons, rec.horizon, spans.order)
     states = homeless_spans(rec, spans, left)
     daily = daily_stocks(rec, spans, states)
-    context = Context(rec, spans, daily, states, left,
-                      homeless_spans(rec, spans, left, without_bed=True))
-    out = Annual(rec.years, rec.year_edges, rec.absent)
-    for section in SECTIONS:
-        section(context, out)
-    return daily, out.table()
+    return Context(rec, spans, daily, states, left, homeless_spans(rec, spans, left, without_bed=True))
 
 
 def homeless_spans(rec: RunRecord, spans: StageSpans, left: Intervals,

@@ -146,6 +146,8 @@ def items_of(named: Mapping[str, tuple[str, str | None]], labels: Sequence[str] 
 
 PEOPLE = items_of(HEADLINE, ["people sheltered", "people without a bed"])
 NIGHTS = items_of(HEADLINE, ["nights without a bed"])
+# a paired difference only: its level grows over the years (everyone who ever left)
+AFTER = items_of(HEADLINE, ["nights after leaving"])
 STATES = [item for item in items_of(HEADLINE) if item[1] == "nights_without_a_bed" and item[2] != "total"]
 
 
