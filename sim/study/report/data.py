@@ -27,8 +27,9 @@ from sim.study.results import load
 # of the metric (cost_eur: one row per budget line).
 HEADLINE: Indicators = (
     ("people_without_a_bed", "total"),
-    ("nights_without_a_bed", "total"),
     ("people_sheltered", "total"),
+    ("nights_without_a_bed", "total"),
+    ("nights_after_leaving", "total"),
     ("shelter_placements", "total"),
     ("cost_eur", None),
 )

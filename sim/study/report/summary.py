@@ -57,10 +57,11 @@ def _baseline(report: Report, lang: str) -> str:
 
 
 def _chosen(diffs: pd.DataFrame) -> list[tuple[str, str]]:
-    """The figures a scenario's sentence names: the first two headline figures other than
-    cost, then the budget line whose median difference is largest in any scenario."""
+    """The figures a scenario's sentence names: the first three headline figures other than
+    cost (people without a bed are read with people sheltered), then the budget line whose
+    median difference is largest in any scenario."""
     pairs = list(dict.fromkeys(zip(diffs["metric"], diffs["group"], strict=True)))
-    chosen = [p for p in pairs if p[0] != COST][:2]
+    chosen = [p for p in pairs if p[0] != COST][:3]
     cost = diffs[diffs["metric"] == COST]
     if not cost.empty:
         largest = cost["median"].abs().to_numpy().argmax()

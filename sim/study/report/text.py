@@ -63,10 +63,10 @@ LABELS: dict[str, dict[str, str]] = {
 METRICS: dict[str, dict[str, str]] = {
     "en": {"people_without_a_bed": "people without a bed", "nights_without_a_bed": "nights without a bed",
            "people_sheltered": "people sheltered", "shelter_placements": "shelter placements",
-           "cost_eur": "cost"},
+           "nights_after_leaving": "nights after leaving", "cost_eur": "cost"},
     "nl": {"people_without_a_bed": "mensen zonder bed", "nights_without_a_bed": "nachten zonder bed",
            "people_sheltered": "mensen in de opvang", "shelter_placements": "plaatsingen in de opvang",
-           "cost_eur": "lasten"},
+           "nights_after_leaving": "nachten na vertrek (uit beeld)", "cost_eur": "lasten"},
 }
 STATES: dict[str, dict[str, str]] = {
     "en": {"street": "street", "with_others": "with others", "in_hotel": "in a hotel",
